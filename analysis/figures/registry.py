@@ -1,0 +1,132 @@
+"""A registry of the book's figures and their deterministic export to SVG, PNG (2x) and PDF.
+
+Each figure is a function returning a matplotlib Figure, registered with a stable id, a
+caption, the BibTeX keys of its data sources and the chapter that shows it. Exports carry no
+dates and a fixed SVG hash salt, so rerunning ``make figures`` rewrites identical bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..errors import UnknownNameError  # noqa: E402
+from ..fileio import atomic_write_bytes  # noqa: E402
+from ..sources import ROOT, check_source  # noqa: E402
+from . import style  # noqa: E402
+
+FIGURES_DIR = ROOT / "figures"
+FORMATS = ("svg", "png", "pdf")
+PNG_DPI = 200  # 2x the 100-dpi screen size of the figures
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    id: str
+    title: str
+    caption: str
+    sources: tuple[str, ...]  # BibTeX keys of the data shown
+    chapter: str  # the chapter file that shows it, e.g. "chapters/01-asymmetry"
+    func: Callable[[], plt.Figure]
+
+    def files(self) -> dict[str, str]:
+        return {fmt: f"{self.id}.{fmt}" for fmt in FORMATS}
+
+
+REGISTRY: dict[str, FigureSpec] = {}
+
+
+def register(id: str, *, title: str, caption: str, sources: tuple[str, ...], chapter: str):
+    """Decorator: register a figure function under a stable ``id`` (lowercase, dashes)."""
+
+    def wrap(func: Callable[[], plt.Figure]) -> Callable[[], plt.Figure]:
+        if id in REGISTRY:
+            raise ValueError(f"figure id {id!r} registered twice")
+        REGISTRY[id] = FigureSpec(id, title, caption, tuple(sources), chapter, func)
+        return func
+
+    return wrap
+
+
+def spec(id: str) -> FigureSpec:
+    _load_all()
+    try:
+        return REGISTRY[id]
+    except KeyError:
+        raise UnknownNameError("figure", id, sorted(REGISTRY)) from None
+
+
+def make(id: str) -> plt.Figure:
+    """Build the figure ``id`` with the book's style."""
+    fig_spec = spec(id)
+    with style.context():
+        return fig_spec.func()
+
+
+def show(id: str) -> plt.Figure:
+    """Build figure ``id`` for display in a chapter (the same function ``make figures`` exports)."""
+    return make(id)
+
+
+def render(id: str) -> dict[str, bytes]:
+    """The figure's bytes in every export format, deterministically."""
+    import io
+
+    fig = make(id)
+    out = {}
+    metadata = {
+        "svg": {"Date": None, "Creator": None},
+        "png": {"Software": None},
+        "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+    }
+    with style.context():
+        for fmt in FORMATS:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=metadata[fmt])
+            out[fmt] = buf.getvalue()
+    plt.close(fig)
+    return out
+
+
+def index_entry(fig_spec: FigureSpec) -> dict:
+    entry = asdict(fig_spec)
+    entry.pop("func")
+    entry["sources"] = list(fig_spec.sources)
+    entry["files"] = fig_spec.files()
+    return entry
+
+
+def render_index() -> bytes:
+    _load_all()
+    entries = [index_entry(REGISTRY[i]) for i in sorted(REGISTRY)]
+    return (json.dumps(entries, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def export_all(outdir: Path = FIGURES_DIR, ids: list[str] | None = None) -> list[Path]:
+    """Write every registered figure (or ``ids``) and ``index.json`` into ``outdir``."""
+    _load_all()
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for id in ids or sorted(REGISTRY):
+        for source in spec(id).sources:
+            check_source(source, f"figure {id}")
+        for fmt, data in render(id).items():
+            path = outdir / f"{id}.{fmt}"
+            atomic_write_bytes(path, data)
+            written.append(path)
+    index = outdir / "index.json"
+    atomic_write_bytes(index, render_index())
+    written.append(index)
+    return written
+
+
+def _load_all() -> None:
+    """Import every figure module so that its figures register themselves."""
+    from . import chapters  # noqa: F401

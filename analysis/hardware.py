@@ -1,0 +1,154 @@
+"""Accelerator catalog: dense peak FLOP/s per dtype, memory, bandwidth, power and silicon.
+
+Every number comes from ``data/hardware.yaml`` where it carries the BibTeX key of its source.
+Peak FLOP/s are dense (no 2:4 structured sparsity); bytes and bytes/s are decimal SI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from .errors import UnknownDTypeError, UnknownNameError
+from .sources import DATA_DIR, Sourced, check_source
+from .units import DTYPES
+
+NAMES = (
+    "a100-sxm", "h100-sxm", "h100-pcie", "h200", "b200",
+    "mi300x", "mi325x", "tpu-v5e", "tpu-v5p", "tpu-v6e",
+)  # fmt: skip
+SPEC_FIELDS = (
+    "mem_bytes", "mem_type", "mem_bandwidth", "tdp_w",
+    "transistors", "die_area_mm2", "process", "clock_hz",
+)  # fmt: skip
+REQUIRED_NUMBERS = ("mem_bytes", "mem_bandwidth")
+TEXT_FIELDS = ("mem_type", "process")
+
+
+def _check_number(rec: Sourced, where: str) -> None:
+    """YAML reads 1.0e9 (no exponent sign) as a string: catch that and any other non-number."""
+    value = rec.value
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ValueError(f"{where}: expected a number (write floats as 1.0e+9), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    key: str
+    name: str
+    vendor: str
+    year: int
+    flops: dict[str, Sourced]  # dtype -> dense FLOP/s (int8: OP/s)
+    specs: dict[str, Sourced]  # SPEC_FIELDS -> value (None where unpublished)
+
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        """The dtypes this chip has a published dense peak for, in canonical order."""
+        return tuple(d for d in DTYPES if d in self.flops)
+
+    def peak_flops(self, dtype: str) -> float:
+        """Dense peak FLOP/s for ``dtype``."""
+        if dtype not in DTYPES:
+            raise UnknownDTypeError(dtype, list(DTYPES))
+        if dtype not in self.flops:
+            raise UnknownDTypeError(dtype, list(self.dtypes), where=self.key)
+        return float(self.flops[dtype].value)
+
+    def _number(self, field: str) -> float | None:
+        value = self.specs[field].value
+        return None if value is None else float(value)
+
+    @property
+    def mem_bandwidth(self) -> float:
+        """Memory bandwidth, bytes/s."""
+        return self._number("mem_bandwidth")
+
+    @property
+    def mem_bytes(self) -> float:
+        """Memory capacity, bytes (decimal)."""
+        return self._number("mem_bytes")
+
+    @property
+    def tdp_w(self) -> float | None:
+        return self._number("tdp_w")
+
+    @property
+    def transistors(self) -> float | None:
+        return self._number("transistors")
+
+    @property
+    def die_area_mm2(self) -> float | None:
+        return self._number("die_area_mm2")
+
+    @property
+    def clock_hz(self) -> float | None:
+        return self._number("clock_hz")
+
+    @property
+    def process(self) -> str | None:
+        return self.specs["process"].value
+
+    def critical_intensity(self, dtype: str) -> float:
+        """Peak FLOP/s over memory bandwidth: the FLOP per byte at the roofline's ridge."""
+        return self.peak_flops(dtype) / self.mem_bandwidth
+
+    def source(self, field: str) -> str:
+        """BibTeX key of a spec field, or of ``flops:<dtype>``."""
+        if field.startswith("flops:"):
+            return self.flops[field.split(":", 1)[1]].source
+        return self.specs[field].source
+
+
+def _parse(key: str, raw: dict) -> Accelerator:
+    where = f"hardware.yaml[{key}]"
+    flops = {}
+    for dtype, entry in (raw.get("peak_flops") or {}).items():
+        if dtype not in DTYPES:
+            raise ValueError(f"{where}: peak_flops dtype {dtype!r} not in {DTYPES}")
+        rec = Sourced.from_yaml(entry, f"{where}.peak_flops.{dtype}")
+        check_source(rec.source, f"{where}.peak_flops.{dtype}")
+        _check_number(rec, f"{where}.peak_flops.{dtype}")
+        if rec.value is None:
+            continue
+        if rec.value <= 0:
+            raise ValueError(f"{where}.peak_flops.{dtype}: must be > 0")
+        flops[dtype] = rec
+    specs = {}
+    for field in SPEC_FIELDS:
+        if field not in raw:
+            raise ValueError(f"{where}: missing field {field!r}")
+        rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
+        check_source(rec.source, f"{where}.{field}")
+        if field not in TEXT_FIELDS:
+            _check_number(rec, f"{where}.{field}")
+        specs[field] = rec
+    for field in REQUIRED_NUMBERS:
+        if specs[field].value is None or float(specs[field].value) <= 0:
+            raise ValueError(f"{where}.{field}: a positive number is required")
+    if not flops:
+        raise ValueError(f"{where}: no peak_flops")
+    return Accelerator(key, raw["name"], raw["vendor"], int(raw["year"]), flops, specs)
+
+
+@cache
+def catalog() -> dict[str, Accelerator]:
+    """Every accelerator in the catalog, keyed by canonical name, in NAMES order."""
+    raw = yaml.safe_load((DATA_DIR / "hardware.yaml").read_text(encoding="utf-8"))
+    missing = [n for n in NAMES if n not in raw]
+    if missing:
+        raise ValueError(f"hardware.yaml lacks {missing}")
+    return {name: _parse(name, raw[name]) for name in NAMES}
+
+
+def get(name: str) -> Accelerator:
+    """The accelerator called ``name``; an unknown name raises listing the known ones."""
+    try:
+        return catalog()[name]
+    except (KeyError, TypeError):
+        raise UnknownNameError("accelerator", name, list(NAMES)) from None
+
+
+def all_accelerators() -> list[Accelerator]:
+    return list(catalog().values())

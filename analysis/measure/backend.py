@@ -1,0 +1,126 @@
+"""Choose the array backend at run time: CuPy when a CUDA GPU is really usable, else NumPy."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+BACKENDS = ("numpy", "cupy")
+
+
+@dataclass
+class Backend:
+    name: str  # "numpy" or "cupy"
+    xp: ModuleType  # the array module
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.name == "cupy"
+
+    def synchronize(self) -> None:
+        if self.is_gpu:
+            self.xp.cuda.Device().synchronize()
+
+    def asnumpy(self, array) -> np.ndarray:
+        return self.xp.asnumpy(array) if self.is_gpu else np.asarray(array)
+
+    def device_info(self) -> dict:
+        return gpu_info(self.xp) if self.is_gpu else cpu_info()
+
+    def free_memory_bytes(self) -> int:
+        if self.is_gpu:
+            free, _total = self.xp.cuda.runtime.memGetInfo()
+            return int(free)
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+    def last_level_cache_bytes(self) -> int:
+        if self.is_gpu:
+            props = self.xp.cuda.runtime.getDeviceProperties(self.xp.cuda.Device().id)
+            return int(props.get("l2CacheSize", 0))
+        return int(cpu_info()["last_level_cache_bytes"])
+
+
+def cuda_available() -> bool:
+    """True only when CuPy imports *and* a CUDA device is usable (import alone proves nothing)."""
+    try:
+        import cupy
+
+        return bool(cupy.cuda.is_available())
+    except Exception:  # ImportError, or a driver/runtime error
+        return False
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """``name`` None picks cupy when a GPU is usable, numpy otherwise."""
+    if name is None:
+        name = "cupy" if cuda_available() else "numpy"
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
+    if name == "cupy":
+        if not cuda_available():
+            raise RuntimeError("backend 'cupy' requested but no usable CUDA GPU (cupy.cuda.is_available() is False)")
+        import cupy
+
+        return Backend("cupy", cupy)
+    return Backend("numpy", np)
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def _cache_bytes(text: str) -> int:
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    text = text.strip()
+    return int(text[:-1]) * units[text[-1]] if text and text[-1] in units else int(text or 0)
+
+
+def cpu_info() -> dict:
+    """CPU model, core count and cache sizes from /proc and /sys (Linux); best effort elsewhere."""
+    model = platform.processor() or platform.machine()
+    cpuinfo = _read("/proc/cpuinfo") or ""
+    for line in cpuinfo.splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    caches = {}
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    for i in range(8):
+        level, kind, size = (_read(f"{base}/index{i}/{f}") for f in ("level", "type", "size"))
+        if level and size:
+            caches[f"L{level}{'' if kind == 'Unified' else kind[0].lower()}"] = _cache_bytes(size)
+    llc = max(caches.values()) if caches else 32 * 1024**2
+    return {
+        "kind": "cpu",
+        "name": model,
+        "logical_cores": os.cpu_count(),
+        "caches_bytes": caches,
+        "last_level_cache_bytes": llc,
+        "memory_bytes": int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")),
+        "platform": platform.platform(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+    }
+
+
+def gpu_info(cp) -> dict:
+    dev = cp.cuda.Device()
+    props = cp.cuda.runtime.getDeviceProperties(dev.id)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    return {
+        "kind": "gpu",
+        "name": name,
+        "compute_capability": dev.compute_capability,
+        "memory_bytes": int(props["totalGlobalMem"]),
+        "l2_cache_bytes": int(props.get("l2CacheSize", 0)),
+        "sm_count": int(props["multiProcessorCount"]),
+        "driver_version": cp.cuda.runtime.driverGetVersion(),
+        "runtime_version": cp.cuda.runtime.runtimeGetVersion(),
+    }

@@ -1,0 +1,64 @@
+"""Timing with warm-up and repeats: CUDA events on GPU, perf_counter on CPU; median and spread."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from .backend import Backend
+
+
+@dataclass(frozen=True)
+class Timing:
+    times_s: tuple[float, ...]  # every repeat, in order
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.times_s)
+
+    @property
+    def min_s(self) -> float:
+        return min(self.times_s)
+
+    @property
+    def max_s(self) -> float:
+        return max(self.times_s)
+
+    @property
+    def iqr_s(self) -> float:
+        """Interquartile range: the spread reported beside the median."""
+        if len(self.times_s) < 2:
+            return 0.0
+        q = statistics.quantiles(self.times_s, n=4, method="inclusive")
+        return q[2] - q[0]
+
+    def to_json(self) -> dict:
+        return asdict(self) | {"median_s": self.median_s, "iqr_s": self.iqr_s,
+                               "min_s": self.min_s, "max_s": self.max_s}
+
+
+def time_fn(fn: Callable[[], object], backend: Backend, *, repeats: int = 10, warmup: int = 2) -> Timing:
+    """Run ``fn`` ``warmup`` times untimed, then time ``repeats`` runs one by one."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"repeats must be >= 1 and warmup >= 0, got {repeats}, {warmup}")
+    for _ in range(warmup):
+        fn()
+    backend.synchronize()
+    times = []
+    if backend.is_gpu:
+        cp = backend.xp
+        for _ in range(repeats):
+            start, stop = cp.cuda.Event(), cp.cuda.Event()
+            start.record()
+            fn()
+            stop.record()
+            stop.synchronize()
+            times.append(cp.cuda.get_elapsed_time(start, stop) / 1e3)
+    else:
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return Timing(tuple(times))

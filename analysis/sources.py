@@ -1,0 +1,49 @@
+"""Bibliography keys and the sourced-value record shared by every catalog."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIB_PATH = ROOT / "references.bib"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+_ENTRY = re.compile(r"^@(\w+)\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """One catalog value with the BibTeX key of its source and an optional note."""
+
+    value: object
+    source: str
+    note: str | None = None
+    estimate: bool = False
+
+    @classmethod
+    def from_yaml(cls, raw: object, where: str) -> Sourced:
+        if not isinstance(raw, dict) or "value" not in raw or "source" not in raw:
+            raise ValueError(f"{where}: expected a mapping with 'value' and 'source', got {raw!r}")
+        return cls(raw["value"], str(raw["source"]), raw.get("note"), bool(raw.get("estimate")))
+
+
+@cache
+def bib_entries(path: Path = BIB_PATH) -> dict[str, str]:
+    """Map of BibTeX key -> entry type, read from references.bib."""
+    text = path.read_text(encoding="utf-8")
+    entries: dict[str, str] = {}
+    for kind, key in _ENTRY.findall(text):
+        if key in entries:
+            raise ValueError(f"{path.name}: duplicate BibTeX key {key!r}")
+        entries[key] = kind.lower()
+    return entries
+
+
+def check_source(key: str, where: str) -> str:
+    """Return ``key`` if references.bib defines it; otherwise raise naming the place that cites it."""
+    if key not in bib_entries():
+        raise ValueError(f"{where}: source key {key!r} is not defined in references.bib")
+    return key

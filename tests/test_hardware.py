@@ -1,0 +1,84 @@
+"""The accelerator catalog against datasheet figures, and its handling of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis import hardware
+from analysis.errors import UnknownDTypeError, UnknownNameError
+from analysis.sources import bib_entries
+
+
+def test_every_canonical_accelerator_is_present():
+    assert tuple(hardware.catalog()) == hardware.NAMES
+
+
+def test_h100_sxm_datasheet_values():
+    # NVIDIA H100 datasheet / Hopper whitepaper: 989.4 dense bf16 TFLOP/s (1,979 "with sparsity"),
+    # 1,978.9 dense fp8, 3.35 TB/s HBM3, 80 GB, 700 W.
+    h100 = hardware.get("h100-sxm")
+    assert h100.peak_flops("bf16") == pytest.approx(989.4e12)
+    assert h100.peak_flops("fp8") == pytest.approx(1978.9e12)
+    assert h100.mem_bandwidth == pytest.approx(3.35e12)
+    assert h100.mem_bytes == pytest.approx(80e9)
+    assert h100.tdp_w == 700
+
+
+def test_h100_critical_intensity_matches_scaling_book():
+    # JAX scaling book: 9.89e14 / 3.35e12 ~= 295 FLOP/byte.
+    assert hardware.get("h100-sxm").critical_intensity("bf16") == pytest.approx(295, abs=1)
+
+
+def test_a100_critical_intensity():
+    # 312 TFLOP/s over 2.039 TB/s ~= 153 FLOP/byte.
+    assert hardware.get("a100-sxm").critical_intensity("bf16") == pytest.approx(153, abs=1)
+
+
+def test_tpu_v5e_critical_intensity_matches_scaling_book():
+    # Scaling book: TPU v5e 1.97e14 / 8.2e11 ~= 240 FLOP/byte.
+    assert hardware.get("tpu-v5e").critical_intensity("bf16") == pytest.approx(240, abs=2)
+
+
+def test_h200_has_h100_compute_and_more_memory():
+    h100, h200 = hardware.get("h100-sxm"), hardware.get("h200")
+    assert h200.peak_flops("bf16") == pytest.approx(h100.peak_flops("bf16"), rel=0.001)
+    assert h200.mem_bytes == pytest.approx(141e9)
+    assert h200.mem_bandwidth == pytest.approx(4.8e12)
+
+
+def test_mi300x_datasheet_values():
+    mi = hardware.get("mi300x")
+    assert mi.peak_flops("bf16") == pytest.approx(1307.4e12)
+    assert mi.mem_bytes == pytest.approx(192e9)
+    assert mi.mem_bandwidth == pytest.approx(5.3e12)
+
+
+def test_dense_rates_are_not_sparse_marketing_numbers():
+    # fp8 is at most twice bf16 on every chip: a stored "with sparsity" figure would be 4x.
+    for acc in hardware.all_accelerators():
+        if "fp8" in acc.flops:
+            assert acc.peak_flops("fp8") <= 2.01 * acc.peak_flops("bf16"), acc.key
+
+
+def test_every_value_has_a_known_source():
+    keys = bib_entries()
+    for acc in hardware.all_accelerators():
+        for rec in [*acc.flops.values(), *acc.specs.values()]:
+            assert rec.source in keys
+
+
+def test_unknown_accelerator_lists_known_names():
+    with pytest.raises(UnknownNameError) as err:
+        hardware.get("h300")
+    for name in hardware.NAMES:
+        assert name in str(err.value)
+
+
+def test_unknown_dtype_lists_allowed():
+    with pytest.raises(UnknownDTypeError, match="allowed: fp32, tf32, bf16, fp16, fp8, int8, fp4"):
+        hardware.get("h100-sxm").peak_flops("fp64")
+
+
+def test_dtype_the_chip_lacks_lists_its_dtypes():
+    with pytest.raises(UnknownDTypeError, match="'fp8' for a100-sxm; allowed: fp32, tf32, bf16, fp16, int8"):
+        hardware.get("a100-sxm").peak_flops("fp8")
