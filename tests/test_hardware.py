@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis import hardware
 from analysis.errors import UnknownDTypeError, UnknownNameError
@@ -82,3 +84,21 @@ def test_unknown_dtype_lists_allowed():
 def test_dtype_the_chip_lacks_lists_its_dtypes():
     with pytest.raises(UnknownDTypeError, match="'fp8' for a100-sxm; allowed: fp32, tf32, bf16, fp16, int8"):
         hardware.get("a100-sxm").peak_flops("fp8")
+
+
+@given(st.one_of(st.text(max_size=12), st.integers(), st.none()))
+def test_random_names_raise_only_unknown_name(name):
+    if name in hardware.NAMES:
+        return
+    with pytest.raises(UnknownNameError):
+        hardware.get(name)
+
+
+@given(st.sampled_from(hardware.NAMES), st.one_of(st.text(max_size=6), st.none(), st.integers()))
+def test_random_dtypes_return_positive_rate_or_raise_unknown_dtype(name, dtype):
+    acc = hardware.get(name)
+    try:
+        rate = acc.peak_flops(dtype)
+    except UnknownDTypeError:
+        return
+    assert dtype in acc.dtypes and rate > 0

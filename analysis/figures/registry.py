@@ -70,9 +70,26 @@ def make(id: str) -> plt.Figure:
         return fig_spec.func()
 
 
-def show(id: str) -> plt.Figure:
-    """Build figure ``id`` for display in a chapter (the same function ``make figures`` exports)."""
-    return make(id)
+def png_bytes(id: str) -> bytes:
+    """The figure as PNG at the export resolution, exactly as ``make figures`` writes it."""
+    import io
+
+    fig = make(id)
+    buf = io.BytesIO()
+    with style.context():
+        fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def show(id: str):
+    """Display figure ``id`` in a chapter: the same PNG that ``make figures`` exports.
+
+    Returns an IPython Image (the notebook's backend stays Agg, so nothing is drawn twice).
+    """
+    from IPython.display import Image
+
+    return Image(data=png_bytes(id), format="png", retina=True)
 
 
 def render(id: str) -> dict[str, bytes]:

@@ -35,7 +35,7 @@ class Backend:
         if self.is_gpu:
             free, _total = self.xp.cuda.runtime.memGetInfo()
             return int(free)
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        return cpu_available_memory_bytes()
 
     def last_level_cache_bytes(self) -> int:
         if self.is_gpu:
@@ -67,6 +67,14 @@ def get_backend(name: str | None = None) -> Backend:
 
         return Backend("cupy", cupy)
     return Backend("numpy", np)
+
+
+def cpu_available_memory_bytes() -> int:
+    """MemAvailable from /proc/meminfo (free + reclaimable page cache); strictly free pages elsewhere."""
+    for line in (_read("/proc/meminfo") or "").splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
 
 
 def _read(path: str) -> str | None:

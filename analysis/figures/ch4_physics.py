@@ -1,0 +1,177 @@
+"""Chapter 4 figures: the energy ladder, joules per token against batch, density and switching headroom."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Patch
+
+from .. import energy, hardware, physics, roofline
+from .registry import register
+from .style import MARKERS, PALETTE
+
+CHAPTER = "chapters/04-physics"
+KIND_COLOR = {"limit": PALETTE[7], "switch": PALETTE[3], "op": PALETTE[0], "move": PALETTE[1]}
+KIND_LABEL = {"limit": "physical limit / estimate", "switch": "per transistor switch",
+              "op": "per arithmetic operation", "move": "per bit moved"}
+TOKEN_MODELS = ("llama-3-8b", "llama-3-70b", "llama-3.1-405b")
+TOKEN_ACC, TOKEN_DTYPE, TOKEN_CONTEXT = "h100-sxm", "bf16", 1024
+SHARE_MODEL, SHARE_CONTEXTS = "llama-3-70b", (0, 8192, 32768, 131072)
+BATCHES = np.unique(np.round(np.geomspace(1, 4096, 61)))
+
+
+def _ladder_sources() -> tuple[str, ...]:
+    return tuple(sorted({r.source for r in physics.ladder()}))
+
+
+@register(
+    "ch4-energy-ladder",
+    title="The energy ladder: from Landauer's limit to a DRAM access",
+    caption=(
+        "Energy per event on a log axis, from kT ln 2 at 300 K to reading one bit from DRAM. "
+        "Arithmetic (blue; Horowitz's 45 nm figures and the H100 board at its bf16 peak) costs "
+        "about as much as moving a bit one to ten millimetres on chip, and a bit from HBM costs "
+        "several FP16 multiplies. The H100 'switch' rung assumes every transistor switches every "
+        "cycle, so it is a lower bound on the energy per switch."
+    ),
+    sources=_ladder_sources(),
+    chapter=CHAPTER,
+)
+def energy_ladder() -> plt.Figure:
+    rungs = physics.ladder()
+    fig, ax = plt.subplots(figsize=(7.6, 5.2))
+    y = np.arange(len(rungs))
+    ax.barh(y, [r.energy_j for r in rungs], color=[KIND_COLOR[r.kind] for r in rungs], height=0.6)
+    ax.set_yticks(y, [r.label for r in rungs], fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(1e-21, 1e-10)
+    ax.set_xlabel("Energy per event (J, log scale)")
+    handles = [Patch(color=color, label=KIND_LABEL[kind]) for kind, color in KIND_COLOR.items()]
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    ax.set_title("Moving a bit costs more than computing with it")
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def _token_sources() -> tuple[str, ...]:
+    acc = hardware.get(TOKEN_ACC)
+    keys = {acc.source("tdp_w"), acc.source(f"flops:{TOKEN_DTYPE}"), acc.source("mem_bandwidth"),
+            physics.constant(energy.DEFAULT_BIT_ENERGY).source}
+    keys |= {p.source for p in energy.measured_points()}
+    return tuple(sorted(keys))
+
+
+@register(
+    "ch4-token-energy-vs-batch",
+    title="Energy per generated token against batch size, bottom-up, on an H100 (bf16)",
+    caption=(
+        "Left: joules per generated token at a 1,024-token context (HBM bytes x 3.97 pJ/bit + "
+        "FLOPs x TDP/peak), on log axes; dotted lines are the arithmetic part alone, which batching "
+        "cannot reduce. The dashed grey line charges the H100's 700 W TDP for the roofline time "
+        "of each step (Llama 3 8B). Vertical lines: the batch where weight-reading energy equals "
+        "arithmetic energy, and chapter 1's batch where their times are equal. Diamonds: measured GPU energy per output token for Llama 3.1 "
+        "8B on H100 at batch 64 (ML.ENERGY Leaderboard v2.0 and v3.0). Right: share of the "
+        "bottom-up energy spent reading memory, Llama 3 70B, by context length: the KV cache keeps "
+        "memory dominant at long context whatever the batch."
+    ),
+    sources=_token_sources(),
+    chapter=CHAPTER,
+)
+def token_energy_vs_batch() -> plt.Figure:
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
+    for i, name in enumerate(TOKEN_MODELS):
+        t = energy.energy_per_token(name, TOKEN_ACC, BATCHES, TOKEN_CONTEXT, TOKEN_DTYPE)
+        ax.plot(BATCHES, t.total_j, color=PALETTE[i], label=f"{name}: total")
+        ax.plot(BATCHES, t.compute_j, color=PALETTE[i], ls=":", lw=1.2)
+        if i == 0:
+            ax.plot(BATCHES, t.time_bound_j, color="0.5", ls="--", lw=1.2,
+                    label=f"{name}: TDP x roofline time")
+    for j, p in enumerate(energy.measured_points()):
+        release = p.key.split("_")[1]  # "v2" / "v3"
+        ax.scatter([p.batch], [p.j_per_token], marker="D", s=40, zorder=4, edgecolor=PALETTE[0],
+                   facecolor=PALETTE[0] if j == 0 else "none",
+                   label=f"Llama 3.1 8B measured, ML.ENERGY {release}.0 ({p.j_per_token:g} J)")
+    b_e = energy.energy_crossover_batch(TOKEN_ACC, TOKEN_DTYPE)
+    b_t = roofline.accelerator_critical_batch(hardware.get(TOKEN_ACC), TOKEN_DTYPE)
+    top = ax.get_ylim()[1]
+    for b, label, ha, dx in ((b_e, "energy", "right", -3), (b_t, "time", "left", 3)):
+        ax.axvline(b, color="0.3", lw=0.8, ls="-" if label == "energy" else "-.")
+        ax.annotate(f"{label} crossover\nB = {b:.0f}", (b, top), fontsize=7, ha=ha, va="top",
+                    xytext=(dx, -3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Batch (sequences decoding together)")
+    ax.set_ylabel("Energy per generated token (J)")
+    ax.set_title(f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')}, {TOKEN_DTYPE}, "
+                 f"context {TOKEN_CONTEXT:,}", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    for i, ctx in enumerate(SHARE_CONTEXTS):
+        t = energy.energy_per_token(SHARE_MODEL, TOKEN_ACC, BATCHES, ctx, TOKEN_DTYPE)
+        ax2.plot(BATCHES, 100 * t.memory_share, color=PALETTE[i], marker=MARKERS[i], markevery=10,
+                 ms=4, label=f"context {ctx:,}")
+    ax2.axhline(50, color="0.5", lw=0.8, ls="--")
+    ax2.set_xscale("log")
+    ax2.set_ylim(0, 100)
+    ax2.set_xlabel("Batch (sequences decoding together)")
+    ax2.set_ylabel("Memory share of energy per token (%)")
+    ax2.set_title(f"{SHARE_MODEL}: where arithmetic takes over", fontsize=9)
+    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    return fig
+
+
+def _headroom_sources() -> tuple[str, ...]:
+    keys = {"source-text", physics.constant("boltzmann_j_per_k").source}
+    for row in physics.density_table():
+        keys |= set(row.sources)
+    for name in ("a100-sxm", "h100-sxm"):
+        acc = hardware.get(name)
+        keys |= {acc.source("tdp_w"), acc.source("clock_hz"), acc.source("transistors")}
+    return tuple(sorted(keys))
+
+
+@register(
+    "ch4-density-headroom",
+    title="Transistor density and switching energy against the source's limits",
+    caption=(
+        "Left: whole-die transistor density of every catalog chip with one published die area, "
+        "against the source's '~1e10 at TSMC 4N' and '~5e11 practical limit' (log axis). Right: "
+        "energy per switching event if the whole TDP went into switching, against the activity "
+        "factor (fraction of transistors switching per cycle), for the A100 and H100; the "
+        "source's 5e-18 J holds only at activity 1, and its 2e-18 J limit sits about 700x above "
+        "Landauer's kT ln 2 at 300 K."
+    ),
+    sources=_headroom_sources(),
+    chapter=CHAPTER,
+)
+def density_headroom() -> plt.Figure:
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
+    rows = physics.density_table()
+    x = np.arange(len(rows))
+    ax.scatter(x, [r.density_per_cm2 for r in rows], color=PALETTE[0], zorder=3)
+    ax.set_xticks(x, [f"{r.accelerator}\n{r.process}" for r in rows], fontsize=7)
+    claims = physics.SOURCE_CLAIMS
+    for key, color, label in (("density_4n_per_cm2", PALETTE[1], "source: ~1e10 at TSMC 4N"),
+                              ("density_limit_per_cm2", PALETTE[3], "source: ~5e11 practical limit")):
+        ax.axhline(claims[key].value, color=color, ls="--", lw=1, label=label)
+    ax.set_yscale("log")
+    ax.set_ylim(1e9, 1e12)
+    ax.set_xlim(-0.6, len(rows) - 0.4)
+    ax.set_ylabel("Transistors per cm² (whole die)")
+    ax.set_title("Density: 1.7 orders of magnitude to the claimed limit", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    activity = np.geomspace(0.01, 1.0, 50)
+    for i, name in enumerate(("a100-sxm", "h100-sxm")):
+        acc = hardware.get(name)
+        ax2.plot(activity, physics.accelerator_switching_energy_j(name, activity), color=PALETTE[i],
+                 label=f"{acc.name.replace('NVIDIA ', '')} at {acc.tdp_w:.0f} W")
+    for key, color, label in (("switch_4n_j", PALETTE[1], "source: ~5e-18 J at 4N"),
+                              ("switch_limit_j", PALETTE[3], "source: ~2e-18 J minimum")):
+        ax2.axhline(claims[key].value, color=color, ls="--", lw=1, label=label)
+    ax2.axhline(physics.landauer_j(300.0), color=PALETTE[7], ls=":", lw=1, label="kT ln 2 at 300 K")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("Activity factor (fraction switching per cycle)")
+    ax2.set_ylabel("Energy per switching event (J)")
+    ax2.set_title("Switching energy: TDP / (transistors x clock x activity)", fontsize=9)
+    ax2.legend(fontsize=7, loc="upper right")
+    return fig

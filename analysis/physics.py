@@ -1,0 +1,404 @@
+"""Chapter 4: what a switch, a FLOP and a moved bit cost in energy, and how far that is from limits.
+
+Every law is one sympy expression defined here once; the chapter shows its LaTeX, and the numbers,
+figures and tests use its ``sympy.lambdify`` form. Energies in joules; FLOP/s dense; die areas in
+mm^2 as the vendors publish them, densities per cm^2 as the source text quotes them.
+
+The sourced energy figures live in ``data/physics.yaml``; each carries a BibTeX key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+import yaml
+
+from . import hardware
+from .errors import UnknownNameError, require_positive
+from .sources import DATA_DIR, Sourced, check_source
+from .units import sci
+
+# ---- symbols --------------------------------------------------------------------------------------
+k_B, T = sp.symbols("k_B T", positive=True)  # J/K, K
+N_tr, A_mm2 = sp.symbols("N_tr A_mm2", positive=True)  # transistors, die area in mm^2
+P_board, f_clk, alpha = sp.symbols("P_board f_clk alpha", positive=True)  # W, Hz, activity (0, 1]
+F_peak = sp.Symbol("F", positive=True)  # dense peak FLOP/s
+e_wire, ell = sp.symbols("e_wire ell", positive=True)  # J per bit per mm, mm
+E, E_ref = sp.symbols("E E_ref", positive=True)
+
+MM2_PER_CM2 = 100
+
+# ---- the laws -------------------------------------------------------------------------------------
+# Erasing one bit at temperature T dissipates at least k T ln 2 (Landauer 1961).
+LANDAUER = k_B * T * sp.log(2)
+# Whole-die average: logic, SRAM, I/O and analog all share the area.
+DENSITY_PER_CM2 = MM2_PER_CM2 * N_tr / A_mm2
+# If all board power went into switching, each transistor switching with probability alpha per
+# cycle: energy per switching event. alpha = 1 ("dense activity") gives the smallest energy.
+SWITCH_ENERGY = P_board / (N_tr * f_clk * alpha)
+# Board power at the dense peak: everything the board burns, divided over its FLOPs.
+ENERGY_PER_FLOP = P_board / F_peak
+WIRE_ENERGY = e_wire * ell  # one bit over a wire of length ell
+GAP = E / E_ref  # how many times an energy exceeds a reference (a limit)
+
+_landauer = sp.lambdify((k_B, T), LANDAUER, "math")
+_density = sp.lambdify((N_tr, A_mm2), DENSITY_PER_CM2, "math")
+_switch = sp.lambdify((P_board, N_tr, f_clk, alpha), SWITCH_ENERGY, "numpy")
+_per_flop = sp.lambdify((P_board, F_peak), ENERGY_PER_FLOP, "math")
+_wire = sp.lambdify((e_wire, ell), WIRE_ENERGY, "numpy")
+
+LAWS = {
+    "landauer": LANDAUER, "density": DENSITY_PER_CM2, "switch_energy": SWITCH_ENERGY,
+    "energy_per_flop": ENERGY_PER_FLOP, "wire_energy": WIRE_ENERGY, "gap": GAP,
+}  # fmt: skip
+
+
+def latex(name: str) -> str:
+    """LaTeX of the law ``name`` (keys of ``LAWS``), as ``lhs = rhs`` for display."""
+    lhs = {"landauer": r"E_{\min}", "density": r"\rho", "switch_energy": r"E_{\mathrm{switch}}",
+           "energy_per_flop": r"E_{\mathrm{FLOP}}", "wire_energy": r"E_{\mathrm{wire}}",
+           "gap": r"\mathrm{gap}"}
+    if name not in LAWS:
+        raise UnknownNameError("law", name, list(LAWS))
+    return f"{lhs[name]} = {sp.latex(LAWS[name])}"
+
+
+class MissingSpecError(ValueError):
+    """A derivation needs a chip figure that the vendor does not publish."""
+
+    def __init__(self, accelerator: str, field: str, note: str | None):
+        self.accelerator, self.field = accelerator, field
+        why = f" ({note})" if note else ""
+        super().__init__(f"{accelerator}: {field} is not published{why}; "
+                         f"choose an accelerator that has it")
+
+
+# ---- sourced constants ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Quantity:
+    """One value from physics.yaml with its unit and source."""
+
+    key: str
+    value: float
+    unit: str
+    source: str
+    note: str | None
+    estimate: bool
+
+    @property
+    def joules(self) -> float:
+        """The value in SI (J, J/bit or J/bit/mm) for energy units; pJ are converted."""
+        if self.unit.startswith("pJ"):
+            return self.value * 1e-12
+        if self.unit.startswith("J") and "/K" not in self.unit:
+            return self.value
+        raise ValueError(f"{self.key}: unit {self.unit!r} is not an energy")
+
+
+@cache
+def constants() -> dict[str, Quantity]:
+    """Every entry of data/physics.yaml, checked: a number, a unit and a known source."""
+    raw = yaml.safe_load((DATA_DIR / "physics.yaml").read_text(encoding="utf-8"))
+    out = {}
+    for key, entry in raw.items():
+        where = f"physics.yaml[{key}]"
+        rec = Sourced.from_yaml(entry, where)
+        check_source(rec.source, where)
+        if isinstance(rec.value, bool) or not isinstance(rec.value, int | float):
+            raise ValueError(f"{where}: expected a number (write floats as 1.0e+9), got {rec.value!r}")
+        if "unit" not in entry:
+            raise ValueError(f"{where}: missing 'unit'")
+        out[key] = Quantity(key, float(rec.value), str(entry["unit"]), rec.source, rec.note, rec.estimate)
+    return out
+
+
+def constant(key: str) -> Quantity:
+    """The physics.yaml entry ``key``; an unknown key raises listing the known ones."""
+    table = constants()
+    if key not in table:
+        raise UnknownNameError("physics constant", key, sorted(table))
+    return table[key]
+
+
+def boltzmann_j_per_k() -> float:
+    return constant("boltzmann_j_per_k").value
+
+
+# ---- numbers from the laws ------------------------------------------------------------------------
+def landauer_j(temperature_k: float = 300.0) -> float:
+    """k T ln 2 in joules at ``temperature_k`` (> 0 K)."""
+    require_positive("temperature_k (kelvin)", temperature_k)
+    return _landauer(boltzmann_j_per_k(), temperature_k)
+
+
+def transistor_density_per_cm2(transistors: float, die_area_mm2: float) -> float:
+    """Transistors per cm^2 from a count and a die area in mm^2."""
+    require_positive("transistors", transistors)
+    require_positive("die_area_mm2", die_area_mm2)
+    return _density(transistors, die_area_mm2)
+
+
+def switching_energy_j(power_w, transistors: float, clock_hz: float, activity=1.0):
+    """Energy per switching event if ``power_w`` all goes into switching; ``activity`` in (0, 1].
+
+    ``power_w`` and ``activity`` may be arrays (for sensitivity sweeps).
+    """
+    import numpy as np
+
+    p, a = np.asarray(power_w, float), np.asarray(activity, float)
+    if not np.all(np.isfinite(p)) or np.any(p <= 0):
+        raise ValueError(f"power_w must be finite and > 0, got {power_w!r}")
+    if not np.all(np.isfinite(a)) or np.any(a <= 0) or np.any(a > 1):
+        raise ValueError(f"activity is the fraction of transistors switching per cycle and must "
+                         f"be in (0, 1], got {activity!r}")
+    require_positive("transistors", transistors)
+    require_positive("clock_hz", clock_hz)
+    out = _switch(p, transistors, clock_hz, a)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def energy_per_flop_j(power_w: float, flops: float) -> float:
+    """Joules per FLOP at a sustained rate ``flops`` (FLOP/s) drawing ``power_w``."""
+    require_positive("power_w", power_w)
+    require_positive("flops (FLOP/s)", flops)
+    return _per_flop(power_w, flops)
+
+
+def wire_energy_j(length_mm, key: str = "wire_40nm_random_pj_per_bit_mm"):
+    """Joules to move one bit over ``length_mm`` of on-chip wire, at the physics.yaml rate ``key``."""
+    import numpy as np
+
+    q = constant(key)
+    if not q.unit.endswith("/bit/mm"):
+        raise ValueError(f"{key} is in {q.unit}, not an energy per bit per mm")
+    length = np.asarray(length_mm, float)
+    if not np.all(np.isfinite(length)) or np.any(length < 0):
+        raise ValueError(f"length_mm must be finite and >= 0, got {length_mm!r}")
+    out = _wire(q.joules, length)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def gap(energy_j: float, reference_j: float) -> float:
+    """How many times ``energy_j`` exceeds ``reference_j``."""
+    require_positive("energy_j", energy_j)
+    require_positive("reference_j", reference_j)
+    return energy_j / reference_j
+
+
+def cmos_limit_j_per_flop() -> float:
+    """The Ho et al. CMOS-limit estimate as joules per (FP4) FLOP: 1 / (4.7e15 FLOP/J)."""
+    return 1.0 / constant("cmos_limit_flop_per_j").value
+
+
+# ---- per accelerator -------------------------------------------------------------------------------
+def _spec(acc: hardware.Accelerator, field: str) -> float:
+    value = acc.specs[field].value
+    if value is None:
+        raise MissingSpecError(acc.key, field, acc.specs[field].note)
+    return float(value)
+
+
+def accelerator_density_per_cm2(name: str) -> float:
+    """Whole-die transistor density of accelerator ``name`` (one die with a published area)."""
+    acc = hardware.get(name)
+    return transistor_density_per_cm2(_spec(acc, "transistors"), _spec(acc, "die_area_mm2"))
+
+
+def accelerator_switching_energy_j(name: str, activity=1.0, power_w: float | None = None):
+    """Switching energy of ``name`` at its TDP (or ``power_w``) and catalog clock."""
+    acc = hardware.get(name)
+    power = _spec(acc, "tdp_w") if power_w is None else power_w
+    return switching_energy_j(power, _spec(acc, "transistors"), _spec(acc, "clock_hz"), activity)
+
+
+def accelerator_j_per_flop(name: str, dtype: str) -> float:
+    """Board-level J/FLOP: TDP over the dense peak for ``dtype``."""
+    acc = hardware.get(name)
+    return energy_per_flop_j(_spec(acc, "tdp_w"), acc.peak_flops(dtype))
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    accelerator: str
+    name: str
+    dtype: str
+    tdp_w: float
+    peak_flops: float
+    j_per_flop: float
+    gap_to_cmos_limit: float  # J/FLOP over the Ho et al. FP4 limit
+    sources: tuple[str, ...]  # TDP key, peak key
+
+
+def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardRow]:
+    """Board-level J/FLOP for every catalog accelerator with a published TDP, per dtype."""
+    rows = []
+    limit = cmos_limit_j_per_flop()
+    for acc in hardware.all_accelerators():
+        if acc.tdp_w is None:
+            continue
+        for dt in dtypes:
+            if dt not in acc.flops:
+                continue
+            jpf = accelerator_j_per_flop(acc.key, dt)
+            rows.append(BoardRow(acc.key, acc.name, dt, acc.tdp_w, acc.peak_flops(dt), jpf,
+                                 jpf / limit, (acc.source("tdp_w"), acc.source(f"flops:{dt}"))))
+    return rows
+
+
+@dataclass(frozen=True)
+class DensityRow:
+    accelerator: str
+    process: str
+    transistors: float
+    die_area_mm2: float
+    density_per_cm2: float
+    sources: tuple[str, ...]
+
+
+def density_table() -> list[DensityRow]:
+    """Whole-die density of each catalog accelerator that publishes one die's area."""
+    rows = []
+    for acc in hardware.all_accelerators():
+        if acc.transistors is None or acc.die_area_mm2 is None:
+            continue
+        rows.append(DensityRow(acc.key, acc.process, acc.transistors, acc.die_area_mm2,
+                               accelerator_density_per_cm2(acc.key),
+                               (acc.source("transistors"), acc.source("die_area_mm2"))))
+    return rows
+
+
+# ---- the energy ladder -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rung:
+    label: str
+    energy_j: float
+    kind: str  # "limit", "switch", "op", "move"
+    source: str  # BibTeX key
+    note: str = ""
+
+
+def ladder(temperature_k: float = 300.0, accelerator: str = "h100-sxm") -> list[Rung]:
+    """Energies from Landauer to a DRAM access, each with its source, sorted from small to large."""
+    c = constant
+    kb = c("boltzmann_j_per_k").source
+    acc = hardware.get(accelerator)
+    short = acc.name.replace("NVIDIA ", "")
+    rungs = [
+        Rung(f"Landauer k T ln 2 at {temperature_k:g} K", landauer_j(temperature_k), "limit", kb),
+        Rung(f"{short}: TDP per transistor-cycle (activity 1)",
+             accelerator_switching_energy_j(accelerator), "switch", acc.source("tdp_w"),
+             "upper bound on activity, so a lower bound on energy per switch"),
+        Rung("CMOS-limit estimate, per FP4 FLOP", cmos_limit_j_per_flop(), "limit",
+             c("cmos_limit_flop_per_j").source),
+        Rung("8-bit add (45 nm)", c("int8_add_j").joules, "op", c("int8_add_j").source),
+        Rung("8-bit multiply (45 nm)", c("int8_mult_j").joules, "op", c("int8_mult_j").source),
+        Rung("16-bit FP multiply (45 nm)", c("fp16_mult_j").joules, "op", c("fp16_mult_j").source),
+        Rung("32-bit FP multiply (45 nm)", c("fp32_mult_j").joules, "op", c("fp32_mult_j").source),
+        Rung(f"{short} board, per dense bf16 FLOP", accelerator_j_per_flop(accelerator, "bf16"),
+             "op", acc.source("tdp_w")),
+        Rung("1 bit, 1 mm of on-chip wire (40 nm, random data)",
+             wire_energy_j(1.0), "move", c("wire_40nm_random_pj_per_bit_mm").source),
+        Rung("1 bit, 10 mm of on-chip wire (40 nm, random data)",
+             wire_energy_j(10.0), "move", c("wire_40nm_random_pj_per_bit_mm").source),
+        Rung("1 bit across a die-to-die link (5 nm)", c("sbd_link_5nm_pj_per_bit").joules, "move",
+             c("sbd_link_5nm_pj_per_bit").source),
+        Rung("1 bit from HBM2", c("hbm2_pj_per_bit").joules, "move", c("hbm2_pj_per_bit").source),
+        Rung("1 bit from DDR DRAM (45 nm era, low)", c("dram_read_64b_low_j").joules / 64, "move",
+             c("dram_read_64b_low_j").source),
+    ]
+    return sorted(rungs, key=lambda r: r.energy_j)
+
+
+# ---- verdicts on the source's figures ---------------------------------------------------------------
+SOURCE_CLAIMS = {
+    "density_4n_per_cm2": Sourced(1.0e10, "source-text", "'a little over 1e10 transistors/cm^2' at TSMC 4N"),
+    "switch_4n_j": Sourced(5.0e-18, "source-text", "'roughly 5e-18 J switch energy assuming dense activity'"),
+    "density_limit_per_cm2": Sourced(5.0e11, "source-text", "'practical transistor density limit ... ~5e11'"),
+    "switch_limit_j": Sourced(2.0e-18, "source-text", "'minimal viable high speed switching energy ... ~2e-18 J'"),
+    "flop_doable_j": Sourced(1.0e-15, "source-text", "'1e-15 J/flop seems doable now for low precision'"),
+    "bit_1cm_j": Sourced(1.0e-12, "source-text", "'a single bit from RAM just 1 cm away costs around 1e-12 J'"),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    key: str
+    claim: str  # the source's figure, in words
+    claimed: float
+    computed: float  # our central number for the same quantity
+    unit: str
+    ratio: float  # computed / claimed
+    verdict: str  # one line
+    assumption: str  # what the computed number assumes
+    flips_if: str  # the assumption that would change the verdict
+    sources: tuple[str, ...]
+
+
+def _v(key, computed, unit, verdict, assumption, flips_if, sources) -> Verdict:
+    claim = SOURCE_CLAIMS[key]
+    return Verdict(key, claim.note, claim.value, computed, unit, computed / claim.value, verdict,
+                   assumption, flips_if, ("source-text", *sources))
+
+
+def verdicts(activity_realistic: float = 0.1) -> list[Verdict]:
+    """The source's six physics figures, each recomputed from sourced data with its assumption."""
+    h100 = hardware.get("h100-sxm")
+    dens = accelerator_density_per_cm2("h100-sxm")
+    sw1 = accelerator_switching_energy_j("h100-sxm", 1.0)
+    sw_real = accelerator_switching_energy_j("h100-sxm", activity_realistic)
+    lim = cmos_limit_j_per_flop()
+    fp4 = min((r for r in board_table(("fp4",))), key=lambda r: r.j_per_flop)
+    wire_1cm = wire_energy_j(10.0)
+    wire_1cm_tr = wire_energy_j(10.0, "wire_40nm_pj_per_bit_mm")
+    hbm = constant("hbm2_pj_per_bit").joules
+    ddr = constant("dram_read_64b_low_j").joules / 64
+    k_src = constant("wire_40nm_random_pj_per_bit_mm").source
+    dens_src = (h100.source("transistors"), h100.source("die_area_mm2"))
+    out = [
+        _v("density_4n_per_cm2", dens, "1/cm^2",
+           f"Holds to one significant figure: GH100 averages {sci(dens)}/cm^2, {abs(1 - dens / 1e10):.0%} "
+           "under 1e10, not 'a little over'.",
+           "whole-die average: 80e9 transistors over 814 mm^2",
+           "counting only logic area (SRAM, I/O and analog are less dense) would put it over 1e10",
+           dens_src),
+        _v("switch_4n_j", sw1, "J",
+           f"The arithmetic reproduces ({sci(sw1)} J at activity 1), but activity 1 makes it a lower "
+           f"bound: at activity {activity_realistic:g} the same power means {sci(sw_real)} J per switch.",
+           f"all {h100.tdp_w:.0f} W of TDP goes into switching, at the catalog clock "
+           f"({h100.clock_hz / 1e9:.2f} GHz, an estimate), every transistor switching every cycle",
+           "any activity below 1 (logic does not switch every transistor every cycle) raises the "
+           "energy per switch by 1/activity; subtracting HBM, I/O and leakage power lowers it",
+           (h100.source("tdp_w"), h100.source("clock_hz"))),
+        _v("density_limit_per_cm2", 5.0e11 / dens, "x (headroom over GH100)",
+           f"Not checked against a source here; taken as stated it leaves {5.0e11 / dens:.0f}x "
+           "(1.7 orders of magnitude) density headroom over GH100, matching the source's '1 to 2 OOM'.",
+           "the source's own limit, against GH100's whole-die average",
+           "a different limit estimate; none is in this book's catalog",
+           dens_src),
+        _v("switch_limit_j", 2.0e-18 / landauer_j(300.0), "x Landauer at 300 K",
+           f"Consistent with physics: 2e-18 J is {2.0e-18 / landauer_j(300.0):.0f}x kT ln 2 at 300 K, "
+           "far above the Landauer floor, and only "
+           f"{sw1 / 2.0e-18:.1f}x below GH100's activity-1 figure (but {sw_real / 2.0e-18:.0f}x at "
+           f"activity {activity_realistic:g}).",
+           "Landauer at 300 K; GH100 switching energies as above",
+           "the realistic activity factor decides whether the remaining headroom is ~2x or ~20x",
+           (constant("boltzmann_j_per_k").source, h100.source("tdp_w"))),
+        _v("flop_doable_j", fp4.j_per_flop, "J/FLOP",
+           f"Not at board level: the best catalog chip ({fp4.name}, dense fp4 at TDP) spends "
+           f"{sci(fp4.j_per_flop)} J/FLOP, {fp4.j_per_flop / 1e-15:.0f}x above 1e-15; and 1e-15 is "
+           f"only {1e-15 / lim:.1f}x above the Ho et al. CMOS-limit estimate ({sci(lim)} J/FLOP).",
+           "board power (TDP) over the dense fp4 peak",
+           "counting only the multiply-add datapath (no operand delivery, control, leakage or memory)",
+           (*fp4.sources, constant("cmos_limit_flop_per_j").source)),
+        _v("bit_1cm_j", wire_1cm, "J/bit",
+           f"Holds for the wire: 10 mm of on-chip wire costs {sci(wire_1cm)} J/bit with random data "
+           f"({sci(wire_1cm_tr)} J per transition); a DRAM access costs more: HBM2 {sci(hbm)} J/bit, "
+           f"45 nm-era DDR {sci(ddr)} J/bit.",
+           "40 nm wire energy (Keckler et al.), 50% transition probability",
+           "reading 'from RAM' as a full DRAM access (activation, sensing, I/O): then 1e-12 J is "
+           f"{hbm / 1e-12:.0f}-{ddr / 1e-12:.0f}x too low, which strengthens the source's point",
+           (k_src, constant("hbm2_pj_per_bit").source, constant("dram_read_64b_low_j").source)),
+    ]
+    return out

@@ -1,0 +1,426 @@
+"""Chapter 1: why training and prefill are FLOP-bound while decode is bandwidth-bound.
+
+Every law is one sympy expression defined here once; the book shows its LaTeX, and the
+numbers, figures and tests use its ``sympy.lambdify`` form. FLOP/s are dense; bytes decimal.
+
+Symbols: ``F`` peak FLOP/s, ``W`` memory bandwidth (bytes/s), ``B`` rows of a matmul (tokens
+sharing one weight read), ``d x f`` the weight matrix, ``b_w`` / ``b_a`` bytes per weight /
+activation element.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+import yaml
+
+from . import hardware
+from .errors import UnknownDTypeError, require_positive
+from .models import ModelSpec
+from .sources import DATA_DIR, Sourced, check_source
+from .units import DTYPES, dtype_bytes
+
+# ---- the roofline -------------------------------------------------------------------------------
+F, W = sp.symbols("F W", positive=True)  # peak FLOP/s, memory bytes/s
+N_flop, N_byte = sp.symbols("N_flop N_byte", positive=True)  # work and traffic of one kernel
+
+ROOFLINE_TIME = sp.Max(N_flop / F, N_byte / W)  # perfect overlap of compute and memory
+ADDITIVE_TIME = N_flop / F + N_byte / W  # no overlap: an upper bound, at most 2x the roofline
+RIDGE_INTENSITY = F / W  # FLOP per byte at the roofline's corner (the source's "K")
+ATTAINABLE_FLOPS = sp.Min(F, sp.Symbol("I", positive=True) * W)  # roofline: min(F, I W)
+
+# ---- one (B x d) . (d x f) matmul -------------------------------------------------------------
+B, d, f, b_w, b_a = sp.symbols("B d f b_w b_a", positive=True)
+MATMUL_FLOPS = 2 * B * d * f  # one multiply and one add per weight per row
+MATMUL_BYTES = d * f * b_w + B * (d + f) * b_a  # read weights and inputs once, write outputs
+MATMUL_INTENSITY = MATMUL_FLOPS / MATMUL_BYTES
+# Rows at which the matmul's intensity equals the ridge: below it memory-bound, above FLOP-bound.
+CRITICAL_BATCH = sp.solve(sp.Eq(MATMUL_INTENSITY, RIDGE_INTENSITY), B)[0]
+# Weights dominate the traffic when d, f >> B: the critical batch loses its d, f dependence.
+CRITICAL_BATCH_WEIGHTS = sp.limit(sp.limit(CRITICAL_BATCH, d, sp.oo), f, sp.oo)
+# The largest intensity any B reaches (B -> oo): the matmul never turns FLOP-bound above it.
+MATMUL_INTENSITY_CEILING = sp.limit(MATMUL_INTENSITY, B, sp.oo)
+
+# ---- a whole transformer forward step -------------------------------------------------------
+# B sequences, T new tokens each, L tokens already cached per sequence. N matmul parameters per
+# token, P weight bytes read per step, k KV bytes per cached token, a attention FLOPs per new
+# token per attended position. New token i attends to L + i positions (causal).
+N, P, T, L, k, a = sp.symbols("N P T L k a", positive=True)
+FORWARD_FLOPS = 2 * N * B * T + a * B * (T * L + T * (T + 1) / 2)
+FORWARD_BYTES = P + B * k * (L + T)  # weights once per step; read L cached, write T new KV
+FORWARD_INTENSITY = FORWARD_FLOPS / FORWARD_BYTES
+DECODE_INTENSITY = FORWARD_INTENSITY.subs(T, 1)
+PREFILL_INTENSITY = FORWARD_INTENSITY.subs(L, 0)
+# As B grows the weight read amortizes away but every sequence reads its own KV: a ceiling.
+DECODE_INTENSITY_CEILING = sp.limit(DECODE_INTENSITY, B, sp.oo)
+
+# ---- decode attention (GQA) -------------------------------------------------------------------
+# Per cached position and KV head: g query heads each do q.k and p.v (2 FLOP x head_dim each),
+# against K and V of head_dim elements of b_kv bytes. Batch never enters: no weight is shared.
+g, h_d, b_kv = sp.symbols("g h_d b_kv", positive=True)
+ATTENTION_DECODE_INTENSITY = sp.simplify((g * 2 * 2 * h_d) / (2 * h_d * b_kv))
+
+# ---- training ----------------------------------------------------------------------------------
+D_tok, n_gpu, t_s, F_achieved = sp.symbols("D n_gpu t F_achieved", positive=True)
+TRAINING_FLOPS = 6 * N * D_tok  # forward 2 + backward 4 FLOP per parameter per token
+MFU = F_achieved / F  # model FLOP/s achieved per chip over the chip's dense peak
+RUN_UTILIZATION = TRAINING_FLOPS / (n_gpu * t_s * F)  # whole-run average, all overheads in
+
+_critical_batch = sp.lambdify((d, f, b_w, b_a, F, W), CRITICAL_BATCH, "math")
+_matmul_intensity = sp.lambdify((B, d, f, b_w, b_a), MATMUL_INTENSITY, "numpy")
+_matmul_flops = sp.lambdify((B, d, f), MATMUL_FLOPS, "numpy")
+_matmul_bytes = sp.lambdify((B, d, f, b_w, b_a), MATMUL_BYTES, "numpy")
+_forward = sp.lambdify((N, P, k, a, B, T, L), (FORWARD_FLOPS, FORWARD_BYTES), "numpy")
+
+
+def latex(expr: sp.Expr) -> str:
+    """LaTeX of one of this module's expressions, for display in the book."""
+    return sp.latex(expr)
+
+
+def _bytes(dtype: str) -> float:
+    return float(dtype_bytes(dtype))
+
+
+# ---- numbers from the laws ----------------------------------------------------------------------
+def roofline_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
+    """max(flops / peak, bytes / bandwidth): the time if compute and memory overlap perfectly."""
+    for name, v in (("flops", flops), ("nbytes", nbytes)):
+        require_positive(name, v, allow_zero=True)
+    require_positive("peak_flops", peak_flops)
+    require_positive("bandwidth", bandwidth)
+    return max(flops / peak_flops, nbytes / bandwidth)
+
+
+def additive_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
+    """flops / peak + bytes / bandwidth: the time with no overlap (an upper bound)."""
+    roofline_time_s(flops, nbytes, peak_flops, bandwidth)  # validates
+    return flops / peak_flops + nbytes / bandwidth
+
+
+def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype: str):
+    """FLOP per byte of a (batch x d_in) . (d_in x d_out) matmul; ``batch`` may be an array."""
+    require_positive("d_in", d_in)
+    require_positive("d_out", d_out)
+    return _matmul_intensity(np.asarray(batch, float), d_in, d_out, _bytes(weight_dtype), _bytes(act_dtype))
+
+
+def critical_batch(peak_flops: float, bandwidth: float, weight_dtype: str,
+                   d_in: int | None = None, d_out: int | None = None, act_dtype: str | None = None) -> float:
+    """Rows per weight read at which a matmul turns FLOP-bound.
+
+    Without ``d_in``/``d_out`` this is the weights-dominated limit F b_w / (2 W); with them the
+    exact solution including activation traffic (``act_dtype`` defaults to ``weight_dtype``).
+    """
+    require_positive("peak_flops", peak_flops)
+    require_positive("bandwidth", bandwidth)
+    bw_ = _bytes(weight_dtype)
+    if d_in is None and d_out is None:
+        return peak_flops * bw_ / (2 * bandwidth)
+    if d_in is None or d_out is None:
+        raise ValueError("give both d_in and d_out (or neither, for the weights-only limit)")
+    require_positive("d_in", d_in)
+    require_positive("d_out", d_out)
+    ba_ = _bytes(act_dtype or weight_dtype)
+    ceiling = 2 * d_in * d_out / ((d_in + d_out) * ba_)
+    if peak_flops / bandwidth >= ceiling:
+        raise ValueError(
+            f"a {d_in}x{d_out} matmul never reaches the ridge {peak_flops / bandwidth:.4g} FLOP/byte "
+            f"(its intensity tends to {ceiling:.4g} as the batch grows); use larger d_in, d_out"
+        )
+    return _critical_batch(d_in, d_out, bw_, ba_, peak_flops, bandwidth)
+
+
+def accelerator_critical_batch(acc: hardware.Accelerator, compute_dtype: str,
+                               weight_dtype: str | None = None, *, sparse: bool = False) -> float:
+    """Critical batch on ``acc`` for ``compute_dtype`` FLOPs and ``weight_dtype`` weights.
+
+    ``sparse=True`` uses the 2:4-sparsity marketing rate (2 x dense), for comparison only.
+    """
+    peak = acc.peak_flops(compute_dtype) * (2 if sparse else 1)
+    return critical_batch(peak, acc.mem_bandwidth, weight_dtype or compute_dtype)
+
+
+@dataclass(frozen=True)
+class CriticalRow:
+    accelerator: str
+    name: str
+    dtype: str
+    peak_flops: float
+    bandwidth: float
+    ridge_flop_per_byte: float  # F / W
+    critical_batch: float  # F b_w / (2 W), weights in the compute dtype
+
+
+def critical_batch_table() -> list[CriticalRow]:
+    """Every accelerator x dtype in the catalog, weights stored in the compute dtype."""
+    rows = []
+    for acc in hardware.all_accelerators():
+        for dt in acc.dtypes:
+            peak = acc.peak_flops(dt)
+            rows.append(CriticalRow(acc.key, acc.name, dt, peak, acc.mem_bandwidth,
+                                    peak / acc.mem_bandwidth, accelerator_critical_batch(acc, dt)))
+    return rows
+
+
+@dataclass(frozen=True)
+class KCase:
+    label: str
+    compute_dtype: str
+    weight_dtype: str
+    sparse: bool
+    ridge_flop_per_byte: float
+    critical_batch: float
+
+
+K_CASES = (  # (compute, weights, sparse): what "K" could mean on one chip
+    ("bf16", "bf16", False), ("fp8", "fp8", False), ("bf16", "int8", False),
+    ("bf16", "int4", False), ("fp8", "int4", False), ("fp8", "fp8", True), ("int8", "int8", True),
+)  # fmt: skip
+
+
+def k_cases(accelerator: str = "h100-sxm") -> list[KCase]:
+    """The source's K read every way: FLOP/byte ratio and critical batch, dense and sparse."""
+    acc = hardware.get(accelerator)
+    out = []
+    for comp, wt, sparse in K_CASES:
+        if comp not in acc.flops:
+            continue
+        peak = acc.peak_flops(comp) * (2 if sparse else 1)
+        label = f"{comp} compute, {wt} weights, {'2:4 sparse' if sparse else 'dense'}"
+        out.append(KCase(label, comp, wt, sparse, peak / acc.mem_bandwidth,
+                         accelerator_critical_batch(acc, comp, wt, sparse=sparse)))
+    return out
+
+
+# ---- a whole model --------------------------------------------------------------------------------
+def matmul_params(spec: ModelSpec) -> int:
+    """Parameters multiplied per token: active ones minus the embedding lookup (a gather, no FLOPs)."""
+    params = spec.n_active_params - spec.n_embedding_params
+    if spec.tied_embeddings:  # the tied table is also the output head
+        params += spec.vocab_size * (spec.embed_proj_dim or spec.d_model)
+    return params
+
+
+def attention_flops_per_position(spec: ModelSpec) -> int:
+    """FLOPs one new token spends per attended position, over all layers (q.k and p.v).
+
+    MLA is counted in its absorbed inference form: every head scores against the shared
+    latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent space.
+    """
+    if spec.is_mla:
+        per_head = 2 * (spec.kv_lora_rank + spec.qk_rope_head_dim) + 2 * spec.kv_lora_rank
+    else:
+        per_head = 2 * spec.head_dim + 2 * spec.head_dim
+    return spec.n_layers * spec.n_heads * per_head
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    flops: float
+    bytes: float
+
+    @property
+    def intensity(self) -> float:
+        return self.flops / self.bytes
+
+
+def forward_step(spec: ModelSpec, batch: int, new_tokens: int, context: int,
+                 weight_dtype: str = "bf16", kv_dtype: str = "bf16") -> ForwardStep:
+    """FLOPs and HBM bytes of one forward step (activations assumed on-chip, fused kernels).
+
+    All weights are read once per step: exact for dense models; for MoE it assumes the batch is
+    large enough to touch every expert (at batch 1 only the routed ones are read).
+    """
+    for name, v in (("batch", batch), ("new_tokens", new_tokens)):
+        require_positive(name, v)
+    require_positive("context", context, allow_zero=True)
+    if kv_dtype not in DTYPES:
+        raise UnknownDTypeError(kv_dtype, list(DTYPES))
+    cached = spec.cached_tokens(context)
+    flops, nbytes = _forward(matmul_params(spec), spec.weight_bytes(weight_dtype),
+                             spec.kv_bytes_per_token(kv_dtype), attention_flops_per_position(spec),
+                             batch, new_tokens, cached)
+    return ForwardStep(float(flops), float(nbytes))
+
+
+def decode_attention_intensity(spec: ModelSpec, kv_dtype: str = "bf16") -> float:
+    """FLOP per KV byte of decode attention: 2 g / b_kv for GQA (= g with bf16), any batch."""
+    return attention_flops_per_position(spec) / spec.kv_bytes_per_token(kv_dtype)
+
+
+# ---- training ---------------------------------------------------------------------------------
+@cache
+def facts() -> dict[str, Sourced]:
+    """analysis/data/facts.yaml as sourced records."""
+    raw = yaml.safe_load((DATA_DIR / "facts.yaml").read_text(encoding="utf-8"))
+    out = {}
+    for key, entry in raw.items():
+        rec = Sourced.from_yaml(entry, f"facts.yaml[{key}]")
+        check_source(rec.source, f"facts.yaml[{key}]")
+        out[key] = rec
+    return out
+
+
+# Llama 3 405B pre-training layout, Llama 3 paper Table 4 row 1 (8,192 GPUs). Data-parallel
+# replicas = GPUs / (TP x CP x PP); the paper prints the batch as "16M" tokens.
+LLAMA3_405B_LAYOUT = {
+    "gpus": Sourced(8192, "llama3-paper", "Table 4 row 1"),
+    "tensor_parallel": Sourced(8, "llama3-paper", "Table 4 row 1"),
+    "context_parallel": Sourced(1, "llama3-paper", "Table 4 row 1"),
+    "pipeline_parallel": Sourced(16, "llama3-paper", "Table 4 row 1"),
+    "sequence_tokens": Sourced(8192, "llama3-paper", "Table 4 row 1"),
+    "batch_tokens": Sourced(16.0e6, "llama3-paper", "Table 4 row 1: 16M tokens per batch"),
+}
+
+
+@dataclass(frozen=True)
+class TrainingBatch:
+    batch_tokens: float  # global tokens per optimizer step
+    data_parallel: int
+    tokens_per_replica: float  # tokens that share each weight shard's reads in one step
+    sequence_tokens: int  # the smallest unit a micro-batch can hold
+    critical_batch: float
+    ratio_sequence: float  # one sequence's tokens over the critical batch
+
+
+def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") -> TrainingBatch:
+    """Tokens that share one weight read in Llama 3 405B training, against the critical batch."""
+    lay = {key: rec.value for key, rec in LLAMA3_405B_LAYOUT.items()}
+    dp = lay["gpus"] // (lay["tensor_parallel"] * lay["context_parallel"] * lay["pipeline_parallel"])
+    crit = accelerator_critical_batch(hardware.get(accelerator), dtype)
+    return TrainingBatch(lay["batch_tokens"], dp, lay["batch_tokens"] / dp, lay["sequence_tokens"],
+                         crit, lay["sequence_tokens"] / crit)
+
+
+def mfu(achieved_flops: float, peak_flops: float) -> float:
+    """Model FLOPs utilisation: achieved model FLOP/s over the dense peak."""
+    require_positive("achieved_flops", achieved_flops, allow_zero=True)
+    require_positive("peak_flops", peak_flops)
+    return achieved_flops / peak_flops
+
+
+def run_utilization(total_flops: float, gpu_hours: float, peak_flops: float) -> float:
+    """Whole-run average utilisation: total model FLOPs over (GPU-hours x 3600 s x peak)."""
+    require_positive("total_flops", total_flops)
+    require_positive("gpu_hours", gpu_hours)
+    require_positive("peak_flops", peak_flops)
+    return total_flops / (gpu_hours * 3600.0 * peak_flops)
+
+
+# ---- prediction against measurement -----------------------------------------------------------
+@dataclass(frozen=True)
+class GemmComparison:
+    dtype: str
+    d_in: int
+    d_out: int
+    batches: tuple[int, ...]
+    measured_s: tuple[float, ...]
+    predicted_s: tuple[float, ...]
+    peak_flops: float  # measured, dedicated compute-bound GEMM
+    bandwidth: float  # measured streaming read
+    predicted_knee: float  # critical batch from the measured peak and bandwidth
+    measured_knee: float  # intersection of the measured asymptotes (see measured_knee)
+    skipped: tuple[dict, ...]  # sweep points that failed (e.g. out of memory)
+
+    @property
+    def rel_errors(self) -> tuple[float, ...]:
+        return tuple((p - m) / m for p, m in zip(self.predicted_s, self.measured_s, strict=True))
+
+    @property
+    def median_abs_error(self) -> float:
+        return statistics.median(abs(e) for e in self.rel_errors)
+
+    @property
+    def knee_ratio(self) -> float:
+        """measured / predicted knee (1 = exact; the target is within a factor of 2)."""
+        return self.measured_knee / self.predicted_knee
+
+    def median_abs_error_where(self, memory_bound: bool) -> float:
+        """Median |error| on one side of the predicted knee (a diagnostic split, not a filter)."""
+        errs = [abs(e) for b, e in zip(self.batches, self.rel_errors, strict=True)
+                if (b < self.predicted_knee) == memory_bound]
+        if not errs:
+            raise ValueError(f"no measured batch on the {'memory' if memory_bound else 'compute'} side of the knee")
+        return statistics.median(errs)
+
+    @property
+    def weight_bandwidth(self) -> tuple[float, ...]:
+        """Weight bytes over measured time per batch: the rate at which each GEMM consumed W."""
+        nbytes = self.d_in * self.d_out * _bytes(self.dtype)
+        return tuple(nbytes / t for t in self.measured_s)
+
+    def predicted_with_bandwidth(self, bandwidth: float) -> tuple[float, ...]:
+        """The same roofline with another measured bandwidth (a diagnostic, never fitted)."""
+        return tuple(
+            roofline_time_s(_matmul_flops(b, self.d_in, self.d_out),
+                            _matmul_bytes(b, self.d_in, self.d_out, _bytes(self.dtype), _bytes(self.dtype)),
+                            self.peak_flops, bandwidth)
+            for b in self.batches
+        )
+
+
+def measured_knee(batches, times_s) -> float:
+    """Where the measured asymptotes cross, with nothing fitted.
+
+    Memory asymptote: the smallest batch's time, flat. Compute asymptote: the largest batch's
+    time per row, times B. They cross at B = t(B_min) x B_max / t(B_max) (with B_min = 1).
+    """
+    batches, times_s = list(batches), list(times_s)
+    if len(batches) < 2:
+        raise ValueError("need at least two batch sizes to locate a knee")
+    i_lo, i_hi = int(np.argmin(batches)), int(np.argmax(batches))
+    return times_s[i_lo] * batches[i_hi] / times_s[i_hi]
+
+
+def compare_gemm(doc: dict, dtype: str) -> GemmComparison:
+    """Predict every GEMM of a roofline measurement from its measured peak and bandwidth."""
+    res = doc["results"]
+    sweeps = res.get("gemm", {})
+    if dtype not in sweeps:
+        raise UnknownDTypeError(dtype, sorted(sweeps), "the GEMM sweeps of this measurement")
+    sweep = sweeps[dtype]
+    if "error" in sweep:
+        raise ValueError(f"GEMM sweep {dtype} failed on this run: {sweep['error']}")
+    peak = res["peak"][dtype]["flops_per_s"]
+    bw = res["stream_read"]["bytes_per_s"]
+    d_in, d_out = sweep["d_in"], sweep["d_out"]
+    ok = [p for p in sweep["points"] if "error" not in p]
+    batches = tuple(p["batch"] for p in ok)
+    measured = tuple(p["timing"]["median_s"] for p in ok)
+    nb = _bytes(dtype)
+    predicted = tuple(
+        roofline_time_s(_matmul_flops(b, d_in, d_out), _matmul_bytes(b, d_in, d_out, nb, nb), peak, bw)
+        for b in batches
+    )
+    return GemmComparison(dtype, d_in, d_out, batches, measured, predicted, peak, bw,
+                          critical_batch(peak, bw, dtype, d_in, d_out, dtype),
+                          measured_knee(batches, measured),
+                          tuple(p for p in sweep["points"] if "error" in p))
+
+
+@dataclass(frozen=True)
+class MeasurementSummary:
+    backend: str
+    device: str
+    read_bandwidth: float  # bytes/s
+    copy_bandwidth: float  # bytes moved (read + write) per second
+    gemms: dict[str, GemmComparison]  # dtypes whose sweep ran
+    failed: dict[str, str]  # dtype -> error recorded by the run
+
+
+def summarize(doc: dict) -> MeasurementSummary:
+    """Every GEMM sweep of a roofline measurement compared with its prediction."""
+    res = doc["results"]
+    gemms, failed = {}, {}
+    for dt, sweep in res["gemm"].items():
+        if "error" in sweep:
+            failed[dt] = sweep["error"]
+        else:
+            gemms[dt] = compare_gemm(doc, dt)
+    return MeasurementSummary(doc["provenance"]["backend"], doc["provenance"]["device"]["name"],
+                              res["stream_read"]["bytes_per_s"], res["copy"]["bytes_per_s"], gemms, failed)
