@@ -1,0 +1,213 @@
+"""Chapter 2 figures: instances against context, fleet size, KV sharing, the measured speed-up."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .. import hardware, memory, sharing
+from ..measure import reference
+from .registry import register
+from .style import MARKERS, PALETTE
+
+CHAPTER = "chapters/02-vram"
+ACCS = ("h100-sxm", "h200", "b200")
+CONTEXTS = tuple(2**i for i in range(10, 18))  # 1K .. 128K tokens
+FLEET_CONTEXTS = (8192, 32_768, 131_072)
+SPEED = memory.SOURCE_INSTANCE_TOKENS_PER_S.value
+GROUP = 8  # one 8-GPU NVLink node
+
+
+def _hw_sources(keys=ACCS) -> tuple[str, ...]:
+    out = set()
+    for key in keys:
+        acc = hardware.get(key)
+        out |= {acc.source("mem_bytes"), acc.source("mem_bandwidth")}
+    return tuple(sorted(out))
+
+
+def _per_gpu(acc: str, ctx: int, dtype: str) -> float:
+    try:
+        return memory.serving_limits("llama-3-70b", acc, ctx, group_gpus=GROUP, weight_dtype=dtype).instances_per_gpu
+    except memory.InfeasibleServingError:
+        return np.nan
+
+
+@register(
+    "ch2-instances-vs-context",
+    title="Llama-3-70B instances per GPU against context length",
+    caption=(
+        "Most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once per "
+        "group, the rest of HBM for KV caches), bf16 (solid) and fp8 weights and KV (dashed), "
+        "against context on log axes. The grey line is the source's throughput-only figure: "
+        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU."
+    ),
+    sources=("hf-llama3-70b", "source-text", *_hw_sources()),
+    chapter=CHAPTER,
+)
+def instances_vs_context() -> plt.Figure:
+    fig, ax = plt.subplots()
+    ctx = np.array(CONTEXTS)
+    for i, acc in enumerate(ACCS):
+        for dtype, ls in (("bf16", "-"), ("fp8", "--")):
+            ys = [_per_gpu(acc, c, dtype) for c in CONTEXTS]
+            ax.plot(ctx, ys, ls=ls, marker=MARKERS[i], color=PALETTE[i], ms=4,
+                    label=f"{hardware.get(acc).name}, {dtype}")
+    ratio = memory.SOURCE_GPU_TOKENS_PER_S.value / SPEED
+    ax.axhline(ratio, color="0.5", lw=1)
+    ax.annotate("throughput-only: 2,000 / 40 = 50 per GPU", (ctx[0], ratio), color="0.35",
+                fontsize=8, va="bottom")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(ctx, [f"{c // 1024}K" for c in ctx])
+    ax.set_xlabel("Context per instance (tokens)")
+    ax.set_ylabel("Concurrent instances per GPU")
+    ax.set_title("Memory, not throughput, sets the count at long context")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+@register(
+    "ch2-fleet-vs-instances",
+    title="GPUs needed for N concurrent Llama-3-70B instances at 40 tokens/s",
+    caption=(
+        "GPUs (8-GPU groups, bf16 weights and KV) needed for N concurrent Llama-3-70B instances "
+        "at 40 tokens/s each, at 8K, 32K and 128K context, on H100s (solid) and H200s (dashed): "
+        "the larger of the capacity and bandwidth requirements, the binding one named in the "
+        "legend. The dotted line is the throughput-only count (N x 40 / 2,000) and the grey line "
+        "a 24,000-GPU cluster."
+    ),
+    sources=("hf-llama3-70b", "source-text", *_hw_sources(("h100-sxm", "h200"))),
+    chapter=CHAPTER,
+)
+def fleet_vs_instances() -> plt.Figure:
+    fig, ax = plt.subplots()
+    ns = np.geomspace(1e3, 1e7, 9).round().astype(int)
+    for acc, ls in (("h100-sxm", "-"), ("h200", "--")):
+        for i, ctx in enumerate(FLEET_CONTEXTS):
+            fleets = [memory.fleet_size("llama-3-70b", acc, int(n), ctx, SPEED, group_gpus=GROUP) for n in ns]
+            ax.plot(ns, [f.gpus for f in fleets], ls=ls, marker=MARKERS[i], color=PALETTE[i], ms=4,
+                    label=f"{acc.split('-')[0].upper()}, {ctx // 1024}K ({fleets[-1].binding} binds)")
+    tput = memory.SOURCE_GPU_TOKENS_PER_S.value
+    ax.plot(ns, ns * SPEED / tput, ls=":", color="0.3", label="throughput-only (N x 40 / 2,000)")
+    ax.axhline(memory.SOURCE_CLUSTER_GPUS.value, color="0.6", lw=1)
+    ax.annotate("24,000 GPUs", (ns[-1], memory.SOURCE_CLUSTER_GPUS.value), fontsize=8, color="0.4",
+                va="top", ha="right")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Concurrent instances N")
+    ax.set_ylabel("GPUs needed")
+    ax.set_title("Fleet size is linear in N; context sets the slope")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+@register(
+    "ch2-ratio-fleet",
+    title="GPUs for one million instances of a 100T-parameter model against the dynamic ratio",
+    caption=(
+        "Lower bound on the GPUs that hold and drive one million concurrent instances of a "
+        "100-trillion-parameter model at 40 tokens/s, when each instance's KV cache is a fraction "
+        "(the dynamic ratio) of the weight bytes; weights are amortized over very large groups. "
+        "Solid bf16, dashed fp8. The grey line marks the source's 'on order 10M GPUs' at 1%."
+    ),
+    sources=("source-text", *_hw_sources()),
+    chapter=CHAPTER,
+)
+def ratio_fleet_figure() -> plt.Figure:
+    fig, ax = plt.subplots()
+    ratios = np.geomspace(1e-4, 1e-1, 31)
+    for i, acc in enumerate(ACCS):
+        for dtype, ls in (("bf16", "-"), ("fp8", "--")):
+            gpus = [memory.ratio_fleet(1e6, 1e14, r, weight_dtype=dtype, accelerator=acc, tokens_per_s=SPEED).gpus
+                    for r in ratios]
+            ax.plot(ratios * 100, gpus, ls=ls, color=PALETTE[i], label=f"{hardware.get(acc).name}, {dtype}")
+    ax.axhline(1e7, color="0.6", lw=1)
+    ax.axvline(1.0, color="0.6", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Dynamic ratio: per-instance KV bytes / weight bytes (%)")
+    ax.set_ylabel("GPUs (lower bound)")
+    ax.set_title("1M instances of a 100T model: GPUs scale with the ratio")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+SHARE_PREFIX, SHARE_STEP, SHARE_BLOCK = 4096, 256, 16
+
+
+@register(
+    "ch2-sharing-vs-branching",
+    title="KV memory saved by sharing across tree-search agents",
+    caption=(
+        "Concurrency gained (private-copy KV blocks over shared blocks, i.e. how many times more "
+        "trees fit in the same memory) for tree-search agents with a 4,096-token prompt, 256 "
+        "tokens per step and 16-token blocks, against the branching factor b, for depths 1 to 4 "
+        "(exact closed form, checked against the prefix-tree simulator in the tests). Dotted: "
+        "the wide-tree limit (P + d t) / t, a leaf's whole path over its own last step."
+    ),
+    sources=("vllm-paper",),
+    chapter=CHAPTER,
+)
+def sharing_vs_branching() -> plt.Figure:
+    fig, ax = plt.subplots()
+    bs = np.arange(1, 17)
+    for depth in range(1, 5):
+        gains = [sharing.tree_gain(SHARE_PREFIX, int(b), depth, SHARE_STEP, block_tokens=SHARE_BLOCK).concurrency_gain
+                 for b in bs]
+        ax.plot(bs, gains, marker=MARKERS[depth - 1], color=PALETTE[depth - 1], ms=4, label=f"depth d = {depth}")
+        limit = float(sharing.TREE_GAIN_LIMIT.subs({sharing.Pp: SHARE_PREFIX, sharing.d: depth, sharing.t: SHARE_STEP}))
+        ax.axhline(limit, color=PALETTE[depth - 1], ls=":", lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("Branching factor b")
+    ax.set_ylabel("Concurrency gain (unshared / shared KV)")
+    ax.set_title("Wide trees: the gain saturates at (P + d t) / t")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _reference_points(backend: str, axis: str):
+    doc = reference("sharing", backend)
+    if doc is None:
+        return None, []
+    pts = [p for p in doc["results"]["sweeps"][axis] if "error" not in p and "skipped" not in p]
+    return doc, pts
+
+
+@register(
+    "ch2-shared-prefix-speedup",
+    title="Measured speed-up of reading a shared prefix once",
+    caption=(
+        "Decode attention for k branches sharing a P-token prefix, each with an S-token suffix: "
+        "time per branch over time reading the prefix once (median of interleaved pairs, bars "
+        "the quartiles), from the stored reference runs, against the bytes ratio "
+        "k(P+S)/(P+kS) (line). Left: k varies; middle: P; right: S; the others at the base point."
+    ),
+    sources=("this-book",),
+    chapter=CHAPTER,
+)
+def shared_prefix_speedup() -> plt.Figure:
+    fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.6), sharey=True)
+    labels = {"k": "branches k", "prefix": "prefix P (tokens)", "suffix": "suffix S (tokens)"}
+    for ax, axis in zip(axes, ("k", "prefix", "suffix"), strict=True):
+        for j, backend in enumerate(("numpy", "cupy")):
+            doc, pts = _reference_points(backend, axis)
+            if not pts:
+                continue
+            xs = [p[axis] for p in pts]
+            med = np.array([p["speedup_measured"] for p in pts])
+            # quartiles of the interleaved pairs' ratios, from the stored per-repeat times
+            quart = np.array([np.percentile(np.divide(p["per_branch"]["times_s"], p["prefix_once"]["times_s"]),
+                                            [25, 75]) for p in pts])
+            yerr = np.clip(np.stack([med - quart[:, 0], quart[:, 1] - med]), 0, None)
+            name = doc["provenance"]["device"]["name"]
+            ax.errorbar(xs, med, yerr=yerr, marker=MARKERS[j], color=PALETTE[j], ls="none",
+                        capsize=2, label=f"measured, {name}")
+            ax.plot(xs, [p["speedup_predicted"] for p in pts], color=PALETTE[j], lw=1, alpha=0.6)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log", base=2)
+        ax.set_xlabel(labels[axis])
+    axes[0].set_ylabel("Speed-up (per-branch / prefix-once)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Reading the shared prefix once: measured against the bytes ratio (lines)")
+    return fig

@@ -1,0 +1,130 @@
+"""Decode attention for k branches that share a prefix: per branch, and prefix read once.
+
+Layout (one decode token per branch, h heads of dimension D, written for any array module xp):
+  q                      (k, h, D)      each branch's new query
+  prefix_k, prefix_v     (h, P, D)      the shared prefix's keys and values, stored once
+  suffix_k, suffix_v     (k, h, S, D)   each branch's own keys and values
+  full_k, full_v         (k, h, P+S, D) private caches: every branch holds its own prefix copy
+
+``per_branch`` attends over private caches (k GEMVs that each read the prefix). ``prefix_once``
+scores all k queries against the prefix in one batched product (the prefix is read once), then
+merges the prefix and suffix softmax partials exactly with their log-sum-exp statistics:
+for partials (m_i, l_i, o_i) = (max score, sum of exp(score - m_i), normalized output),
+  out = sum_i exp(m_i - m) l_i o_i / sum_i exp(m_i - m) l_i,  m = max_i m_i.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+# KV bytes each algorithm reads (per token, per branch): k private copies of P + S, or the prefix
+# once plus k suffixes. Their ratio is the speed-up when both run at full memory bandwidth.
+k_b, P_t, S_t = sp.symbols("k P S", positive=True)
+BYTES_PER_BRANCH = k_b * (P_t + S_t)
+BYTES_PREFIX_ONCE = P_t + k_b * S_t
+SPEEDUP = BYTES_PER_BRANCH / BYTES_PREFIX_ONCE
+SPEEDUP_LIMIT = sp.limit(SPEEDUP, P_t, sp.oo)  # k: a long prefix is read k times less
+_speedup = sp.lambdify((k_b, P_t, S_t), SPEEDUP, "math")
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Softmax partial over a slice of positions: max score, sum of exp, normalized output."""
+
+    m: object  # (..., h) or matching batch shape
+    total: object  # sum of exp(score - m)
+    o: object  # (..., D)
+
+
+def _partial(xp, scores, values_matmul) -> Partial:
+    """Partial from raw ``scores`` (..., n); ``values_matmul(p)`` returns p @ V (..., D)."""
+    m = xp.max(scores, axis=-1)
+    p = xp.exp(scores - m[..., None])
+    total = xp.sum(p, axis=-1)
+    return Partial(m, total, values_matmul(p) / total[..., None])
+
+
+def merge(xp, parts: list[Partial]):
+    """Exact softmax over the union of the partials' positions (log-sum-exp merge)."""
+    m = parts[0].m
+    for part in parts[1:]:
+        m = xp.maximum(m, part.m)
+    num = 0
+    den = 0
+    for part in parts:
+        w = xp.exp(part.m - m) * part.total
+        num = num + w[..., None] * part.o
+        den = den + w
+    return num / den[..., None]
+
+
+def per_branch(xp, q, full_k, full_v):
+    """Attention of each branch over its own private cache: (k, h, D)."""
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    scores = xp.matmul(full_k, q[..., None])[..., 0] * scale  # (k, h, P+S)
+    m = xp.max(scores, axis=-1, keepdims=True)
+    p = xp.exp(scores - m)
+    p /= xp.sum(p, axis=-1, keepdims=True)
+    return xp.matmul(p[:, :, None, :], full_v)[:, :, 0, :]
+
+
+def prefix_once(xp, q, prefix_k, prefix_v, suffix_k, suffix_v):
+    """Same result, reading the shared prefix once for all k branches: (k, h, D)."""
+    scale = 1.0 / math.sqrt(q.shape[-1])
+    qh = xp.ascontiguousarray(xp.swapaxes(q, 0, 1))  # (h, k, D): one GEMM per head over the prefix
+    s_pre = xp.matmul(qh, xp.swapaxes(prefix_k, 1, 2)) * scale  # (h, k, P)
+    pre = _partial(xp, s_pre, lambda p: xp.matmul(p, prefix_v))  # (h, k, D)
+    pre = Partial(xp.swapaxes(pre.m, 0, 1), xp.swapaxes(pre.total, 0, 1), xp.swapaxes(pre.o, 0, 1))
+    s_suf = xp.matmul(suffix_k, q[..., None])[..., 0] * scale  # (k, h, S)
+    suf = _partial(xp, s_suf, lambda p: xp.matmul(p[:, :, None, :], suffix_v)[:, :, 0, :])
+    return merge(xp, [pre, suf])
+
+
+def make_inputs(xp, k: int, prefix: int, suffix: int, heads: int, head_dim: int, dtype, seed: int = 0):
+    """Random q, prefix and suffix caches, on the array module xp.
+
+    Drawn with NumPy from ``seed`` and copied to xp, so every backend gets the same numbers.
+    """
+    for name, v in (("k", k), ("prefix", prefix), ("suffix", suffix), ("heads", heads), ("head_dim", head_dim)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    rng = np.random.default_rng(seed)
+
+    def normal(*shape):
+        return xp.asarray(rng.standard_normal(shape).astype(dtype))
+
+    return {
+        "q": normal(k, heads, head_dim),
+        "prefix_k": normal(heads, prefix, head_dim),
+        "prefix_v": normal(heads, prefix, head_dim),
+        "suffix_k": normal(k, heads, suffix, head_dim),
+        "suffix_v": normal(k, heads, suffix, head_dim),
+    }
+
+
+def private_caches(xp, inputs: dict):
+    """(full_k, full_v): each branch's own copy of prefix + suffix, as a non-sharing server holds."""
+    k = inputs["q"].shape[0]
+    out = []
+    for pre, suf in (("prefix_k", "suffix_k"), ("prefix_v", "suffix_v")):
+        prefix = xp.broadcast_to(inputs[pre][None], (k, *inputs[pre].shape))
+        out.append(xp.ascontiguousarray(xp.concatenate([prefix, inputs[suf]], axis=2)))
+    return tuple(out)
+
+
+def bytes_read(k: int, prefix: int, suffix: int, heads: int, head_dim: int, itemsize: int) -> dict:
+    """KV bytes each algorithm must read from memory (queries and outputs are negligible)."""
+    per_token = 2 * heads * head_dim * itemsize  # K and V
+    return {
+        "per_branch": k * (prefix + suffix) * per_token,
+        "prefix_once": (prefix + k * suffix) * per_token,
+    }
+
+
+def predicted_speedup(k: int, prefix: int, suffix: int) -> float:
+    """SPEEDUP: bytes ratio, per-branch over prefix-once (the speed-up at full bandwidth)."""
+    return _speedup(k, prefix, suffix)
