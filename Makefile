@@ -12,7 +12,8 @@ NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-ce
 help:
 	@echo "make book       build the website (executes every chapter here) -> _build/html/index.html"
 	@echo "make test       ruff, unit tests, nbval over chapters/, strict site build, browser test"
-	@echo "make figures    regenerate figures/ and the generated appendix from the package"
+	@echo "make figures    regenerate figures/ and the generated pages (appendix, gallery, provenance)"
+	@echo "make browser    headless Chromium over the built site (after make book)"
 	@echo "make notebooks  re-execute the chapters in place (refreshes their stored outputs)"
 	@echo "make measure    run every CPU measurement suite and print results (never overwrites references)"
 	@echo "make gpu-check  on an NVIDIA GPU host: GPU tests + measurement suites, JSON into OUT=dir"
@@ -43,14 +44,18 @@ nbval: $(STAMP)
 
 site: book
 
+# Headless Chromium over the built site (tests/test_browser.py, tests/test_site.py); needs
+# Debian's chromium (.ci/run installs it) and a built site (make book, or site in make test).
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests
 
-test: lint unit nbval site
+test: lint unit nbval site browser
 
 figures: $(STAMP)
 	$(BIN)/python -m analysis.figures --out figures
 	$(BIN)/python -m analysis.appendix
+	$(BIN)/python -m analysis.gallery
+	$(BIN)/python -m analysis.provenance
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py chapters
