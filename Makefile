@@ -54,6 +54,7 @@ test: lint unit nbval site browser
 figures: $(STAMP)
 	$(BIN)/python -m analysis.figures --out figures
 	$(BIN)/python -m analysis.appendix
+	$(BIN)/python -m analysis.claims
 	$(BIN)/python -m analysis.gallery
 	$(BIN)/python -m analysis.provenance
 

@@ -10,14 +10,12 @@ The sourced energy figures live in ``data/physics.yaml``; each carries a BibTeX 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import sympy as sp
-import yaml
 
 from . import hardware
 from .errors import UnknownNameError, require_positive
-from .sources import DATA_DIR, Sourced, check_source
+from .sources import Record, Sourced, records
 from .units import sci
 
 # ---- symbols --------------------------------------------------------------------------------------
@@ -76,42 +74,12 @@ class MissingSpecError(ValueError):
 
 
 # ---- sourced constants ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Quantity:
-    """One value from physics.yaml with its unit and source."""
-
-    key: str
-    value: float
-    unit: str
-    source: str
-    note: str | None
-    estimate: bool
-
-    @property
-    def joules(self) -> float:
-        """The value in SI (J, J/bit or J/bit/mm) for energy units; pJ are converted."""
-        if self.unit.startswith("pJ"):
-            return self.value * 1e-12
-        if self.unit.startswith("J") and "/K" not in self.unit:
-            return self.value
-        raise ValueError(f"{self.key}: unit {self.unit!r} is not an energy")
+Quantity = Record  # one value from physics.yaml with its unit and source
 
 
-@cache
 def constants() -> dict[str, Quantity]:
     """Every entry of data/physics.yaml, checked: a number, a unit and a known source."""
-    raw = yaml.safe_load((DATA_DIR / "physics.yaml").read_text(encoding="utf-8"))
-    out = {}
-    for key, entry in raw.items():
-        where = f"physics.yaml[{key}]"
-        rec = Sourced.from_yaml(entry, where)
-        check_source(rec.source, where)
-        if isinstance(rec.value, bool) or not isinstance(rec.value, int | float):
-            raise ValueError(f"{where}: expected a number (write floats as 1.0e+9), got {rec.value!r}")
-        if "unit" not in entry:
-            raise ValueError(f"{where}: missing 'unit'")
-        out[key] = Quantity(key, float(rec.value), str(entry["unit"]), rec.source, rec.note, rec.estimate)
-    return out
+    return records("physics.yaml")
 
 
 def constant(key: str) -> Quantity:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import sympy as sp
-import yaml
 
 from . import hardware
 from .errors import UnknownDTypeError, require_positive
 from .models import ModelSpec
-from .sources import DATA_DIR, Sourced, check_source
+from .sources import Record, Sourced, records
 from .units import DTYPES, dtype_bytes
 
 # ---- the roofline -------------------------------------------------------------------------------
@@ -254,16 +252,9 @@ def decode_attention_intensity(spec: ModelSpec, kv_dtype: str = "bf16") -> float
 
 
 # ---- training ---------------------------------------------------------------------------------
-@cache
-def facts() -> dict[str, Sourced]:
-    """analysis/data/facts.yaml as sourced records."""
-    raw = yaml.safe_load((DATA_DIR / "facts.yaml").read_text(encoding="utf-8"))
-    out = {}
-    for key, entry in raw.items():
-        rec = Sourced.from_yaml(entry, f"facts.yaml[{key}]")
-        check_source(rec.source, f"facts.yaml[{key}]")
-        out[key] = rec
-    return out
+def facts() -> dict[str, Record]:
+    """analysis/data/facts.yaml as sourced records (value, unit, source, note)."""
+    return records("facts.yaml")
 
 
 # Llama 3 405B pre-training layout, Llama 3 paper Table 4 row 1 (8,192 GPUs). Data-parallel

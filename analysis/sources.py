@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 BIB_PATH = ROOT / "references.bib"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -47,3 +49,41 @@ def check_source(key: str, where: str) -> str:
     if key not in bib_entries():
         raise ValueError(f"{where}: source key {key!r} is not defined in references.bib")
     return key
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry of a record catalog (physics.yaml, facts.yaml): a number, its unit and source."""
+
+    key: str
+    value: float
+    unit: str
+    source: str
+    note: str | None = None
+    estimate: bool = False
+
+    @property
+    def joules(self) -> float:
+        """The value in SI (J, J/bit or J/bit/mm) for energy units; pJ are converted."""
+        if self.unit.startswith("pJ"):
+            return self.value * 1e-12
+        if self.unit.startswith("J") and "/K" not in self.unit:
+            return self.value
+        raise ValueError(f"{self.key}: unit {self.unit!r} is not an energy")
+
+
+@cache
+def records(filename: str) -> dict[str, Record]:
+    """Every entry of ``data/<filename>``, checked: a number, a unit and a known source."""
+    raw = yaml.safe_load((DATA_DIR / filename).read_text(encoding="utf-8"))
+    out = {}
+    for key, entry in raw.items():
+        where = f"{filename}[{key}]"
+        rec = Sourced.from_yaml(entry, where)
+        check_source(rec.source, where)
+        if isinstance(rec.value, bool) or not isinstance(rec.value, int | float):
+            raise ValueError(f"{where}: expected a number (write floats as 1.0e+9), got {rec.value!r}")
+        if "unit" not in entry:
+            raise ValueError(f"{where}: missing 'unit'")
+        out[key] = Record(key, rec.value, str(entry["unit"]), rec.source, rec.note, rec.estimate)
+    return out

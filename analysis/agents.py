@@ -1,0 +1,403 @@
+"""Chapter 3: what an agent loop costs as it runs, and when it costs more than a human.
+
+The loop: a prompt of ``n_p`` tokens; at each step t = 1..T the model reads its whole context
+C(t-1) = n_p + (t-1)(n_a + n_o), writes ``n_a`` action tokens, and the environment appends
+``n_o`` observation tokens. Three ways to pay for the re-read context:
+
+(a) no caching: every step bills its whole context as input;
+(b) prompt caching: the previous request's prompt C(t-2) is a cache hit billed at a fraction h
+    of the input price; the new tokens (last action + observation) are billed at w x input
+    (w = 1.25 for Anthropic's cache write, 1 where a miss costs the normal price);
+(c) KV retention: the server keeps the KV cache in HBM and bills rent on it, USD per byte-second
+    (a GPU's rental price over its memory), for the step's duration, while new tokens are billed
+    at the list input and output prices.
+
+Each total is a sympy summation (closed form) and an independent step-by-step simulation;
+the tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import hardware, prices
+from .errors import require_positive
+from .sources import Sourced
+
+# ---- sourced constants -----------------------------------------------------------------------------
+THOUGHT_TOKENS_PER_S = Sourced(
+    9.0, "source-text", estimate=True,
+    note="The source's assumption ('human thoughtspeed is roughly 9 token/s'); no measurement backs it.",
+)
+WAGE_USD_PER_YEAR = Sourced(
+    132270.0, "bls-oews-2023-software-developers",
+    note="US BLS OEWS May 2023, 15-1252 Software Developers, national median annual wage. BLS "
+         "annualizes hourly wages at 2,080 hours, so the median hourly wage is 132,270 / 2,080.",
+)
+HOURS_PER_YEAR = 2080  # BLS OEWS convention: 52 weeks x 40 hours
+
+
+def median_wage_usd_per_hour() -> float:
+    """BLS median annual wage / 2,080 hours (US software developers, May 2023)."""
+    return float(WAGE_USD_PER_YEAR.value) / HOURS_PER_YEAR
+
+
+# ---- symbols and the closed forms --------------------------------------------------------------
+t, T = sp.symbols("t T", positive=True, integer=True)
+n_p, n_a, n_o = sp.symbols("n_p n_a n_o", positive=True)  # prompt, action, observation tokens
+pi_in, pi_out = sp.symbols("pi_in pi_out", positive=True)  # USD per input / output token
+h, w = sp.symbols("h w", positive=True)  # cache-hit and cache-write price as fractions of input
+rho, kappa, Delta = sp.symbols("rho kappa Delta", positive=True)  # USD/(byte s), KV bytes/token, s/step
+
+
+def context(step):
+    """Tokens in the context after ``step`` steps: n_p + step (n_a + n_o)."""
+    return n_p + step * (n_a + n_o)
+
+
+# Input tokens read at step t, and their total over T steps.
+INPUT_TOKENS_STEP = context(t - 1)
+TOTAL_INPUT_TOKENS = sp.factor(sp.summation(INPUT_TOKENS_STEP, (t, 1, T)))
+
+# Cost of step t >= 2 and of step 1 under each regime.
+STEP_COST = {
+    "none": (pi_in * n_p + pi_out * n_a, pi_in * context(t - 1) + pi_out * n_a),
+    "cache": (pi_in * w * n_p + pi_out * n_a,
+              pi_in * (h * context(t - 2) + w * (n_a + n_o)) + pi_out * n_a),
+    "rent": (pi_in * n_p + pi_out * n_a + rho * kappa * Delta * context(1),
+             pi_in * n_o + pi_out * n_a + rho * kappa * Delta * context(t)),
+}
+TOTAL_COST = {
+    name: sp.expand(first + sp.summation(later, (t, 2, T))) for name, (first, later) in STEP_COST.items()
+}
+REGIMES = tuple(STEP_COST)
+# The quadratic coefficient: what makes a long-running agent's bill grow as T^2.
+QUADRATIC_COEFF = {name: sp.simplify(sp.Poly(expr, T).coeff_monomial(T**2)) for name, expr in TOTAL_COST.items()}
+
+_ARGS = (n_p, n_a, n_o, pi_in, pi_out, h, w, rho, kappa, Delta)
+_total = {name: sp.lambdify((*_ARGS, T), expr, "math") for name, expr in TOTAL_COST.items()}
+_step = {name: (sp.lambdify(_ARGS, first, "math"), sp.lambdify((*_ARGS, t), later, "math"))
+         for name, (first, later) in STEP_COST.items()}
+_slope = {name: sp.lambdify(_ARGS, sp.diff(later, t), "math") for name, (_, later) in STEP_COST.items()}
+
+
+def latex(expr: sp.Expr) -> str:
+    return sp.latex(expr)
+
+
+# ---- the loop and the regimes --------------------------------------------------------------------
+def _whole(name: str, value: int, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class AgentLoop:
+    """Token counts of an observe-act loop: the prompt, and per step one action and one observation."""
+
+    prompt_tokens: int
+    action_tokens: int
+    observation_tokens: int
+    max_context: int | None = None  # the model's window; steps that would exceed it are refused
+
+    def __post_init__(self):
+        _whole("prompt_tokens", self.prompt_tokens, 1)
+        _whole("action_tokens", self.action_tokens, 1)
+        _whole("observation_tokens", self.observation_tokens, 0)
+        if self.max_context is not None:
+            _whole("max_context", self.max_context, 1)
+
+    def context_after(self, steps: int) -> int:
+        return self.prompt_tokens + steps * (self.action_tokens + self.observation_tokens)
+
+    def max_steps(self) -> int | None:
+        """Most steps whose context stays inside the window (None without a window)."""
+        if self.max_context is None:
+            return None
+        return (self.max_context - self.prompt_tokens) // (self.action_tokens + self.observation_tokens)
+
+    def check_steps(self, steps: int) -> int:
+        _whole("steps", steps, 1)
+        most = self.max_steps()
+        if most is not None and steps > most:
+            raise ValueError(
+                f"{steps} steps need a context of {self.context_after(steps):,} tokens, more than the "
+                f"model's window of {self.max_context:,}; at most {most} steps fit"
+            )
+        return steps
+
+
+@dataclass(frozen=True)
+class Regime:
+    """How re-read context is paid for: kind 'none', 'cache' or 'rent', with its prices."""
+
+    kind: str
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    cached_fraction: float = 1.0  # h
+    write_fraction: float = 1.0  # w
+    usd_per_byte_s: float = 0.0  # rho
+    kv_bytes_per_token: float = 0.0  # kappa
+    step_s: float = 0.0  # Delta
+    label: str = ""
+
+    def __post_init__(self):
+        if self.kind not in REGIMES:
+            raise ValueError(f"unknown regime {self.kind!r}; allowed: {', '.join(REGIMES)}")
+        require_positive("input_usd_per_mtok", self.input_usd_per_mtok)
+        require_positive("output_usd_per_mtok", self.output_usd_per_mtok)
+        require_positive("cached_fraction", self.cached_fraction, allow_zero=True)
+        require_positive("write_fraction", self.write_fraction)
+        if self.kind == "rent":
+            require_positive("usd_per_byte_s", self.usd_per_byte_s)
+            require_positive("kv_bytes_per_token", self.kv_bytes_per_token)
+            require_positive("step_s", self.step_s)
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return (self.input_usd_per_mtok / 1e6, self.output_usd_per_mtok / 1e6, self.cached_fraction,
+                self.write_fraction, self.usd_per_byte_s, self.kv_bytes_per_token, self.step_s)
+
+
+def no_cache(row: prices.PriceRow) -> Regime:
+    return Regime("none", row.input_usd_per_mtok, row.output_usd_per_mtok, label="no caching")
+
+
+def prompt_cache(row: prices.PriceRow, cached_fraction: float, write_fraction: float | None = None,
+                 label: str = "") -> Regime:
+    """Prompt caching at a read fraction h and write fraction w (None: a miss costs the input price)."""
+    return Regime("cache", row.input_usd_per_mtok, row.output_usd_per_mtok, cached_fraction,
+                  1.0 if write_fraction is None else write_fraction, label=label or f"cache h={cached_fraction}")
+
+
+def kv_rent(row: prices.PriceRow, usd_per_byte_s: float, kv_bytes_per_token: float, step_s: float,
+            label: str = "KV rent") -> Regime:
+    return Regime("rent", row.input_usd_per_mtok, row.output_usd_per_mtok, usd_per_byte_s=usd_per_byte_s,
+                  kv_bytes_per_token=kv_bytes_per_token, step_s=step_s, label=label)
+
+
+def usd_per_byte_s(usd_per_gpu_hour: float, accelerator: str) -> float:
+    """Rent of memory: a GPU's price per second over its HBM bytes."""
+    require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
+    return usd_per_gpu_hour / 3600.0 / hardware.get(accelerator).mem_bytes
+
+
+def step_seconds(action_tokens: int, tokens_per_s: float, tool_s: float = 0.0) -> float:
+    """Wall time of one step: generating the action plus the tool's latency."""
+    _whole("action_tokens", action_tokens, 1)
+    require_positive("tokens_per_s", tokens_per_s)
+    require_positive("tool_s", tool_s, allow_zero=True)
+    return action_tokens / tokens_per_s + tool_s
+
+
+# ---- totals: closed form and simulation ---------------------------------------------------------
+def _loop_values(loop: AgentLoop) -> tuple[int, int, int]:
+    return loop.prompt_tokens, loop.action_tokens, loop.observation_tokens
+
+
+def total_cost_usd(loop: AgentLoop, regime: Regime, steps: int) -> float:
+    """Closed form (the sympy summation) of the bill after ``steps`` steps."""
+    loop.check_steps(steps)
+    return _total[regime.kind](*_loop_values(loop), *regime.values, steps)
+
+
+def step_cost_usd(loop: AgentLoop, regime: Regime, step: int) -> float:
+    """Closed form of the cost of step ``step`` alone."""
+    loop.check_steps(step)
+    first, later = _step[regime.kind]
+    args = (*_loop_values(loop), *regime.values)
+    return first(*args) if step == 1 else later(*args, step)
+
+
+@dataclass(frozen=True)
+class Bill:
+    steps: int
+    input_tokens: int  # tokens read as input over all steps (cached or not)
+    output_tokens: int
+    step_costs_usd: tuple[float, ...]
+
+    @property
+    def total_usd(self) -> float:
+        return math.fsum(self.step_costs_usd)
+
+
+def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
+    """Run the loop step by step, tracking the context, the cached prefix and the KV held."""
+    loop.check_steps(steps)
+    p_in, p_out = regime.input_usd_per_mtok / 1e6, regime.output_usd_per_mtok / 1e6
+    ctx, prev_prompt, in_kv = loop.prompt_tokens, 0, 0
+    costs, read = [], 0
+    for _ in range(steps):
+        read += ctx
+        out = p_out * loop.action_tokens
+        if regime.kind == "none":
+            cost = p_in * ctx + out
+        elif regime.kind == "cache":
+            hit = prev_prompt  # the last request's prompt is a prefix of this one
+            cost = p_in * (regime.cached_fraction * hit + regime.write_fraction * (ctx - hit)) + out
+        else:
+            fresh = ctx - in_kv  # tokens not yet in the retained KV cache
+            held = ctx + loop.action_tokens + loop.observation_tokens  # context at the step's end
+            cost = p_in * fresh + out + regime.usd_per_byte_s * regime.kv_bytes_per_token * held * regime.step_s
+            in_kv = ctx + loop.action_tokens  # the action's KV was written while generating it
+        costs.append(cost)
+        prev_prompt = ctx
+        ctx += loop.action_tokens + loop.observation_tokens
+    return Bill(steps, read, steps * loop.action_tokens, tuple(costs))
+
+
+def total_input_tokens(loop: AgentLoop, steps: int) -> int:
+    """T n_p + (n_a + n_o) T (T - 1) / 2: input tokens read over ``steps`` steps."""
+    loop.check_steps(steps)
+    value = TOTAL_INPUT_TOKENS.subs({n_p: loop.prompt_tokens, n_a: loop.action_tokens,
+                                     n_o: loop.observation_tokens, T: steps})
+    return int(value)
+
+
+# ---- humans --------------------------------------------------------------------------------------
+def thought_tokens(hours: float, tokens_per_s: float | None = None) -> float:
+    """Tokens a human 'thinks' in ``hours`` at ``tokens_per_s`` (default: the source's 9 tokens/s)."""
+    require_positive("hours", hours, allow_zero=True)
+    rate = float(THOUGHT_TOKENS_PER_S.value) if tokens_per_s is None else require_positive("tokens_per_s", tokens_per_s)
+    return rate * 3600.0 * hours
+
+
+def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
+    """Hours of human thought that ``tokens`` equal at ``tokens_per_s``."""
+    require_positive("tokens", tokens, allow_zero=True)
+    rate = float(THOUGHT_TOKENS_PER_S.value) if tokens_per_s is None else require_positive("tokens_per_s", tokens_per_s)
+    return tokens / rate / 3600.0
+
+
+def usd_per_thought_hour(cost_usd: float, output_tokens: int, tokens_per_s: float | None = None) -> float:
+    """Price of ``output_tokens`` scaled to one hour of thought at ``tokens_per_s``."""
+    require_positive("cost_usd", cost_usd, allow_zero=True)
+    _whole("output_tokens", output_tokens, 1)
+    return cost_usd / thought_hours(output_tokens, tokens_per_s)
+
+
+def crossover_step(loop: AgentLoop, regime: Regime, wage_usd_per_hour: float,
+                   tokens_per_s: float | None = None) -> int | None:
+    """First step whose cost per hour of output thought reaches the wage; None if never (or past the window).
+
+    Solved from the closed form of the step cost (linear in t for every regime).
+    """
+    require_positive("wage_usd_per_hour", wage_usd_per_hour)
+    budget = wage_usd_per_hour * thought_hours(loop.action_tokens, tokens_per_s)  # USD per step
+    first, later = _step[regime.kind]
+    args = (*_loop_values(loop), *regime.values)
+    if first(*args) >= budget:
+        return 1
+    at2 = later(*args, 2)
+    slope = _slope[regime.kind](*args)  # the step cost is linear in t for t >= 2 (see STEP_COST)
+    if at2 >= budget:
+        step = 2
+    elif slope <= 0:
+        return None
+    else:
+        step = 2 + math.ceil((budget - at2) / slope - 1e-9)
+    most = loop.max_steps()
+    return None if most is not None and step > most else step
+
+
+def crossover_context(row: prices.PriceRow, output_tokens: int, wage_usd_per_hour: float,
+                      tokens_per_s: float | None = None) -> float:
+    """Prompt length at which one request's cost per hour of output thought equals the wage."""
+    _whole("output_tokens", output_tokens, 1)
+    require_positive("wage_usd_per_hour", wage_usd_per_hour)
+    budget = wage_usd_per_hour * thought_hours(output_tokens, tokens_per_s)
+    return (budget - row.output_usd_per_mtok / 1e6 * output_tokens) / (row.input_usd_per_mtok / 1e6)
+
+
+# ---- the source's worked example ----------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkedExample:
+    model: str
+    context_tokens: int
+    output_tokens: int
+    input_usd: float
+    output_usd: float
+    context_thought_hours: float
+    output_thought_minutes: float
+    usd_per_thought_minute: float
+    wage_usd_per_minute: float
+    source: str
+
+
+def worked_example(model: str = "gpt-4-turbo", context_tokens: int = 128_000, output_tokens: int = 1_000,
+                   tokens_per_s: float | None = None, date=None) -> WorkedExample:
+    """The source's GPT-4 Turbo request, recomputed from the price catalog."""
+    row = prices.price(model, date)
+    _whole("context_tokens", context_tokens, 1)
+    _whole("output_tokens", output_tokens, 1)
+    if row.context_window_tokens is not None and context_tokens > row.context_window_tokens:
+        raise ValueError(f"context_tokens {context_tokens:,} exceeds {model}'s context window of "
+                         f"{row.context_window_tokens:,} tokens")
+    inp = row.input_usd_per_mtok * context_tokens / 1e6
+    out = row.output_usd_per_mtok * output_tokens / 1e6
+    minutes = thought_hours(output_tokens, tokens_per_s) * 60
+    return WorkedExample(model, context_tokens, output_tokens, inp, out,
+                         thought_hours(context_tokens, tokens_per_s), minutes, (inp + out) / minutes,
+                         median_wage_usd_per_hour() / 60, row.source)
+
+
+# ---- the chapter's example -------------------------------------------------------------------------
+# Assumed loop (not sourced; the chapter shows the sensitivity): a 2,000-token task prompt, then
+# per step a 250-token action and a 750-token observation, inside GPT-4 Turbo's 128K window.
+EXAMPLE_LOOP = AgentLoop(prompt_tokens=2_000, action_tokens=250, observation_tokens=750, max_context=128_000)
+EXAMPLE_MODEL = "gpt-4-turbo"  # the source's example; its architecture is unpublished, so
+KV_STAND_IN = "qwen2.5-72b"  # a 70B-class open model stands in for its KV bytes per token
+# Caching rules applied to the example's prices (hypothetically: GPT-4 Turbo itself never had
+# caching): OpenAI's first rule (read 0.5x), Anthropic's (read 0.1x, write 1.25x) and DeepSeek's
+# latest (read 0.1x, no write surcharge), by the date each took effect.
+CACHE_RULES = (("OpenAI", dt.date(2024, 10, 1)), ("Anthropic", dt.date(2024, 8, 14)),
+               ("DeepSeek", dt.date(2025, 9, 29)))
+
+
+@dataclass(frozen=True)
+class ExampleSetup:
+    loop: AgentLoop
+    row: prices.PriceRow
+    regimes: tuple[Regime, ...]
+    rent_usd_per_gpu_hour: float
+    rent_gpu: str
+    kv_bytes_per_token: int
+    stream_tokens_per_s: float
+    step_s: float
+    sources: tuple[str, ...]
+
+
+def example_setup(rent_usd_per_gpu_hour: float | None = None) -> ExampleSetup:
+    """GPT-4 Turbo list prices under no caching, each provider's caching rule, and KV rent on an H100.
+
+    The KV is rented on one 8x H100 replica of the stand-in model; with memory full, a decode step
+    reads all of it, so each stream makes W / M tokens per second (chapter 3, memory-bound decode).
+    Rent default: the median H100 SXM rental row in market.yaml.
+    """
+    from . import models, pricing
+
+    row = prices.price(EXAMPLE_MODEL)
+    rows = pricing.rental_rows("h100-sxm")
+    if rent_usd_per_gpu_hour is None:
+        rent_usd_per_gpu_hour = float(rows[len(rows) // 2]["usd_per_gpu_hour"])
+    dep = pricing.Deployment.of(KV_STAND_IN, "h100-sxm", 8)
+    stream_rate = 1.0 / pricing.decode_cost(dep, rent_usd_per_gpu_hour, 32_768).step_s
+    step = step_seconds(EXAMPLE_LOOP.action_tokens, stream_rate)
+    kv = models.get(KV_STAND_IN).kv_bytes_per_token("bf16")
+    regimes = [no_cache(row)]
+    keys = {row.source}
+    for provider, date in CACHE_RULES:
+        rule = pricing.cache_rule(provider, date)
+        regimes.append(prompt_cache(row, rule["cached_input_fraction"], rule["cache_write_fraction"],
+                                    label=f"{provider} caching ({date:%b %Y})"))
+        keys.add(rule["source"])
+    regimes.append(kv_rent(row, usd_per_byte_s(rent_usd_per_gpu_hour, "h100-sxm"), kv, step,
+                           label="KV rent on H100 HBM"))
+    keys |= {r["source"] for r in rows} | {models.info(KV_STAND_IN).config_source.source}
+    return ExampleSetup(EXAMPLE_LOOP, row, tuple(regimes), rent_usd_per_gpu_hour, "h100-sxm", kv,
+                        stream_rate, step, tuple(sorted(keys)))

@@ -1,0 +1,284 @@
+"""Chapter 3 figures: API prices and their ratios, the derived cost ratio, and the cost of agents."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import NullFormatter
+
+from .. import agents, hardware, models, prices, pricing
+from .registry import register
+from .style import MARKERS, PALETTE
+
+CHAPTER = "chapters/03-pricing"
+PROVIDER_COLOR = {p: PALETTE[i] for i, p in enumerate(
+    ("OpenAI", "Anthropic", "Google", "DeepSeek", "Mistral", "Fireworks"))}
+
+# Deployments compared in the chapter: (model, accelerator, GPUs, weight/compute dtype).
+DEPLOYMENTS = (
+    ("qwen2.5-72b", "h100-sxm", 8, "bf16"),
+    ("llama-3.1-405b", "h100-sxm", 8, "fp8"),
+    ("deepseek-v3", "h200", 8, "fp8"),
+    ("mixtral-8x7b", "h100-sxm", 2, "bf16"),
+    ("gpt-3-175b", "h100-sxm", 8, "bf16"),
+)
+
+
+def deployment(model: str, acc: str, n: int, dtype: str) -> pricing.Deployment:
+    return pricing.Deployment.of(model, acc, n, weight_dtype=dtype, compute_dtype=dtype)
+
+
+def contexts(dep: pricing.Deployment, lo: int = 512, points: int = 40) -> np.ndarray:
+    """Context lengths from ``lo`` to the model's window where at least one sequence fits."""
+    grid = np.unique(np.geomspace(lo, dep.model.max_context, points).astype(int))
+    fits = [int(x) for x in grid if dep.mem_bytes - dep.weight_bytes >= dep.kv_bytes_per_sequence(int(x))]
+    return np.array(fits)
+
+
+def _price_sources() -> tuple[str, ...]:
+    return tuple(sorted({r.source for r in prices.api_prices()} | {"source-text"}))
+
+
+def _deployment_sources() -> tuple[str, ...]:
+    keys = set()
+    for model, acc, _, dtype in DEPLOYMENTS:
+        keys.add(models.info(model).config_source.source)
+        a = hardware.get(acc)
+        keys |= {a.source("mem_bandwidth"), a.source("mem_bytes"), a.source(f"flops:{dtype}")}
+    return tuple(sorted(keys))
+
+
+@register(
+    "ch3-api-prices",
+    title="API list prices 2023-2025 and their output/input ratios",
+    caption=(
+        "Left: input (filled circle), output (triangle) and cached-input (hollow square) list "
+        "prices in USD per million tokens, on a log axis, at the date each took effect. Right: "
+        "output price over input price for the same rows; the shaded band is the source's "
+        "'3x - 10x'. Prices fell about 100-fold; the ratio stayed between 1 and 8."
+    ),
+    sources=_price_sources(),
+    chapter=CHAPTER,
+)
+def api_prices() -> plt.Figure:
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
+    seen = set()
+    for r in prices.api_prices():
+        color = PROVIDER_COLOR.get(r.provider, PALETTE[7])
+        label = r.provider if r.provider not in seen else None
+        seen.add(r.provider)
+        ax.scatter(r.date, r.input_usd_per_mtok, color=color, marker="o", s=28, label=label, zorder=3)
+        ax.scatter(r.date, r.output_usd_per_mtok, color=color, marker="^", s=32, zorder=3)
+        ax.plot([r.date, r.date], [r.input_usd_per_mtok, r.output_usd_per_mtok], color=color, lw=0.8)
+        if r.cached_input_usd_per_mtok:
+            ax.scatter(r.date, r.cached_input_usd_per_mtok, facecolor="none", edgecolor=color,
+                       marker="s", s=28, zorder=3)
+        ax2.scatter(r.date, r.output_input_ratio, color=color, marker="o", s=30, zorder=3)
+    ax.set_yscale("log")
+    ax.set_ylabel("List price (USD per million tokens)")
+    ax.set_xlabel("Date the price took effect")
+    ax.set_title("Input, output and cached-input prices")
+    ax.legend(fontsize=7, loc="lower left")
+    ax2.axhspan(3, 10, color="0.85", zorder=0, label="source: 3x - 10x")
+    ax2.set_ylim(0, 11)
+    ax2.set_ylabel("Output price / input price")
+    ax2.set_xlabel("Date the price took effect")
+    ax2.set_title("Output/input price ratio")
+    ax2.legend(fontsize=7, loc="upper left")
+    for a_ in (ax, ax2):
+        a_.tick_params(axis="x", labelrotation=30, labelsize=8)
+    return fig
+
+
+@register(
+    "ch3-cost-ratio-vs-context",
+    title="Derived decode utilization and output/input cost ratio against context length",
+    caption=(
+        "Every sequence at the same context; batch = what memory allows; step time = roofline "
+        "(both phases at 100% of their roofline bound). Left: decode FLOP utilization. Right: "
+        "output over input cost per token; the shaded band spans the catalog's most common list "
+        "ratios (3x - 5x). Log axes."
+    ),
+    sources=_deployment_sources(),
+    chapter=CHAPTER,
+)
+def cost_ratio_vs_context() -> plt.Figure:
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
+    for i, spec in enumerate(DEPLOYMENTS):
+        dep = deployment(*spec)
+        xs = contexts(dep)
+        util = [pricing.decode_cost(dep, 1.0, int(x)).utilization for x in xs]
+        ratio = [pricing.cost_ratio(dep, int(x)) for x in xs]
+        kw = dict(color=PALETTE[i], marker=MARKERS[i], markevery=6, ms=4, label=dep.label())
+        ax.plot(xs, util, **kw)
+        ax2.plot(xs, ratio, **kw)
+    ax.set_ylabel("Decode FLOP utilization (fraction of dense peak)")
+    ax2.axhspan(3, 5, color="0.85", zorder=0)
+    ax2.set_ylabel("Output / input cost per token")
+    for a_ in (ax, ax2):
+        a_.set_xscale("log", base=2)
+        a_.set_yscale("log")
+        a_.set_xlabel("Context length (tokens)")
+    ax.set_title("Decode utilization falls with context")
+    ax2.set_title("...so the output/input cost ratio rises")
+    ax.legend(fontsize=6.5, loc="lower left")
+    return fig
+
+
+@register(
+    "ch3-source-formula",
+    title="The source's generation-efficiency bound against the full derivation",
+    caption=(
+        "x: one full-context sequence's KV over (that KV + the weights). Line: the source's "
+        "bound ((KV + W)/KV)/R, read as its example evaluates it, with R = the H100's bf16 ridge. "
+        "Hollow markers: the derived ceiling (2N + aL)/(kLR) with an unlimited batch; filled: the "
+        "utilization with the batch that memory allows. Each model at 4 context lengths up to its "
+        "window. Log axes."
+    ),
+    sources=_deployment_sources() + ("source-text",),
+    chapter=CHAPTER,
+)
+def source_formula() -> plt.Figure:
+    fig, ax = plt.subplots()
+    ridge = hardware.get("h100-sxm").critical_intensity("bf16")
+    share = np.geomspace(1e-3, 1, 100)
+    ax.plot(share, [min(1.0, pricing.source_formula(x, 1 - x, ridge)) for x in share],
+            color="0.3", lw=1.2, label=f"source (intended), R = {ridge:.0f}")
+    for i, spec in enumerate(DEPLOYMENTS):
+        dep = deployment(*spec)
+        xs = contexts(dep, points=4)
+        kv = np.array([dep.kv_bytes_per_sequence(int(x)) for x in xs], float)
+        x_share = kv / (kv + dep.weight_bytes)
+        ceiling = [min(1.0, pricing.decode_utilization_ceiling(dep, int(x))) for x in xs]
+        actual = [pricing.decode_cost(dep, 1.0, int(x)).utilization for x in xs]
+        ax.scatter(x_share, ceiling, facecolor="none", edgecolor=PALETTE[i], marker=MARKERS[i], s=36)
+        ax.scatter(x_share, actual, color=PALETTE[i], marker=MARKERS[i], s=30, label=dep.label())
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("One sequence's KV / (its KV + weights)")
+    ax.set_ylabel("Decode FLOP utilization bound")
+    ax.set_title("Where the source's bound holds: MHA, dense, unlimited batch")
+    ax.legend(fontsize=6.5, loc="lower left")
+    return fig
+
+
+REFERENCE = ("llama-3.1-405b", "h100-sxm", 8, "fp8")
+REFERENCE_CONTEXTS = (8_192, 131_072)
+
+
+@register(
+    "ch3-rent-sensitivity",
+    title="Derived cost per million tokens against the GPU rental price",
+    caption=(
+        "Llama 3.1 405B with fp8 weights on 8x H100 SXM at the roofline: input (prefill) and "
+        "output (decode) cost per million tokens at 8K and 128K context, against USD per "
+        "GPU-hour. Ticks: the catalog's H100 SXM rental rows. Dotted: a host's list price for "
+        "the same model. Costs scale with rent; their ratio does not. Log axes."
+    ),
+    sources=tuple(sorted({r["source"] for r in pricing.rental_rows("h100-sxm")}
+                         | {prices.price("llama-v3p1-405b-instruct").source, "hf-llama31-405b"}
+                         | set(_deployment_sources()))),
+    chapter=CHAPTER,
+)
+def rent_sensitivity() -> plt.Figure:
+    fig, ax = plt.subplots()
+    dep = deployment(*REFERENCE)
+    rents = np.geomspace(1, 15, 30)
+    for j, ctx in enumerate(REFERENCE_CONTEXTS):
+        inp = [pricing.prefill_cost(dep, float(r), ctx).usd_per_mtok for r in rents]
+        out = [pricing.decode_cost(dep, float(r), ctx).usd_per_mtok for r in rents]
+        ax.plot(rents, out, color=PALETTE[j], lw=1.6, label=f"output, {ctx // 1024}K context")
+        ax.plot(rents, inp, color=PALETTE[j], lw=1.6, ls="--", label=f"input, {ctx // 1024}K context")
+    for row in pricing.rental_rows("h100-sxm"):
+        ax.axvline(row["usd_per_gpu_hour"], color="0.6", lw=0.8, ymax=0.06)
+    host = prices.price("llama-v3p1-405b-instruct")
+    ax.axhline(host.output_usd_per_mtok, color=PALETTE[2], ls=":", lw=1.2,
+               label=f"{host.provider} list price (input = output)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("GPU rent (USD per GPU-hour)")
+    ax.set_ylabel("Cost at the roofline (USD per million tokens)")
+    ax.set_title(dep.label())
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def _agent_sources() -> tuple[str, ...]:
+    return agents.example_setup().sources + ("bls-oews-2023-software-developers", "source-text")
+
+
+@register(
+    "ch3-agent-cost",
+    title="An agent's cumulative bill against steps under three ways of paying for its context",
+    caption=(
+        "The chapter's assumed loop (2,000-token prompt; 250 action + 750 observation tokens a "
+        "step) at GPT-4 Turbo list prices, up to its 128K window: no caching; each provider's "
+        "caching rule applied to those prices; KV kept in H100 HBM and billed as rent. Black: a "
+        "median US software developer paid for the same output at the source's 9 tokens/s of "
+        "thought. Log axes; slope 2 is quadratic growth, slope 1 linear."
+    ),
+    sources=_agent_sources(),
+    chapter=CHAPTER,
+)
+def agent_cost() -> plt.Figure:
+    fig, ax = plt.subplots()
+    ex = agents.example_setup()
+    steps = np.arange(1, ex.loop.max_steps() + 1)
+    for i, regime in enumerate(ex.regimes):
+        totals = [agents.total_cost_usd(ex.loop, regime, int(n)) for n in steps]
+        ax.plot(steps, totals, color=PALETTE[i], lw=1.6, label=regime.label)
+    wage = agents.median_wage_usd_per_hour()
+    human = wage * agents.thought_hours(ex.loop.action_tokens) * steps
+    ax.plot(steps, human, color=PALETTE[7], lw=1.6, ls="--", label="human at median wage, 9 tokens/s")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Agent steps (context grows 1,000 tokens a step)")
+    ax.set_ylabel("Cumulative cost (USD)")
+    ax.set_title("Re-reading the context makes the bill quadratic")
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+THOUGHT_RATES = (3.0, 5.0, 9.0, 15.0, 30.0)
+
+
+@register(
+    "ch3-agent-crossover",
+    title="When one agent step costs more than a human's thought for the same output",
+    caption=(
+        "Left: cost of each step per hour of output thought (the step's cost over its 250 action "
+        "tokens at 9 tokens/s), against steps, with the median US software developer's hourly "
+        "wage. Right: the step at which each regime passes the wage, against the assumed human "
+        "thought rate; a missing point means it never passes within the 128K window."
+    ),
+    sources=_agent_sources(),
+    chapter=CHAPTER,
+)
+def agent_crossover() -> plt.Figure:
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
+    ex = agents.example_setup()
+    wage = agents.median_wage_usd_per_hour()
+    steps = np.arange(1, ex.loop.max_steps() + 1)
+    for i, regime in enumerate(ex.regimes):
+        per_hour = [agents.usd_per_thought_hour(agents.step_cost_usd(ex.loop, regime, int(n)),
+                                                ex.loop.action_tokens) for n in steps]
+        ax.plot(steps, per_hour, color=PALETTE[i], lw=1.6, label=regime.label)
+        cross = [agents.crossover_step(ex.loop, regime, wage, r) for r in THOUGHT_RATES]
+        pts = [(r, c_) for r, c_ in zip(THOUGHT_RATES, cross, strict=True) if c_ is not None]
+        if pts:
+            ax2.plot(*zip(*pts, strict=True), color=PALETTE[i], marker=MARKERS[i], label=regime.label)
+    ax.axhline(wage, color=PALETTE[7], ls="--", lw=1.2, label=f"median wage ${wage:.2f}/h")
+    ax.set_yscale("log")
+    ax.set_xlabel("Agent step")
+    ax.set_ylabel("Step cost per hour of output thought (USD/h)")
+    ax.set_title("Marginal cost, at 9 tokens/s of thought")
+    ax.legend(fontsize=6.5, loc="lower right")
+    ax2.axvline(float(agents.THOUGHT_TOKENS_PER_S.value), color="0.6", lw=0.8)
+    ax2.set_xscale("log")
+    ax2.set_xticks(THOUGHT_RATES, [f"{r:g}" for r in THOUGHT_RATES])
+    ax2.xaxis.set_minor_formatter(NullFormatter())
+    ax2.set_xlabel("Assumed human thought rate (tokens/s)")
+    ax2.set_ylabel("Step at which the agent passes the wage")
+    ax2.set_title("Sensitivity to the thought rate")
+    ax2.legend(fontsize=6.5)
+    return fig

@@ -1,0 +1,380 @@
+"""Chapter 3: what an input (prefill) and an output (decode) token cost, from rent and physics.
+
+A deployment is one model replica on ``n`` accelerators (tensor parallel: FLOP/s, bandwidth and
+memory add up). A token's cost is the rent of the deployment for the time of one step divided
+by the tokens that step produces. The step time is chapter 1's roofline (max of compute time
+and memory time, from ``analysis.roofline``); the batch is what memory allows at the context,
+floor((memory - weights) / KV per sequence). Every law here is one sympy expression; the book
+shows its LaTeX and the numbers below come from its lambdified form.
+
+Conventions: FLOP/s dense; bytes decimal; prices in USD per million tokens (MTok).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+
+from . import hardware, memory, models, prices, roofline
+from .errors import UnknownNameError, require_positive
+from .hardware import Accelerator
+from .models import ModelSpec
+from .units import DTYPES
+
+# ---- symbols ------------------------------------------------------------------------------------
+# Reused from chapter 1: F peak FLOP/s, W bytes/s, N matmul parameters, P weight bytes, k KV bytes
+# per token, a attention FLOPs per token per attended position, B batch, L context, T new tokens.
+F, W, N, P, k, a, B, L, T = (roofline.F, roofline.W, roofline.N, roofline.P, roofline.k,
+                             roofline.a, roofline.B, roofline.L, roofline.T)
+M = sp.Symbol("M", positive=True)  # memory of the deployment, bytes
+s = sp.Symbol("s", positive=True)  # share of memory holding KV cache (the rest holds weights)
+R = sp.Symbol("R", positive=True)  # accelerator FLOP per byte, F / W ("alu_ratio")
+c = sp.Symbol("c", positive=True)  # rent of the deployment, USD per second
+u_p, u_d = sp.symbols("u_p u_d", positive=True)  # achieved FLOP/s over peak: prefill, decode
+
+# ---- one decode step and one prefill, from chapter 1's forward step --------------------------
+# Decode: every sequence holds L tokens after this step and adds one: L - 1 cached positions.
+DECODE_FLOPS = sp.expand(roofline.FORWARD_FLOPS.subs({T: 1, L: L - 1}))  # B (2N + a L)
+DECODE_BYTES = sp.expand(roofline.FORWARD_BYTES.subs({T: 1, L: L - 1}))  # P + B k L
+# Prefill: B prompts of L tokens each, nothing cached.
+PREFILL_FLOPS = sp.expand(roofline.FORWARD_FLOPS.subs(L, 0).subs(T, L))
+PREFILL_BYTES = roofline.FORWARD_BYTES.subs(L, 0).subs(T, L)
+FLOPS_PER_OUTPUT_TOKEN = sp.simplify(DECODE_FLOPS / B)  # 2N + aL
+FLOPS_PER_INPUT_TOKEN = sp.simplify(PREFILL_FLOPS / (B * L))  # 2N + a(L+1)/2
+
+# ---- memory: the batch that fits -------------------------------------------------------------
+BATCH_FROM_MEMORY = (M - P) / (k * L)  # floor() of this in numbers: chapter 2's memory.CAPACITY_PER_GROUP
+# Memory full of weights and KV: P = (1 - s) M and B = s M / (k L). Then one decode step reads
+# the whole memory once (P + B k L = M) and does B (2N + aL) FLOPs.
+_FULL = {P: (1 - s) * M, B: s * M / (k * L)}
+DECODE_INTENSITY_FULL = sp.simplify((DECODE_FLOPS / DECODE_BYTES).subs(_FULL))
+# As the batch grows without a memory limit, the weight read amortizes away (chapter 1).
+DECODE_INTENSITY_CEILING = sp.limit(DECODE_FLOPS / DECODE_BYTES, B, sp.oo)  # (2N + aL)/(kL)
+# Memory-bound decode utilization: intensity over the ridge R; compute-bound caps it at 1.
+DECODE_UTILIZATION_MEMORY_BOUND = sp.simplify(DECODE_INTENSITY_FULL / R)  # s (2N + aL)/(k L R)
+DECODE_UTILIZATION = sp.Min(1, DECODE_UTILIZATION_MEMORY_BOUND)
+
+# ---- cost per token and the output/input ratio ----------------------------------------------
+# Rent c buys F FLOP/s of peak; a phase at utilization u spends phi / (u F) seconds per token.
+COST_PER_INPUT_TOKEN = c * FLOPS_PER_INPUT_TOKEN / (u_p * F)
+COST_PER_OUTPUT_TOKEN = c * FLOPS_PER_OUTPUT_TOKEN / (u_d * F)
+COST_RATIO = sp.simplify(COST_PER_OUTPUT_TOKEN / COST_PER_INPUT_TOKEN)  # (u_p/u_d) phi_out/phi_in
+# With decode memory-bound at full memory (u_d = the expression above, F = R W):
+COST_RATIO_MEMORY_BOUND = sp.simplify(
+    COST_RATIO.subs(u_d, DECODE_UTILIZATION_MEMORY_BOUND))  # u_p R k L / (s phi_in)
+
+# ---- the source's formula ----------------------------------------------------------------------
+KV_src, WT_src = sp.symbols("KV_RAM W_RAM", positive=True)  # the source's max_KV_cache_RAM, weight_RAM
+SOURCE_PRINTED = (KV_src + WT_src / KV_src) / R  # as printed: / binds before +
+SOURCE_INTENDED = ((KV_src + WT_src) / KV_src) / R  # as its example evaluates it
+# The ceiling in the source's terms: MHA in bf16 has a = k (2g/b_kv FLOP per KV byte, g = 1,
+# b_kv = 2), and dense bf16 weights give 2N = P (2 FLOPs per 2-byte weight). One sequence's KV
+# at its full context is k L.
+SOURCE_CASE = {a: k, N: P / 2}
+CEILING_IN_SOURCE_TERMS = sp.simplify(
+    (DECODE_INTENSITY_CEILING / R).subs(SOURCE_CASE).subs(P, WT_src).subs(L, KV_src / k))
+assert sp.simplify(CEILING_IN_SOURCE_TERMS - SOURCE_INTENDED) == 0  # the identity the book shows
+
+_util_mb = sp.lambdify((s, N, a, k, L, R), DECODE_UTILIZATION_MEMORY_BOUND, "math")
+_ratio = sp.lambdify((u_p, u_d, N, a, L), COST_RATIO, "math")
+_src_printed = sp.lambdify((KV_src, WT_src, R), SOURCE_PRINTED, "math")
+_src_intended = sp.lambdify((KV_src, WT_src, R), SOURCE_INTENDED, "math")
+
+
+def latex(expr: sp.Expr) -> str:
+    """LaTeX of one of this module's expressions, for display in the book."""
+    return sp.latex(expr)
+
+
+# ---- a deployment ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Deployment:
+    """One model replica on ``n_gpus`` identical accelerators, with its storage and compute dtypes."""
+
+    model: ModelSpec
+    accelerator: Accelerator
+    n_gpus: int = 1
+    weight_dtype: str = "bf16"
+    kv_dtype: str = "bf16"
+    compute_dtype: str = "bf16"
+
+    def __post_init__(self):
+        if isinstance(self.n_gpus, bool) or not isinstance(self.n_gpus, int) or self.n_gpus < 1:
+            raise ValueError(f"n_gpus must be a whole number >= 1, got {self.n_gpus!r}")
+        for name in ("weight_dtype", "kv_dtype"):
+            if getattr(self, name) not in DTYPES:
+                raise ValueError(f"{name} {getattr(self, name)!r} unknown; allowed: {', '.join(DTYPES)}")
+        self.accelerator.peak_flops(self.compute_dtype)  # raises for a dtype the chip lacks
+        if self.weight_bytes >= self.mem_bytes:
+            need = math.floor(self.weight_bytes / self.accelerator.mem_bytes) + 1
+            raise ValueError(
+                f"{self.model.name} weights ({self.weight_bytes / 1e9:.1f} GB in {self.weight_dtype}) "
+                f"do not fit in {self.n_gpus} x {self.accelerator.key} ({self.mem_bytes / 1e9:.0f} GB); "
+                f"use n_gpus >= {need} or a smaller weight_dtype"
+            )
+
+    @classmethod
+    def of(cls, model: str, accelerator: str, n_gpus: int = 1, **dtypes: str) -> Deployment:
+        """Build from catalog names: ``Deployment.of("qwen2.5-72b", "h100-sxm", 8)``."""
+        return cls(models.get(model), hardware.get(accelerator), n_gpus, **dtypes)
+
+    @property
+    def peak_flops(self) -> float:
+        return self.n_gpus * self.accelerator.peak_flops(self.compute_dtype)
+
+    @property
+    def bandwidth(self) -> float:
+        return self.n_gpus * self.accelerator.mem_bandwidth
+
+    @property
+    def mem_bytes(self) -> float:
+        return self.n_gpus * self.accelerator.mem_bytes
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.model.weight_bytes(self.weight_dtype)
+
+    @property
+    def ridge(self) -> float:
+        """FLOP per byte at the roofline's corner (the source's alu_ratio)."""
+        return self.peak_flops / self.bandwidth
+
+    def label(self) -> str:
+        return f"{self.model.name}, {self.n_gpus}x {self.accelerator.key}, {self.weight_dtype} weights"
+
+    def check_context(self, context_tokens: int) -> int:
+        """``context_tokens`` if it is a whole number in 1..the model's window, else a clear error."""
+        if isinstance(context_tokens, bool) or not isinstance(context_tokens, int) or context_tokens < 1:
+            raise ValueError(f"context_tokens must be a whole number >= 1, got {context_tokens!r}")
+        if context_tokens > self.model.max_context:
+            raise ValueError(
+                f"context_tokens {context_tokens:,} exceeds {self.model.name}'s context window of "
+                f"{self.model.max_context:,} tokens"
+            )
+        return context_tokens
+
+    def kv_bytes_per_sequence(self, context_tokens: int) -> int:
+        return self.model.kv_cache_bytes(self.check_context(context_tokens), self.kv_dtype)
+
+    def max_batch(self, context_tokens: int) -> int:
+        """Sequences of ``context_tokens`` whose KV fits beside the weights: floor((M - P) / KV).
+
+        Chapter 2's capacity limit (``memory.group_limits``), with all of HBM usable.
+        """
+        kv = self.kv_bytes_per_sequence(context_tokens)
+        return memory.group_limits(self.weight_bytes, kv, group_gpus=self.n_gpus,
+                                   mem_bytes=self.accelerator.mem_bytes).capacity
+
+    def kv_share(self, context_tokens: int) -> float:
+        """Share of memory the KV cache takes at the largest batch that fits (the s of the laws)."""
+        return self.max_batch(context_tokens) * self.kv_bytes_per_sequence(context_tokens) / self.mem_bytes
+
+
+# ---- the cost of a phase -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PhaseCost:
+    """One step of prefill or decode on a deployment, and what its tokens cost."""
+
+    phase: str  # "prefill" or "decode"
+    batch: int  # sequences in the step
+    tokens_per_step: int
+    step_s: float
+    flops: float
+    bytes: float
+    utilization: float  # model FLOP/s achieved over the deployment's dense peak
+    bound: str  # "memory" or "compute": which roofline term sets the step time
+    usd_per_token: float
+
+    @property
+    def usd_per_mtok(self) -> float:
+        return self.usd_per_token * 1e6
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens_per_step / self.step_s
+
+
+def usd_per_s(usd_per_gpu_hour: float, n_gpus: int = 1) -> float:
+    """Rent of ``n_gpus`` GPUs in USD per second."""
+    require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
+    require_positive("n_gpus", n_gpus)
+    return usd_per_gpu_hour * n_gpus / 3600.0
+
+
+def _phase(dep: Deployment, phase: str, batch: int, tokens: int, step, usd_per_gpu_hour: float,
+           efficiency: float) -> PhaseCost:
+    require_positive("efficiency", efficiency)
+    if efficiency > 1:
+        raise ValueError(f"efficiency is a fraction of the roofline, in (0, 1]; got {efficiency!r}")
+    compute_s, memory_s = step.flops / dep.peak_flops, step.bytes / dep.bandwidth
+    step_s = roofline.roofline_time_s(step.flops, step.bytes, dep.peak_flops, dep.bandwidth) / efficiency
+    return PhaseCost(
+        phase, batch, tokens, step_s, step.flops, step.bytes,
+        utilization=step.flops / (dep.peak_flops * step_s),
+        bound="compute" if compute_s >= memory_s else "memory",
+        usd_per_token=usd_per_s(usd_per_gpu_hour, dep.n_gpus) * step_s / tokens,
+    )
+
+
+def prefill_cost(dep: Deployment, usd_per_gpu_hour: float, prompt_tokens: int, *,
+                 batch: int | None = None, efficiency: float = 1.0) -> PhaseCost:
+    """Cost per input token of prefilling ``batch`` prompts of ``prompt_tokens`` (default: as many as fit).
+
+    ``efficiency`` is the achieved fraction of the roofline (1 = the roofline bound itself).
+    """
+    batch = dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
+    step = roofline.forward_step(dep.model, batch, prompt_tokens, 0, dep.weight_dtype, dep.kv_dtype)
+    return _phase(dep, "prefill", batch, batch * prompt_tokens, step, usd_per_gpu_hour, efficiency)
+
+
+def decode_cost(dep: Deployment, usd_per_gpu_hour: float, context_tokens: int, *,
+                batch: int | None = None, efficiency: float = 1.0) -> PhaseCost:
+    """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit)."""
+    batch = dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
+    step = roofline.forward_step(dep.model, batch, 1, context_tokens - 1, dep.weight_dtype, dep.kv_dtype)
+    return _phase(dep, "decode", batch, batch, step, usd_per_gpu_hour, efficiency)
+
+
+def _check_batch(dep: Deployment, batch: int, context_tokens: int) -> int:
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
+    most = dep.max_batch(context_tokens)
+    if batch > most:
+        raise ValueError(f"batch {batch} does not fit at {context_tokens:,} tokens: at most {most}")
+    return batch
+
+
+def cost_ratio(dep: Deployment, context_tokens: int, *, prefill_efficiency: float = 1.0,
+               decode_efficiency: float = 1.0) -> float:
+    """Output over input cost per token at ``context_tokens`` (independent of the rent)."""
+    rent = 1.0  # cancels
+    out = decode_cost(dep, rent, context_tokens, efficiency=decode_efficiency).usd_per_token
+    inp = prefill_cost(dep, rent, context_tokens, efficiency=prefill_efficiency).usd_per_token
+    return out / inp
+
+
+# ---- the laws as numbers -------------------------------------------------------------------------
+def decode_utilization_memory_bound(kv_share: float, n_matmul_params: float, attn_flops_per_position: float,
+                                    kv_bytes_per_token: float, context_tokens: float, ridge: float) -> float:
+    """s (2N + aL) / (k L R): decode utilization with memory full and the step memory-bound."""
+    for name, v in (("kv_share", kv_share), ("n_matmul_params", n_matmul_params),
+                    ("kv_bytes_per_token", kv_bytes_per_token), ("context_tokens", context_tokens),
+                    ("ridge", ridge)):
+        require_positive(name, v)
+    require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
+    if kv_share > 1:
+        raise ValueError(f"kv_share is a fraction of memory, in (0, 1]; got {kv_share!r}")
+    return _util_mb(kv_share, n_matmul_params, attn_flops_per_position, kv_bytes_per_token,
+                    context_tokens, ridge)
+
+
+def law_inputs(dep: Deployment) -> dict[str, float]:
+    """The symbols of the laws for a deployment: N, a, k (bytes/token) and R."""
+    return {"N": roofline.matmul_params(dep.model), "a": roofline.attention_flops_per_position(dep.model),
+            "k": dep.model.kv_bytes_per_token(dep.kv_dtype), "R": dep.ridge}
+
+
+def decode_utilization_ceiling(dep: Deployment, context_tokens: int) -> float:
+    """(2N + aL) / (k L R): the decode utilization bound with an unlimited batch (s = 1 in the law)."""
+    dep.check_context(context_tokens)
+    v = law_inputs(dep)
+    return decode_utilization_memory_bound(1.0, v["N"], v["a"], v["k"], context_tokens, v["R"])
+
+
+def ratio_from_utilizations(prefill_utilization: float, decode_utilization: float,
+                            n_matmul_params: float = 1.0, attn_flops_per_position: float = 0.0,
+                            context_tokens: float = 1.0) -> float:
+    """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d."""
+    require_positive("prefill_utilization", prefill_utilization)
+    require_positive("decode_utilization", decode_utilization)
+    require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
+    return _ratio(prefill_utilization, decode_utilization, n_matmul_params, attn_flops_per_position,
+                  context_tokens)
+
+
+def implied_decode_utilization(price_ratio: float, prefill_utilization: float,
+                               flops_ratio: float = 1.0) -> float:
+    """Decode utilization a price ratio implies if prices follow cost: u_d = u_p x (phi_out/phi_in) / ratio."""
+    require_positive("price_ratio", price_ratio)
+    require_positive("prefill_utilization", prefill_utilization)
+    require_positive("flops_ratio", flops_ratio)
+    return prefill_utilization * flops_ratio / price_ratio
+
+
+def source_formula(kv_ram: float, weight_ram: float, alu_ratio: float, *, as_printed: bool = False) -> float:
+    """The source's generation-efficiency bound: ((KV + W) / KV) / ratio, or as printed (KV + W/KV) / ratio."""
+    require_positive("kv_ram", kv_ram)
+    require_positive("weight_ram", weight_ram, allow_zero=True)
+    require_positive("alu_ratio", alu_ratio)
+    return (_src_printed if as_printed else _src_intended)(kv_ram, weight_ram, alu_ratio)
+
+
+# ---- price data ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RatioSummary:
+    n_rows: int
+    lowest: float
+    median: float
+    highest: float
+    share_in_3_to_10: float  # fraction of rows with 3 <= ratio <= 10
+
+
+def ratio_summary(rows=None) -> RatioSummary:
+    """Output/input price ratios over the catalog's rows."""
+    rows = list(prices.api_prices() if rows is None else rows)
+    if not rows:
+        raise ValueError("no price rows to summarise")
+    ratios = sorted(r.output_input_ratio for r in rows)
+    n = len(ratios)
+    median = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
+    inside = sum(3 <= x <= 10 for x in ratios) / n
+    return RatioSummary(n, ratios[0], median, ratios[-1], inside)
+
+
+def rental_rows(gpu: str | None = None) -> list[dict]:
+    """GPU rental prices from market.yaml (optionally one GPU), cheapest first."""
+    rows = prices.market()["gpu_rental_usd_per_hour"]
+    if gpu is not None:
+        known = sorted({r["gpu"] for r in rows})
+        if gpu not in known:
+            raise UnknownNameError("rented GPU", gpu, known)
+        rows = [r for r in rows if r["gpu"] == gpu]
+    return sorted(rows, key=lambda r: r["usd_per_gpu_hour"])
+
+
+@cache
+def cache_rule(provider: str, date=None) -> dict:
+    """The provider's caching rule in force on ``date`` (default: its latest) from market.yaml."""
+    rules = [r for r in prices.market()["cache_rules"] if r["provider"] == provider]
+    if not rules:
+        known = sorted({r["provider"] for r in prices.market()["cache_rules"]})
+        raise UnknownNameError("caching provider", provider, known)
+    rules.sort(key=lambda r: r["date"])
+    if date is not None:
+        rules = [r for r in rules if r["date"] <= date]
+        if not rules:
+            raise ValueError(f"no caching rule for {provider} on or before {date}")
+    return rules[-1]
+
+
+def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> int | None:
+    """Smallest context at which the derived output/input cost ratio reaches ``ratio`` (None if never).
+
+    The ratio rises with context once decode is memory-bound; bisection over whole tokens.
+    """
+    require_positive("ratio", ratio)
+    lo, hi = 1, dep.model.max_context
+    while hi > 1 and dep.mem_bytes - dep.weight_bytes < dep.kv_bytes_per_sequence(hi):
+        hi //= 2  # the longest context at which one sequence still fits (within a factor of 2)
+    if cost_ratio(dep, hi, **efficiencies) < ratio:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cost_ratio(dep, mid, **efficiencies) >= ratio:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
