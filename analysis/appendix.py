@@ -7,26 +7,12 @@ from __future__ import annotations
 
 import yaml
 
-from . import hardware, models, prices
-from .fileio import atomic_write_bytes
+from . import hardware, models, pages, prices
+from .pages import cell, cite, table
 from .sources import DATA_DIR, ROOT
 from .units import fmt_sig, si, thousands
 
 PAGE = ROOT / "chapters" / "appendix-data-sources.md"
-
-
-def _cite(key: str) -> str:
-    return f"{{cite:p}}`{key}`"
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 _HW_UNITS = {
@@ -52,13 +38,13 @@ def hardware_section() -> str:
         rows = []
         for dtype in acc.dtypes:
             rec = acc.flops[dtype]
-            rows.append([f"Dense peak, {dtype}", si(float(rec.value), "FLOP/s"), _cite(rec.source), rec.note or ""])
+            rows.append([f"Dense peak, {dtype}", si(float(rec.value), "FLOP/s"), cite(rec.source), rec.note or ""])
         for field, (label, fmt) in _HW_UNITS.items():
             rec = acc.specs[field]
             value = "—" if rec.value is None else fmt(rec.value)
             note = (rec.note or "") + (" (estimate)" if rec.estimate else "")
-            rows.append([label, value, _cite(rec.source), note])
-        parts.append(f"### {acc.name} (`{acc.key}`)\n\n" + _table(["Quantity", "Value", "Source", "Note"], rows) + "\n")
+            rows.append([label, value, cite(rec.source), note])
+        parts.append(f"### {acc.name} (`{acc.key}`)\n\n" + table(["Quantity", "Value", "Source", "Note"], rows) + "\n")
     return "\n".join(parts)
 
 
@@ -72,11 +58,11 @@ def models_section() -> str:
         active = info.published_active_params
         rows.append([
             info.display_name,
-            f"{_cell(info.config_source.value)} {_cite(info.config_source.source)}",
+            f"{cell(info.config_source.value)} {cite(info.config_source.source)}",
             spec.n_layers, thousands(spec.d_model), heads, experts, thousands(spec.vocab_size),
             thousands(spec.max_context),
-            f"{fmt_sig(published.value / 1e9, 4)}B {_cite(published.source)}"
-            + (f"; active {fmt_sig(active.value / 1e9, 3)}B {_cite(active.source)}" if active else ""),
+            f"{fmt_sig(published.value / 1e9, 4)}B {cite(published.source)}"
+            + (f"; active {fmt_sig(active.value / 1e9, 3)}B {cite(active.source)}" if active else ""),
             f"{fmt_sig(spec.n_params / 1e9, 4)}B" + (f"; active {fmt_sig(spec.n_active_params / 1e9, 3)}B" if spec.n_experts else ""),
         ])
     header = ["Model", "Config (source)", "Layers", "d_model", "Heads / KV heads", "Experts per token",
@@ -84,7 +70,7 @@ def models_section() -> str:
     return (
         "## Models\n\nArchitectures are read from each model's `config.json` "
         "(`analysis/data/models/`), parameters are counted from the architecture, and the "
-        "published counts are the oracles the tests compare with.\n\n" + _table(header, rows) + "\n"
+        "published counts are the oracles the tests compare with.\n\n" + table(header, rows) + "\n"
     )
 
 
@@ -96,13 +82,13 @@ def prices_section() -> str:
     rows = [
         [r.date.isoformat(), r.provider, f"`{r.model}`", _money(r.input_usd_per_mtok),
          _money(r.output_usd_per_mtok), _money(r.cached_input_usd_per_mtok),
-         f"{r.output_input_ratio:.3g}", _cite(r.source)]
+         f"{r.output_input_ratio:.3g}", cite(r.source)]
         for r in prices.api_prices()
     ]
     header = ["Date", "Provider", "Model", "Input", "Output", "Cached input", "Output/input", "Source"]
     return (
         "## API prices\n\nUSD per million tokens, as announced on the date shown.\n\n"
-        + _table(header, rows) + "\n"
+        + table(header, rows) + "\n"
     )
 
 
@@ -113,8 +99,8 @@ def _records_section(title: str, filename: str, intro: str) -> str:
         value = rec["value"]
         shown = "—" if value is None else (fmt_sig(value, 4) if isinstance(value, int | float) else value)
         note = (rec.get("note") or "") + (" (estimate)" if rec.get("estimate") else "")
-        rows.append([f"`{name}`", shown, rec.get("unit", ""), _cite(rec["source"]), note])
-    return f"## {title}\n\n{intro}\n\n" + _table(["Name", "Value", "Unit", "Source", "Note"], rows) + "\n"
+        rows.append([f"`{name}`", shown, rec.get("unit", ""), cite(rec["source"]), note])
+    return f"## {title}\n\n{intro}\n\n" + table(["Name", "Value", "Unit", "Source", "Note"], rows) + "\n"
 
 
 def render() -> str:
@@ -133,9 +119,7 @@ def render() -> str:
 
 
 def main() -> int:
-    atomic_write_bytes(PAGE, render().encode())
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return pages.write(PAGE, render())
 
 
 if __name__ == "__main__":

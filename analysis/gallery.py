@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 
-from . import citation
+from . import citation, pages
 from .figures import registry
-from .fileio import atomic_write_bytes
 from .sources import ROOT
 
 PAGE = ROOT / "chapters" / "gallery.md"
@@ -97,9 +96,7 @@ def render() -> str:
 
 
 def main() -> int:
-    atomic_write_bytes(PAGE, render().encode())
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return pages.write(PAGE, render())
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from . import pages
 from .figures import registry
-from .fileio import atomic_write_bytes
 from .sources import DATA_DIR, ROOT
 from .units import si
 
@@ -160,9 +160,7 @@ def render() -> str:
 
 
 def main() -> int:
-    atomic_write_bytes(PAGE, render().encode())
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return pages.write(PAGE, render())
 
 
 if __name__ == "__main__":

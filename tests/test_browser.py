@@ -30,7 +30,8 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
-import yaml
+
+from analysis.pages import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -49,13 +50,7 @@ pytestmark = pytest.mark.browser
 
 def _toc_pages() -> list[str]:
     """Every page of the book, from _toc.yml, as a path inside the site ('chapters/x.html')."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part.get("chapters", []):
-            files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
-    return [re.sub(r"\.(md|ipynb)$", "", f) + ".html" for f in files]
+    return [doc + ".html" for doc in toc_documents()]
 
 
 PAGES = [*_toc_pages(), "genindex.html", "search.html"]

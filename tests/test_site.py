@@ -13,10 +13,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
 
 from analysis import gallery
 from analysis.figures import registry
+from analysis.pages import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
@@ -24,16 +24,6 @@ EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
 RESOURCE_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "icon"}
 
 pytestmark = pytest.mark.browser
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part.get("chapters", []):
-            files.append(chapter["file"])
-            files += [section["file"] for section in chapter.get("sections", [])]
-    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
 
 
 class _Tags(HTMLParser):
@@ -61,7 +51,7 @@ def pages() -> list[Path]:
 
 def test_every_page_of_the_toc_was_built(pages):
     built = {p.relative_to(SITE).with_suffix("").as_posix() for p in pages}
-    assert set(_toc_files()) <= built, set(_toc_files()) - built
+    assert set(toc_documents()) <= built, set(toc_documents()) - built
 
 
 def test_no_page_loads_anything_from_the_network(pages):
@@ -103,10 +93,10 @@ def test_math_pages_use_the_bundled_mathjax(pages):
 
 
 def test_every_page_says_how_to_cite_it():
-    for name in _toc_files():
+    for name in toc_documents():
         html = (SITE / f"{name}.html").read_text(encoding="utf-8")
         assert 'class="cite-this-page"' in html, name
-        assert ("@book{" if name == _toc_files()[0] else "@incollection{") in re.sub(r"<[^>]+>", "", html), name
+        assert ("@book{" if name == toc_documents()[0] else "@incollection{") in re.sub(r"<[^>]+>", "", html), name
 
 
 def test_gallery_anchors_and_downloads():
@@ -123,14 +113,14 @@ def test_gallery_anchors_and_downloads():
 
 def test_provenance_page_has_execution_table_and_versions():
     text = re.sub(r"<[^>]+>", " ", (SITE / "chapters" / "provenance.html").read_text(encoding="utf-8"))
-    notebooks = [f for f in _toc_files() if (ROOT / f"{f}.ipynb").is_file()]
+    notebooks = [f for f in toc_documents() if (ROOT / f"{f}.ipynb").is_file()]
     for name in notebooks:
         assert name in text, f"{name} missing from the execution table"
     assert "Installed in this build" in text and "differs" not in text
 
 
 def test_notebook_chapters_offer_their_ipynb():
-    for name in [f for f in _toc_files() if (ROOT / f"{f}.ipynb").is_file()]:
+    for name in [f for f in toc_documents() if (ROOT / f"{f}.ipynb").is_file()]:
         page = SITE / f"{name}.html"
         hrefs = [a.get("href", "") for t, a in tags(page) if t == "a"]
         ipynb = [h for h in hrefs if h.endswith(".ipynb")]

@@ -1,0 +1,46 @@
+"""Generated book pages: the MyST helpers they share, the book's table of contents, and the one
+way a generated page is written (atomically, so a reader never sees half a page)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .fileio import atomic_write_bytes
+from .sources import ROOT
+
+
+def cite(key: str) -> str:
+    """A parenthetical citation of BibTeX ``key``."""
+    return f"{{cite:p}}`{key}`"
+
+
+def cell(text: object) -> str:
+    """Text made safe for one cell of a Markdown table."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def toc_documents() -> list[str]:
+    """Every document of the book in _toc.yml order, without suffix ('intro', 'chapters/01-asymmetry')."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.append(chapter["file"])
+            files += [section["file"] for section in chapter.get("sections", [])]
+    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
+
+
+def write(path: Path, text: str) -> int:
+    """Write a generated page atomically and say so; returns 0 for use as a CLI exit code."""
+    atomic_write_bytes(path, text.encode())
+    print(f"wrote {Path(path).relative_to(ROOT)}")
+    return 0
