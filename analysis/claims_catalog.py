@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 
-from . import hardware, physics, roofline
+from . import agents, energy, hardware, memory, models, physics, prices, pricing, roofline
 from .claims import claim, judged, numeric
 from .units import sci, si
+
+THOUGHT_RATE = float(agents.THOUGHT_TOKENS_PER_S.value)  # the source's assumed tokens/s of thought
+INSTANCE_RATE = float(memory.SOURCE_INSTANCE_TOKENS_PER_S.value)  # the article's 40 tokens/s
 
 
 # ---- chapter 1: the asymmetry ------------------------------------------------------------------
@@ -174,8 +177,6 @@ def bit_1cm():
 
 @claim
 def data_movement_dominates():
-    from . import energy
-
     acc = "h100-sxm"
     point = energy.energy_per_token("llama-3-70b", acc, 1, 4096, "bf16")
     crossover = energy.energy_crossover_batch(acc, "bf16")
@@ -195,8 +196,6 @@ def data_movement_dominates():
 # ---- chapter 2: VRAM ----------------------------------------------------------------------------------
 def _cluster_baseline():
     """The article's cluster at its own numbers, memory-bound: Llama 3 70B, bf16, 8K, 8-GPU groups."""
-    from . import memory
-
     gpus = memory.SOURCE_CLUSTER_GPUS.value
     speed = memory.SOURCE_INSTANCE_TOKENS_PER_S.value
     tput = memory.throughput_only_instances(gpus, memory.SOURCE_GPU_TOKENS_PER_S.value, speed)
@@ -288,8 +287,6 @@ def vram_binds_first():
 
 @claim
 def dynamic_half():
-    from . import memory, models
-
     m = models.get("llama-3-70b")
     h100 = hardware.get("h100-sxm")
     gpus_per_instance = memory.ratio_from_share(0.5) * m.weight_bytes("bf16") / h100.mem_bytes
@@ -309,9 +306,7 @@ def dynamic_half():
 
 @claim
 def hundred_t_ten_million_gpus():
-    from . import memory
-
-    fleets = [memory.ratio_fleet(1e6, 1e14, 0.01, weight_dtype=dt, accelerator=acc, tokens_per_s=40)
+    fleets = [memory.ratio_fleet(1e6, 1e14, 0.01, weight_dtype=dt, accelerator=acc, tokens_per_s=INSTANCE_RATE)
               for acc in ("h100-sxm", "h200", "b200") for dt in ("bf16", "fp8")]
     base = fleets[0]
     return numeric(
@@ -322,15 +317,13 @@ def hundred_t_ten_million_gpus():
              f"{si(min(f.gpus for f in fleets))}–{si(max(f.gpus for f in fleets))}. The count is linear in the "
              "dynamic ratio, the assumption that decides it."),
         assumptions={"params": 1e14, "dynamic_ratio": 0.01, "instances": 1e6, "accelerator": "h100-sxm",
-                     "dtype": "bf16", "tokens_per_s": 40},
+                     "dtype": "bf16", "tokens_per_s": INSTANCE_RATE},
         sources=("nvidia-h100-datasheet",),
     )
 
 
 @claim
 def kv_fraction_small():
-    from . import models
-
     ratios = {m.name: m.kv_cache_bytes(m.max_context) / m.weight_bytes("bf16") for m in models.all_models()}
     worst = max(ratios, key=ratios.get)
     return numeric(
@@ -349,8 +342,6 @@ def kv_fraction_small():
 # ---- chapter 3: prices and agents -------------------------------------------------------------------
 @claim
 def price_ratio_3_to_10():
-    from . import pricing
-
     s = pricing.ratio_summary()
     return numeric(
         "C12", "The 3x - 10x cost ratio model providers charge",
@@ -366,8 +357,6 @@ def price_ratio_3_to_10():
 
 @claim
 def utilization_gap_from_prices():
-    from . import pricing
-
     s = pricing.ratio_summary()
     return judged(
         "C13", "the mean ... flop utilization of the generation phase ... is perhaps 3x to 10x lower than the prefill phase",
@@ -383,8 +372,6 @@ def utilization_gap_from_prices():
 
 @claim
 def source_efficiency_formula():
-    from . import pricing
-
     intended = pricing.source_formula(0.1, 0.9, 1000)
     printed = pricing.source_formula(0.1, 0.9, 1000, as_printed=True)
     return numeric(
@@ -401,8 +388,6 @@ def source_efficiency_formula():
 
 @claim
 def infill_30_percent_30x():
-    from . import pricing
-
     ratio = pricing.ratio_from_utilizations(0.30, 0.01)
     return numeric(
         "C15", "If infill efficiency was 30%, then output tokens would presumably be priced 30x more than input tokens",
@@ -424,7 +409,7 @@ def thought_speed_9():
         "pricing", "ch3-worked-example", verdict="not checkable", value=reading, claimed=9,
         unit="tokens/s (silent reading, for comparison)",
         why=(f"Thought has no measured token rate. The nearest measurable rate, silent reading of "
-             f"non-fiction, is {reading:.1f} tokens/s; the chapters keep 9 tokens/s as the source's "
+             f"non-fiction, is {reading:.1f} tokens/s; the chapters keep {THOUGHT_RATE:g} tokens/s as the source's "
              "assumption and show the sensitivity to it."),
         assumptions={"reading_wpm": facts["silent_reading_wpm"].value, "words_per_token": facts["words_per_token"].value},
         sources=(facts["silent_reading_wpm"].source, facts["words_per_token"].source),
@@ -432,13 +417,11 @@ def thought_speed_9():
 
 
 def _thought(id, quote, hours, claimed, unit, **kw):
-    from . import agents
-
     return numeric(
         id, quote, "pricing", "ch3-worked-example", value=agents.thought_tokens(hours), claimed=claimed, unit=unit,
-        why=(f"9 tokens/s × {hours:g} h × 3,600 s/h = {agents.thought_tokens(hours):,.0f} tokens"
+        why=(f"{THOUGHT_RATE:g} tokens/s × {hours:g} h × 3,600 s/h = {agents.thought_tokens(hours):,.0f} tokens"
              + (" (a 40-hour week)." if hours == 40 else ".")),
-        assumptions={"tokens_per_s": 9, "hours": hours}, **kw,
+        assumptions={"tokens_per_s": THOUGHT_RATE, "hours": hours}, **kw,
     )
 
 
@@ -459,28 +442,25 @@ def thought_per_week():
 
 @claim
 def context_128k_four_hours():
-    from . import agents
-
     ex = agents.worked_example()
     return numeric(
         "C28", "GPT4-turbo ... has a max context length of 128K (roughly 4 hours)",
-        "pricing", "ch3-worked-example", value=ex.context_thought_hours, claimed=4, unit="hours of thought at 9 tokens/s",
+        "pricing", "ch3-worked-example", value=ex.context_thought_hours, claimed=4, unit=f"hours of thought at {THOUGHT_RATE:g} tokens/s",
         tolerance=0.1,
-        why=f"{ex.context_tokens:,} tokens ÷ 9 tokens/s = {ex.context_thought_hours:.2f} hours.",
-        assumptions={"context_tokens": ex.context_tokens, "tokens_per_s": 9},
+        why=f"{ex.context_tokens:,} tokens ÷ {THOUGHT_RATE:g} tokens/s = {ex.context_thought_hours:.2f} hours.",
+        assumptions={"context_tokens": ex.context_tokens, "tokens_per_s": THOUGHT_RATE},
         sources=(ex.source,),
     )
 
 
 @claim
 def input_cost_125():
-    from . import agents
-
     ex = agents.worked_example()
     return numeric(
         "C29", "that will cost you about $1.25 for the input tokens",
         "pricing", "ch3-worked-example", value=ex.input_usd, claimed=1.25, unit="USD per request", tolerance=0.1,
-        why=f"{ex.context_tokens:,} input tokens at GPT-4 Turbo's $10 per million (DevDay 2023) = ${ex.input_usd:.2f}.",
+        why=(f"{ex.context_tokens:,} input tokens at GPT-4 Turbo's ${prices.price(ex.model).input_usd_per_mtok:g} "
+             f"per million ({prices.price(ex.model).date.isoformat()}) = ${ex.input_usd:.2f}."),
         assumptions={"model": ex.model, "context_tokens": ex.context_tokens},
         sources=(ex.source,),
     )
@@ -488,13 +468,11 @@ def input_cost_125():
 
 @claim
 def output_cost_003():
-    from . import agents
-
     ex = agents.worked_example()
     return numeric(
         "C30", "but only about $0.03 for the output tokens",
         "pricing", "ch3-worked-example", value=ex.output_usd, claimed=0.03, unit="USD per request", tolerance=0.1,
-        why=f"{ex.output_tokens:,} output tokens at $30 per million = ${ex.output_usd:.2f}.",
+        why=f"{ex.output_tokens:,} output tokens at ${prices.price(ex.model).output_usd_per_mtok:g} per million = ${ex.output_usd:.2f}.",
         assumptions={"model": ex.model, "output_tokens": ex.output_tokens},
         sources=(ex.source,),
     )
@@ -502,8 +480,6 @@ def output_cost_003():
 
 @claim
 def cost_like_human_worker():
-    from . import agents
-
     ex = agents.worked_example()
     return numeric(
         "C31", "That costs about as much as a human worker, per minute of output thought tokens",
@@ -514,15 +490,13 @@ def cost_like_human_worker():
              f"thought is ${ex.usd_per_thought_minute:.2f} per minute, against ${ex.wage_usd_per_minute:.2f} "
              "per minute for the median US software developer (BLS, May 2023): the same order, about two "
              "thirds of the wage."),
-        assumptions={"wage": "BLS OEWS May 2023 median, software developers, 2,080 h/year", "tokens_per_s": 9},
+        assumptions={"wage": "BLS OEWS May 2023 median, software developers, 2,080 h/year", "tokens_per_s": THOUGHT_RATE},
         sources=(ex.source, "bls-oews-2023-software-developers"),
     )
 
 
 @claim
 def cost_linear_in_prompt():
-    from . import prices
-
     row = prices.price("gpt-4-turbo")
 
     def request_usd(context):
@@ -542,8 +516,6 @@ def cost_linear_in_prompt():
 
 @claim
 def agent_cost_quadratic():
-    from . import agents
-
     setup = agents.example_setup()
     loop, none = setup.loop, setup.regimes[0]
     t = loop.max_steps()
@@ -563,8 +535,6 @@ def agent_cost_quadratic():
 
 @claim
 def rent_on_ram():
-    from . import agents
-
     setup = agents.example_setup()
     loop = setup.loop
     t = loop.max_steps()
@@ -585,8 +555,6 @@ def rent_on_ram():
 
 @claim
 def agents_pricier_than_humans():
-    from . import agents
-
     setup = agents.example_setup()
     wage = agents.median_wage_usd_per_hour()
     cross = {r.label: agents.crossover_step(setup.loop, r, wage) for r in setup.regimes}
@@ -600,7 +568,7 @@ def agents_pricier_than_humans():
              f"developer wage at step {first}, once its context (its 'job-specific knowledge') is large; "
              "with a 0.1x cache read or KV rent it never does inside a 128K window. Billing, not physics, "
              "decides."),
-        assumptions={"tokens_per_s": 9, "wage_usd_per_hour": round(wage, 2),
+        assumptions={"tokens_per_s": THOUGHT_RATE, "wage_usd_per_hour": round(wage, 2),
                      "loop": f"{setup.loop.prompt_tokens}+{setup.loop.action_tokens}+{setup.loop.observation_tokens} tokens"},
         sources=("bls-oews-2023-software-developers",),
     )
