@@ -23,7 +23,29 @@ def test_figure_metadata(fig_id):
     spec = registry.spec(fig_id)
     assert spec.caption and spec.title
     assert spec.sources and set(spec.sources) <= set(bib_entries())
-    assert spec.chapter == "intro" or (ROOT / f"{spec.chapter}.ipynb").exists() or (ROOT / f"{spec.chapter}.md").exists()
+    assert (
+        spec.chapter == "intro"
+        or (ROOT / f"{spec.chapter}.ipynb").exists()
+        or (ROOT / f"{spec.chapter}.md").exists()
+    )
+
+
+# Agg's anti-aliasing rounds a handful of edge pixels differently on different CPUs (SIMD
+# paths), so a PNG rendered on another machine may differ in ~1e-4 of its pixels. The SVG and
+# PDF are compared byte for byte; the PNG must match in size and in all but 0.1% of its pixels.
+PNG_PIXEL_TOLERANCE = 1e-3
+
+
+def _png_pixels_differing(a: bytes, b: bytes) -> float:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    img_a, img_b = (np.asarray(Image.open(io.BytesIO(x)).convert("RGBA")) for x in (a, b))
+    if img_a.shape != img_b.shape:
+        return 1.0
+    return float(np.any(img_a != img_b, axis=-1).mean())
 
 
 @pytest.mark.parametrize("fig_id", IDS)
@@ -32,7 +54,14 @@ def test_committed_figure_is_fresh(fig_id):
     for fmt, data in rendered.items():
         path = registry.FIGURES_DIR / f"{fig_id}.{fmt}"
         assert path.exists(), f"{path.name} missing: run `make figures`"
-        assert path.read_bytes() == data, f"{path.name} is stale: run `make figures`"
+        committed = path.read_bytes()
+        if fmt == "png" and committed != data:
+            share = _png_pixels_differing(committed, data)
+            assert share <= PNG_PIXEL_TOLERANCE, (
+                f"{path.name} is stale ({share:.2%} of pixels differ): run `make figures`"
+            )
+        else:
+            assert committed == data, f"{path.name} is stale: run `make figures`"
 
 
 def test_rendering_is_deterministic():
