@@ -43,7 +43,9 @@ def version_table(srcdir: Path) -> str:
     rows = ["| Package | Pinned | Installed in this build |", "|---|---|---|"]
     for name, pin in direct.items():
         have = installed(name)
-        shown = "not installed" if have is None else (have if have == pin else f"**{have}** (differs)")
+        shown = (
+            "not installed" if have is None else (have if have == pin else f"**{have}** (differs)")
+        )
         rows.append(f"| `{name}` | {pin} | {shown} |")
     others = sorted(set(resolved) - set(direct), key=str.lower)
     differ = [n for n in others if installed(n) not in (None, resolved[n])]
@@ -51,8 +53,13 @@ def version_table(srcdir: Path) -> str:
         f"Python {platform.python_version()} ({platform.python_implementation()}) on "
         f"{platform.system()} {platform.machine()}. The {len(others)} further packages pinned in "
         f"`constraints.txt` "
-        + ("all match their pins." if not differ else "differ here: " + ", ".join(
-            f"`{n}` {installed(n)} (pin {resolved[n]})" for n in differ) + ".")
+        + (
+            "all match their pins."
+            if not differ
+            else "differ here: "
+            + ", ".join(f"`{n}` {installed(n)} (pin {resolved[n]})" for n in differ)
+            + "."
+        )
     )
     return summary + "\n\n" + "\n".join(rows)
 
@@ -65,8 +72,11 @@ class PackageVersions(SphinxDirective):
         for name in ("requirements.txt", "constraints.txt"):
             self.env.note_dependency(str(srcdir / name))
         container = nodes.container(classes=["package-versions"])
-        self.state.nested_parse(StringList(version_table(srcdir).splitlines(), "package-versions"),
-                                self.content_offset, container)
+        self.state.nested_parse(
+            StringList(version_table(srcdir).splitlines(), "package-versions"),
+            self.content_offset,
+            container,
+        )
         return [container]
 
 

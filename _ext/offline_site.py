@@ -62,7 +62,10 @@ def _thebe_enabled(app: Sphinx) -> bool:
 
 
 def _asset_key(asset) -> tuple:
-    return (getattr(asset, "filename", str(asset)), tuple(sorted((getattr(asset, "attributes", {}) or {}).items())))
+    return (
+        getattr(asset, "filename", str(asset)),
+        tuple(sorted((getattr(asset, "attributes", {}) or {}).items())),
+    )
 
 
 def _prune_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:

@@ -30,13 +30,16 @@ from .sources import Sourced
 
 # ---- sourced constants -----------------------------------------------------------------------------
 THOUGHT_TOKENS_PER_S = Sourced(
-    9.0, "source-text", estimate=True,
+    9.0,
+    "source-text",
+    estimate=True,
     note="The source's assumption ('human thoughtspeed is roughly 9 token/s'); no measurement backs it.",
 )
 WAGE_USD_PER_YEAR = Sourced(
-    132270.0, "bls-oews-2023-software-developers",
+    132270.0,
+    "bls-oews-2023-software-developers",
     note="US BLS OEWS May 2023, 15-1252 Software Developers, national median annual wage. BLS "
-         "annualizes hourly wages at 2,080 hours, so the median hourly wage is 132,270 / 2,080.",
+    "annualizes hourly wages at 2,080 hours, so the median hourly wage is 132,270 / 2,080.",
 )
 HOURS_PER_YEAR = 2080  # BLS OEWS convention: 52 weeks x 40 hours
 
@@ -51,7 +54,9 @@ t, T = sp.symbols("t T", positive=True, integer=True)
 n_p, n_a, n_o = sp.symbols("n_p n_a n_o", positive=True)  # prompt, action, observation tokens
 pi_in, pi_out = sp.symbols("pi_in pi_out", positive=True)  # USD per input / output token
 h, w = sp.symbols("h w", positive=True)  # cache-hit and cache-write price as fractions of input
-rho, kappa, Delta = sp.symbols("rho kappa Delta", positive=True)  # USD/(byte s), KV bytes/token, s/step
+rho, kappa, Delta = sp.symbols(
+    "rho kappa Delta", positive=True
+)  # USD/(byte s), KV bytes/token, s/step
 
 
 def context(step):
@@ -66,23 +71,34 @@ TOTAL_INPUT_TOKENS = sp.factor(sp.summation(INPUT_TOKENS_STEP, (t, 1, T)))
 # Cost of step t >= 2 and of step 1 under each regime.
 STEP_COST = {
     "none": (pi_in * n_p + pi_out * n_a, pi_in * context(t - 1) + pi_out * n_a),
-    "cache": (pi_in * w * n_p + pi_out * n_a,
-              pi_in * (h * context(t - 2) + w * (n_a + n_o)) + pi_out * n_a),
-    "rent": (pi_in * n_p + pi_out * n_a + rho * kappa * Delta * context(1),
-             pi_in * n_o + pi_out * n_a + rho * kappa * Delta * context(t)),
+    "cache": (
+        pi_in * w * n_p + pi_out * n_a,
+        pi_in * (h * context(t - 2) + w * (n_a + n_o)) + pi_out * n_a,
+    ),
+    "rent": (
+        pi_in * n_p + pi_out * n_a + rho * kappa * Delta * context(1),
+        pi_in * n_o + pi_out * n_a + rho * kappa * Delta * context(t),
+    ),
 }
 TOTAL_COST = {
-    name: sp.expand(first + sp.summation(later, (t, 2, T))) for name, (first, later) in STEP_COST.items()
+    name: sp.expand(first + sp.summation(later, (t, 2, T)))
+    for name, (first, later) in STEP_COST.items()
 }
 REGIMES = tuple(STEP_COST)
 # The quadratic coefficient: what makes a long-running agent's bill grow as T^2.
-QUADRATIC_COEFF = {name: sp.simplify(sp.Poly(expr, T).coeff_monomial(T**2)) for name, expr in TOTAL_COST.items()}
+QUADRATIC_COEFF = {
+    name: sp.simplify(sp.Poly(expr, T).coeff_monomial(T**2)) for name, expr in TOTAL_COST.items()
+}
 
 _ARGS = (n_p, n_a, n_o, pi_in, pi_out, h, w, rho, kappa, Delta)
 _total = {name: sp.lambdify((*_ARGS, T), expr, "math") for name, expr in TOTAL_COST.items()}
-_step = {name: (sp.lambdify(_ARGS, first, "math"), sp.lambdify((*_ARGS, t), later, "math"))
-         for name, (first, later) in STEP_COST.items()}
-_slope = {name: sp.lambdify(_ARGS, sp.diff(later, t), "math") for name, (_, later) in STEP_COST.items()}
+_step = {
+    name: (sp.lambdify(_ARGS, first, "math"), sp.lambdify((*_ARGS, t), later, "math"))
+    for name, (first, later) in STEP_COST.items()
+}
+_slope = {
+    name: sp.lambdify(_ARGS, sp.diff(later, t), "math") for name, (_, later) in STEP_COST.items()
+}
 
 
 def latex(expr: sp.Expr) -> str:
@@ -119,7 +135,9 @@ class AgentLoop:
         """Most steps whose context stays inside the window (None without a window)."""
         if self.max_context is None:
             return None
-        return (self.max_context - self.prompt_tokens) // (self.action_tokens + self.observation_tokens)
+        return (self.max_context - self.prompt_tokens) // (
+            self.action_tokens + self.observation_tokens
+        )
 
     def check_steps(self, steps: int) -> int:
         _whole("steps", steps, 1)
@@ -160,25 +178,54 @@ class Regime:
 
     @property
     def values(self) -> tuple[float, ...]:
-        return (self.input_usd_per_mtok / 1e6, self.output_usd_per_mtok / 1e6, self.cached_fraction,
-                self.write_fraction, self.usd_per_byte_s, self.kv_bytes_per_token, self.step_s)
+        return (
+            self.input_usd_per_mtok / 1e6,
+            self.output_usd_per_mtok / 1e6,
+            self.cached_fraction,
+            self.write_fraction,
+            self.usd_per_byte_s,
+            self.kv_bytes_per_token,
+            self.step_s,
+        )
 
 
 def no_cache(row: prices.PriceRow) -> Regime:
     return Regime("none", row.input_usd_per_mtok, row.output_usd_per_mtok, label="no caching")
 
 
-def prompt_cache(row: prices.PriceRow, cached_fraction: float, write_fraction: float | None = None,
-                 label: str = "") -> Regime:
+def prompt_cache(
+    row: prices.PriceRow,
+    cached_fraction: float,
+    write_fraction: float | None = None,
+    label: str = "",
+) -> Regime:
     """Prompt caching at a read fraction h and write fraction w (None: a miss costs the input price)."""
-    return Regime("cache", row.input_usd_per_mtok, row.output_usd_per_mtok, cached_fraction,
-                  1.0 if write_fraction is None else write_fraction, label=label or f"cache h={cached_fraction}")
+    return Regime(
+        "cache",
+        row.input_usd_per_mtok,
+        row.output_usd_per_mtok,
+        cached_fraction,
+        1.0 if write_fraction is None else write_fraction,
+        label=label or f"cache h={cached_fraction}",
+    )
 
 
-def kv_rent(row: prices.PriceRow, usd_per_byte_s: float, kv_bytes_per_token: float, step_s: float,
-            label: str = "KV rent") -> Regime:
-    return Regime("rent", row.input_usd_per_mtok, row.output_usd_per_mtok, usd_per_byte_s=usd_per_byte_s,
-                  kv_bytes_per_token=kv_bytes_per_token, step_s=step_s, label=label)
+def kv_rent(
+    row: prices.PriceRow,
+    usd_per_byte_s: float,
+    kv_bytes_per_token: float,
+    step_s: float,
+    label: str = "KV rent",
+) -> Regime:
+    return Regime(
+        "rent",
+        row.input_usd_per_mtok,
+        row.output_usd_per_mtok,
+        usd_per_byte_s=usd_per_byte_s,
+        kv_bytes_per_token=kv_bytes_per_token,
+        step_s=step_s,
+        label=label,
+    )
 
 
 def usd_per_byte_s(usd_per_gpu_hour: float, accelerator: str) -> float:
@@ -243,7 +290,11 @@ def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
         else:
             fresh = ctx - in_kv  # tokens not yet in the retained KV cache
             held = ctx + loop.action_tokens + loop.observation_tokens  # context at the step's end
-            cost = p_in * fresh + out + regime.usd_per_byte_s * regime.kv_bytes_per_token * held * regime.step_s
+            cost = (
+                p_in * fresh
+                + out
+                + regime.usd_per_byte_s * regime.kv_bytes_per_token * held * regime.step_s
+            )
             in_kv = ctx + loop.action_tokens  # the action's KV was written while generating it
         costs.append(cost)
         prev_prompt = ctx
@@ -254,8 +305,9 @@ def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
 def total_input_tokens(loop: AgentLoop, steps: int) -> int:
     """T n_p + (n_a + n_o) T (T - 1) / 2: input tokens read over ``steps`` steps."""
     loop.check_steps(steps)
-    value = TOTAL_INPUT_TOKENS.subs({n_p: loop.prompt_tokens, n_a: loop.action_tokens,
-                                     n_o: loop.observation_tokens, T: steps})
+    value = TOTAL_INPUT_TOKENS.subs(
+        {n_p: loop.prompt_tokens, n_a: loop.action_tokens, n_o: loop.observation_tokens, T: steps}
+    )
     return int(value)
 
 
@@ -263,26 +315,37 @@ def total_input_tokens(loop: AgentLoop, steps: int) -> int:
 def thought_tokens(hours: float, tokens_per_s: float | None = None) -> float:
     """Tokens a human 'thinks' in ``hours`` at ``tokens_per_s`` (default: the source's 9 tokens/s)."""
     require_positive("hours", hours, allow_zero=True)
-    rate = float(THOUGHT_TOKENS_PER_S.value) if tokens_per_s is None else require_positive("tokens_per_s", tokens_per_s)
+    rate = (
+        float(THOUGHT_TOKENS_PER_S.value)
+        if tokens_per_s is None
+        else require_positive("tokens_per_s", tokens_per_s)
+    )
     return rate * 3600.0 * hours
 
 
 def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
     """Hours of human thought that ``tokens`` equal at ``tokens_per_s``."""
     require_positive("tokens", tokens, allow_zero=True)
-    rate = float(THOUGHT_TOKENS_PER_S.value) if tokens_per_s is None else require_positive("tokens_per_s", tokens_per_s)
+    rate = (
+        float(THOUGHT_TOKENS_PER_S.value)
+        if tokens_per_s is None
+        else require_positive("tokens_per_s", tokens_per_s)
+    )
     return tokens / rate / 3600.0
 
 
-def usd_per_thought_hour(cost_usd: float, output_tokens: int, tokens_per_s: float | None = None) -> float:
+def usd_per_thought_hour(
+    cost_usd: float, output_tokens: int, tokens_per_s: float | None = None
+) -> float:
     """Price of ``output_tokens`` scaled to one hour of thought at ``tokens_per_s``."""
     require_positive("cost_usd", cost_usd, allow_zero=True)
     _whole("output_tokens", output_tokens, 1)
     return cost_usd / thought_hours(output_tokens, tokens_per_s)
 
 
-def crossover_step(loop: AgentLoop, regime: Regime, wage_usd_per_hour: float,
-                   tokens_per_s: float | None = None) -> int | None:
+def crossover_step(
+    loop: AgentLoop, regime: Regime, wage_usd_per_hour: float, tokens_per_s: float | None = None
+) -> int | None:
     """First step whose cost per hour of output thought reaches the wage; None if never (or past the window).
 
     Solved from the closed form of the step cost (linear in t for every regime).
@@ -305,8 +368,12 @@ def crossover_step(loop: AgentLoop, regime: Regime, wage_usd_per_hour: float,
     return None if most is not None and step > most else step
 
 
-def crossover_context(row: prices.PriceRow, output_tokens: int, wage_usd_per_hour: float,
-                      tokens_per_s: float | None = None) -> float:
+def crossover_context(
+    row: prices.PriceRow,
+    output_tokens: int,
+    wage_usd_per_hour: float,
+    tokens_per_s: float | None = None,
+) -> float:
     """Prompt length at which one request's cost per hour of output thought equals the wage."""
     _whole("output_tokens", output_tokens, 1)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
@@ -329,34 +396,55 @@ class WorkedExample:
     source: str
 
 
-def worked_example(model: str = "gpt-4-turbo", context_tokens: int = 128_000, output_tokens: int = 1_000,
-                   tokens_per_s: float | None = None, date=None) -> WorkedExample:
+def worked_example(
+    model: str = "gpt-4-turbo",
+    context_tokens: int = 128_000,
+    output_tokens: int = 1_000,
+    tokens_per_s: float | None = None,
+    date=None,
+) -> WorkedExample:
     """The source's GPT-4 Turbo request, recomputed from the price catalog."""
     row = prices.price(model, date)
     _whole("context_tokens", context_tokens, 1)
     _whole("output_tokens", output_tokens, 1)
     if row.context_window_tokens is not None and context_tokens > row.context_window_tokens:
-        raise ValueError(f"context_tokens {context_tokens:,} exceeds {model}'s context window of "
-                         f"{row.context_window_tokens:,} tokens")
+        raise ValueError(
+            f"context_tokens {context_tokens:,} exceeds {model}'s context window of "
+            f"{row.context_window_tokens:,} tokens"
+        )
     inp = row.input_usd_per_mtok * context_tokens / 1e6
     out = row.output_usd_per_mtok * output_tokens / 1e6
     minutes = thought_hours(output_tokens, tokens_per_s) * 60
-    return WorkedExample(model, context_tokens, output_tokens, inp, out,
-                         thought_hours(context_tokens, tokens_per_s), minutes, (inp + out) / minutes,
-                         median_wage_usd_per_hour() / 60, row.source)
+    return WorkedExample(
+        model,
+        context_tokens,
+        output_tokens,
+        inp,
+        out,
+        thought_hours(context_tokens, tokens_per_s),
+        minutes,
+        (inp + out) / minutes,
+        median_wage_usd_per_hour() / 60,
+        row.source,
+    )
 
 
 # ---- the chapter's example -------------------------------------------------------------------------
 # Assumed loop (not sourced; the chapter shows the sensitivity): a 2,000-token task prompt, then
 # per step a 250-token action and a 750-token observation, inside GPT-4 Turbo's 128K window.
-EXAMPLE_LOOP = AgentLoop(prompt_tokens=2_000, action_tokens=250, observation_tokens=750, max_context=128_000)
+EXAMPLE_LOOP = AgentLoop(
+    prompt_tokens=2_000, action_tokens=250, observation_tokens=750, max_context=128_000
+)
 EXAMPLE_MODEL = "gpt-4-turbo"  # the source's example; its architecture is unpublished, so
 KV_STAND_IN = "qwen2.5-72b"  # a 70B-class open model stands in for its KV bytes per token
 # Caching rules applied to the example's prices (hypothetically: GPT-4 Turbo itself never had
 # caching): OpenAI's first rule (read 0.5x), Anthropic's (read 0.1x, write 1.25x) and DeepSeek's
 # latest (read 0.1x, no write surcharge), by the date each took effect.
-CACHE_RULES = (("OpenAI", dt.date(2024, 10, 1)), ("Anthropic", dt.date(2024, 8, 14)),
-               ("DeepSeek", dt.date(2025, 9, 29)))
+CACHE_RULES = (
+    ("OpenAI", dt.date(2024, 10, 1)),
+    ("Anthropic", dt.date(2024, 8, 14)),
+    ("DeepSeek", dt.date(2025, 9, 29)),
+)
 
 
 @dataclass(frozen=True)
@@ -393,11 +481,33 @@ def example_setup(rent_usd_per_gpu_hour: float | None = None) -> ExampleSetup:
     keys = {row.source}
     for provider, date in CACHE_RULES:
         rule = pricing.cache_rule(provider, date)
-        regimes.append(prompt_cache(row, rule["cached_input_fraction"], rule["cache_write_fraction"],
-                                    label=f"{provider} caching ({date:%b %Y})"))
+        regimes.append(
+            prompt_cache(
+                row,
+                rule["cached_input_fraction"],
+                rule["cache_write_fraction"],
+                label=f"{provider} caching ({date:%b %Y})",
+            )
+        )
         keys.add(rule["source"])
-    regimes.append(kv_rent(row, usd_per_byte_s(rent_usd_per_gpu_hour, "h100-sxm"), kv, step,
-                           label="KV rent on H100 HBM"))
+    regimes.append(
+        kv_rent(
+            row,
+            usd_per_byte_s(rent_usd_per_gpu_hour, "h100-sxm"),
+            kv,
+            step,
+            label="KV rent on H100 HBM",
+        )
+    )
     keys |= {r["source"] for r in rows} | {models.info(KV_STAND_IN).config_source.source}
-    return ExampleSetup(EXAMPLE_LOOP, row, tuple(regimes), rent_usd_per_gpu_hour, "h100-sxm", kv,
-                        stream_rate, step, tuple(sorted(keys)))
+    return ExampleSetup(
+        EXAMPLE_LOOP,
+        row,
+        tuple(regimes),
+        rent_usd_per_gpu_hour,
+        "h100-sxm",
+        kv,
+        stream_rate,
+        step,
+        tuple(sorted(keys)),
+    )

@@ -38,13 +38,24 @@ def hardware_section() -> str:
         rows = []
         for dtype in acc.dtypes:
             rec = acc.flops[dtype]
-            rows.append([f"Dense peak, {dtype}", si(float(rec.value), "FLOP/s"), cite(rec.source), rec.note or ""])
+            rows.append(
+                [
+                    f"Dense peak, {dtype}",
+                    si(float(rec.value), "FLOP/s"),
+                    cite(rec.source),
+                    rec.note or "",
+                ]
+            )
         for field, (label, fmt) in _HW_UNITS.items():
             rec = acc.specs[field]
             value = "—" if rec.value is None else fmt(rec.value)
             note = (rec.note or "") + (" (estimate)" if rec.estimate else "")
             rows.append([label, value, cite(rec.source), note])
-        parts.append(f"### {acc.name} (`{acc.key}`)\n\n" + table(["Quantity", "Value", "Source", "Note"], rows) + "\n")
+        parts.append(
+            f"### {acc.name} (`{acc.key}`)\n\n"
+            + table(["Quantity", "Value", "Source", "Note"], rows)
+            + "\n"
+        )
     return "\n".join(parts)
 
 
@@ -52,21 +63,46 @@ def models_section() -> str:
     rows = []
     for spec in models.all_models():
         info = models.info(spec.name)
-        heads = f"{spec.n_heads} / {spec.n_kv_heads}" if not spec.is_mla else f"{spec.n_heads} (MLA, rank {spec.kv_lora_rank})"
+        heads = (
+            f"{spec.n_heads} / {spec.n_kv_heads}"
+            if not spec.is_mla
+            else f"{spec.n_heads} (MLA, rank {spec.kv_lora_rank})"
+        )
         experts = f"{spec.n_experts_per_tok} of {spec.n_experts}" if spec.n_experts else "dense"
         published = info.published_params
         active = info.published_active_params
-        rows.append([
-            info.display_name,
-            f"{cell(info.config_source.value)} {cite(info.config_source.source)}",
-            spec.n_layers, thousands(spec.d_model), heads, experts, thousands(spec.vocab_size),
-            thousands(spec.max_context),
-            f"{fmt_sig(published.value / 1e9, 4)}B {cite(published.source)}"
-            + (f"; active {fmt_sig(active.value / 1e9, 3)}B {cite(active.source)}" if active else ""),
-            f"{fmt_sig(spec.n_params / 1e9, 4)}B" + (f"; active {fmt_sig(spec.n_active_params / 1e9, 3)}B" if spec.n_experts else ""),
-        ])
-    header = ["Model", "Config (source)", "Layers", "d_model", "Heads / KV heads", "Experts per token",
-              "Vocabulary", "Context", "Published parameters", "Counted here"]
+        rows.append(
+            [
+                info.display_name,
+                f"{cell(info.config_source.value)} {cite(info.config_source.source)}",
+                spec.n_layers,
+                thousands(spec.d_model),
+                heads,
+                experts,
+                thousands(spec.vocab_size),
+                thousands(spec.max_context),
+                f"{fmt_sig(published.value / 1e9, 4)}B {cite(published.source)}"
+                + (
+                    f"; active {fmt_sig(active.value / 1e9, 3)}B {cite(active.source)}"
+                    if active
+                    else ""
+                ),
+                f"{fmt_sig(spec.n_params / 1e9, 4)}B"
+                + (f"; active {fmt_sig(spec.n_active_params / 1e9, 3)}B" if spec.n_experts else ""),
+            ]
+        )
+    header = [
+        "Model",
+        "Config (source)",
+        "Layers",
+        "d_model",
+        "Heads / KV heads",
+        "Experts per token",
+        "Vocabulary",
+        "Context",
+        "Published parameters",
+        "Counted here",
+    ]
     return (
         "## Models\n\nArchitectures are read from each model's `config.json` "
         "(`analysis/data/models/`), parameters are counted from the architecture, and the "
@@ -80,15 +116,32 @@ def _money(value: float | None) -> str:
 
 def prices_section() -> str:
     rows = [
-        [r.date.isoformat(), r.provider, f"`{r.model}`", _money(r.input_usd_per_mtok),
-         _money(r.output_usd_per_mtok), _money(r.cached_input_usd_per_mtok),
-         f"{r.output_input_ratio:.3g}", cite(r.source)]
+        [
+            r.date.isoformat(),
+            r.provider,
+            f"`{r.model}`",
+            _money(r.input_usd_per_mtok),
+            _money(r.output_usd_per_mtok),
+            _money(r.cached_input_usd_per_mtok),
+            f"{r.output_input_ratio:.3g}",
+            cite(r.source),
+        ]
         for r in prices.api_prices()
     ]
-    header = ["Date", "Provider", "Model", "Input", "Output", "Cached input", "Output/input", "Source"]
+    header = [
+        "Date",
+        "Provider",
+        "Model",
+        "Input",
+        "Output",
+        "Cached input",
+        "Output/input",
+        "Source",
+    ]
     return (
         "## API prices\n\nUSD per million tokens, as announced on the date shown.\n\n"
-        + table(header, rows) + "\n"
+        + table(header, rows)
+        + "\n"
     )
 
 
@@ -97,10 +150,18 @@ def _records_section(title: str, filename: str, intro: str) -> str:
     rows = []
     for name, rec in raw.items():
         value = rec["value"]
-        shown = "—" if value is None else (fmt_sig(value, 4) if isinstance(value, int | float) else value)
+        shown = (
+            "—"
+            if value is None
+            else (fmt_sig(value, 4) if isinstance(value, int | float) else value)
+        )
         note = (rec.get("note") or "") + (" (estimate)" if rec.get("estimate") else "")
         rows.append([f"`{name}`", shown, rec.get("unit", ""), cite(rec["source"]), note])
-    return f"## {title}\n\n{intro}\n\n" + table(["Name", "Value", "Unit", "Source", "Note"], rows) + "\n"
+    return (
+        f"## {title}\n\n{intro}\n\n"
+        + table(["Name", "Value", "Unit", "Source", "Note"], rows)
+        + "\n"
+    )
 
 
 def render() -> str:
@@ -112,8 +173,16 @@ def render() -> str:
         hardware_section(),
         models_section(),
         prices_section(),
-        _records_section("Physics and energy", "physics.yaml", "Constants and energy figures used by the physics chapter."),
-        _records_section("Other facts", "facts.yaml", "Training runs, throughput and human rates used across the chapters."),
+        _records_section(
+            "Physics and energy",
+            "physics.yaml",
+            "Constants and energy figures used by the physics chapter.",
+        ),
+        _records_section(
+            "Other facts",
+            "facts.yaml",
+            "Training runs, throughput and human rates used across the chapters.",
+        ),
     ]
     return "\n".join(sections)
 

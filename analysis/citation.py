@@ -41,7 +41,9 @@ def slug(text: str) -> str:
 def _person(person: dict) -> str:
     if "name" in person:
         return str(person["name"])
-    return ", ".join(p for p in (person.get("family-names", ""), person.get("given-names", "")) if p)
+    return ", ".join(
+        p for p in (person.get("family-names", ""), person.get("given-names", "")) if p
+    )
 
 
 def book_meta(cff_path: Path = CFF_PATH, config_path: Path = CONFIG_PATH) -> BookMeta:
@@ -90,14 +92,20 @@ def cite_book(meta: BookMeta, path: str = "") -> tuple[str, str]:
     """(text, BibTeX) for the whole book."""
     url = page_url(meta, path) if (path or meta.url) else ""
     version = f", version {meta.version}" if meta.version else ""
-    text = f"{_authors_text(meta)} ({meta.year}). {meta.title}{version}." + (f" {url}" if url else "")
-    entry = bibtex("book", meta.short_key, {
-        "title": "{" + bibtex_escape(meta.title) + "}",
-        "author": _authors_bibtex(meta),
-        "year": meta.year,
-        "edition": f"Version {meta.version}" if meta.version else "",
-        "url": url,
-    })
+    text = f"{_authors_text(meta)} ({meta.year}). {meta.title}{version}." + (
+        f" {url}" if url else ""
+    )
+    entry = bibtex(
+        "book",
+        meta.short_key,
+        {
+            "title": "{" + bibtex_escape(meta.title) + "}",
+            "author": _authors_bibtex(meta),
+            "year": meta.year,
+            "edition": f"Version {meta.version}" if meta.version else "",
+            "url": url,
+        },
+    )
     return text, entry
 
 
@@ -106,14 +114,18 @@ def cite_page(meta: BookMeta, title: str, path: str) -> tuple[str, str]:
     url = page_url(meta, path)
     version = f", version {meta.version}" if meta.version else ""
     text = f"{_authors_text(meta)} ({meta.year}). “{title}”. In {meta.title}{version}. {url}"
-    entry = bibtex("incollection", f"{meta.short_key}-{slug(Path(path.split('#')[0]).stem)}", {
-        "title": "{" + bibtex_escape(title) + "}",
-        "author": _authors_bibtex(meta),
-        "booktitle": "{" + bibtex_escape(meta.title) + "}",
-        "year": meta.year,
-        "edition": f"Version {meta.version}" if meta.version else "",
-        "url": url,
-    })
+    entry = bibtex(
+        "incollection",
+        f"{meta.short_key}-{slug(Path(path.split('#')[0]).stem)}",
+        {
+            "title": "{" + bibtex_escape(title) + "}",
+            "author": _authors_bibtex(meta),
+            "booktitle": "{" + bibtex_escape(meta.title) + "}",
+            "year": meta.year,
+            "edition": f"Version {meta.version}" if meta.version else "",
+            "url": url,
+        },
+    )
     return text, entry
 
 
@@ -122,15 +134,25 @@ def cite_figure(meta: BookMeta, fig_id: str, title: str, path: str) -> tuple[str
     url = page_url(meta, path)
     version = f", version {meta.version}" if meta.version else ""
     licence = " Licensed CC BY 4.0." if "CC-BY-4.0" in meta.licenses else ""
-    text = (f"{_authors_text(meta)} ({meta.year}). “{title}” (figure {fig_id}). In {meta.title}"
-            f"{version}. {url}.{licence}")
-    entry = bibtex("misc", f"{meta.short_key}-fig-{fig_id}", {
-        "title": "{" + bibtex_escape(title) + "}",
-        "author": _authors_bibtex(meta),
-        "howpublished": "Figure \\texttt{" + bibtex_escape(fig_id) + "} in \\emph{"
-        + bibtex_escape(meta.title) + "}" + (f", version {meta.version}" if meta.version else ""),
-        "year": meta.year,
-        "url": url,
-        "note": "Licensed CC BY 4.0" if licence else "",
-    })
+    text = (
+        f"{_authors_text(meta)} ({meta.year}). “{title}” (figure {fig_id}). In {meta.title}"
+        f"{version}. {url}.{licence}"
+    )
+    entry = bibtex(
+        "misc",
+        f"{meta.short_key}-fig-{fig_id}",
+        {
+            "title": "{" + bibtex_escape(title) + "}",
+            "author": _authors_bibtex(meta),
+            "howpublished": "Figure \\texttt{"
+            + bibtex_escape(fig_id)
+            + "} in \\emph{"
+            + bibtex_escape(meta.title)
+            + "}"
+            + (f", version {meta.version}" if meta.version else ""),
+            "year": meta.year,
+            "url": url,
+            "note": "Licensed CC BY 4.0" if licence else "",
+        },
+    )
     return text, entry

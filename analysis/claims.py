@@ -82,8 +82,9 @@ class Claim:
 COMPARISONS = ("~", "<", ">")
 
 
-def classify(value: float, claimed: float, tolerance: float, order_of_magnitude: bool,
-             comparison: str = "~") -> str:
+def classify(
+    value: float, claimed: float, tolerance: float, order_of_magnitude: bool, comparison: str = "~"
+) -> str:
     """The verdict a stated number earns against its recomputation.
 
     A stated value ("~"): holds within ``tolerance`` (relative, either way); holds to order of
@@ -93,7 +94,9 @@ def classify(value: float, claimed: float, tolerance: float, order_of_magnitude:
     satisfies it; otherwise the bound is understated ("<") or overstated (">").
     """
     if value <= 0 or claimed <= 0:
-        raise ValueError(f"classify needs positive numbers, got value={value!r}, claimed={claimed!r}")
+        raise ValueError(
+            f"classify needs positive numbers, got value={value!r}, claimed={claimed!r}"
+        )
     if comparison not in COMPARISONS:
         raise ValueError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
     if comparison == "<":
@@ -108,22 +111,74 @@ def classify(value: float, claimed: float, tolerance: float, order_of_magnitude:
     return "overstated" if claimed > value else "understated"
 
 
-def numeric(id: str, quote: str, topic: str, section: str, *, value: float, claimed: float, unit: str,
-            why: str, assumptions: dict, tolerance: float = 0.25, order_of_magnitude: bool = False,
-            comparison: str = "~", sources: tuple[str, ...] = ()) -> Claim:
+def numeric(
+    id: str,
+    quote: str,
+    topic: str,
+    section: str,
+    *,
+    value: float,
+    claimed: float,
+    unit: str,
+    why: str,
+    assumptions: dict,
+    tolerance: float = 0.25,
+    order_of_magnitude: bool = False,
+    comparison: str = "~",
+    sources: tuple[str, ...] = (),
+) -> Claim:
     """A claim with a stated number or bound: its verdict is ``classify``'s, never chosen by hand."""
     verdict = classify(value, claimed, tolerance, order_of_magnitude, comparison)
-    return Claim(id, quote, topic, section, assumptions, float(value), unit, float(claimed), verdict, why,
-                 tolerance, order_of_magnitude, comparison, ("source-text", *sources))
+    return Claim(
+        id,
+        quote,
+        topic,
+        section,
+        assumptions,
+        float(value),
+        unit,
+        float(claimed),
+        verdict,
+        why,
+        tolerance,
+        order_of_magnitude,
+        comparison,
+        ("source-text", *sources),
+    )
 
 
-def judged(id: str, quote: str, topic: str, section: str, *, verdict: str, value: float | None, unit: str,
-           why: str, assumptions: dict, claimed: float | None = None, sources: tuple[str, ...] = ()) -> Claim:
+def judged(
+    id: str,
+    quote: str,
+    topic: str,
+    section: str,
+    *,
+    verdict: str,
+    value: float | None,
+    unit: str,
+    why: str,
+    assumptions: dict,
+    claimed: float | None = None,
+    sources: tuple[str, ...] = (),
+) -> Claim:
     """A claim whose verdict turns on interpretation or cannot be tested here."""
     if verdict not in ("depends on assumptions", "not checkable"):
-        raise ValueError(f"judged claims are 'depends on assumptions' or 'not checkable', got {verdict!r}")
-    return Claim(id, quote, topic, section, assumptions, None if value is None else float(value), unit,
-                 None if claimed is None else float(claimed), verdict, why, sources=("source-text", *sources))
+        raise ValueError(
+            f"judged claims are 'depends on assumptions' or 'not checkable', got {verdict!r}"
+        )
+    return Claim(
+        id,
+        quote,
+        topic,
+        section,
+        assumptions,
+        None if value is None else float(value),
+        unit,
+        None if claimed is None else float(claimed),
+        verdict,
+        why,
+        sources=("source-text", *sources),
+    )
 
 
 BUILDERS: list[Callable[[], Claim]] = []
@@ -173,8 +228,22 @@ def verdict_counts() -> dict[str, int]:
     return {v: sum(c.verdict == v for c in ledger()) for v in VERDICTS}
 
 
-CSV_FIELDS = ("id", "topic", "chapter", "section", "quote", "value", "unit", "comparison", "claimed", "ratio",
-              "verdict", "why", "assumptions", "sources")
+CSV_FIELDS = (
+    "id",
+    "topic",
+    "chapter",
+    "section",
+    "quote",
+    "value",
+    "unit",
+    "comparison",
+    "claimed",
+    "ratio",
+    "verdict",
+    "why",
+    "assumptions",
+    "sources",
+)
 
 
 def render_csv() -> bytes:
@@ -209,8 +278,12 @@ def export(outdir: Path = ROOT / "figures") -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m analysis.claims", description="Export the claims ledger.")
-    parser.add_argument("--out", type=Path, default=ROOT / "figures", help="output folder (default: figures/)")
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis.claims", description="Export the claims ledger."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "figures", help="output folder (default: figures/)"
+    )
     args = parser.parse_args(argv)
     for path in export(args.out):
         print(f"wrote {path}")

@@ -26,7 +26,15 @@ from .units import dtype_bytes
 
 BITS_PER_BYTE = 8
 e_bit, e_flop = sp.symbols("e_bit e_flop", positive=True)  # J per DRAM bit, J per FLOP
-B, T, L, N, P, k, a = roofline.B, roofline.T, roofline.L, roofline.N, roofline.P, roofline.k, roofline.a
+B, T, L, N, P, k, a = (
+    roofline.B,
+    roofline.T,
+    roofline.L,
+    roofline.N,
+    roofline.P,
+    roofline.k,
+    roofline.a,
+)
 b_w, F, W = roofline.b_w, roofline.F, roofline.W
 P_board = physics.P_board
 
@@ -37,17 +45,20 @@ MEMORY_ENERGY = BITS_PER_BYTE * e_bit * TOKEN_BYTES
 COMPUTE_ENERGY = e_flop * TOKEN_FLOPS
 TOKEN_ENERGY = MEMORY_ENERGY + COMPUTE_ENERGY
 # Batch where reading weights costs as much energy as multiplying by them (no KV, no attention).
-ENERGY_CROSSOVER_BATCH = sp.solve(
-    sp.Eq(BITS_PER_BYTE * e_bit * P / B, 2 * N * e_flop), B)[0]
+ENERGY_CROSSOVER_BATCH = sp.solve(sp.Eq(BITS_PER_BYTE * e_bit * P / B, 2 * N * e_flop), B)[0]
 # With P = N b_w and e_flop = P_board / F, its ratio to chapter 1's time crossover F b_w / (2W)
 # is the power that streaming HBM at full bandwidth costs, over the board's power.
 CROSSOVER_RATIO = sp.simplify(
-    ENERGY_CROSSOVER_BATCH.subs({P: N * b_w, e_flop: P_board / F}) / roofline.CRITICAL_BATCH_WEIGHTS)
+    ENERGY_CROSSOVER_BATCH.subs({P: N * b_w, e_flop: P_board / F}) / roofline.CRITICAL_BATCH_WEIGHTS
+)
 # TDP for the roofline time of one step, shared by B tokens.
 TIME_ENERGY = P_board * roofline.ROOFLINE_TIME / B
 
-_token = sp.lambdify((N, P, k, a, B, L, e_bit, e_flop),
-                     (MEMORY_ENERGY, COMPUTE_ENERGY, TOKEN_BYTES, TOKEN_FLOPS), "numpy")
+_token = sp.lambdify(
+    (N, P, k, a, B, L, e_bit, e_flop),
+    (MEMORY_ENERGY, COMPUTE_ENERGY, TOKEN_BYTES, TOKEN_FLOPS),
+    "numpy",
+)
 _crossover = sp.lambdify((e_bit, e_flop, P, N), ENERGY_CROSSOVER_BATCH, "math")
 
 DEFAULT_BIT_ENERGY = "hbm2_pj_per_bit"
@@ -83,9 +94,15 @@ class TokenEnergy:
         return self.memory_j / self.total_j
 
 
-def energy_per_token(model: str | models.ModelSpec, accelerator: str, batch, context: int,
-                     dtype: str = "bf16", kv_dtype: str | None = None,
-                     bit_energy: str = DEFAULT_BIT_ENERGY) -> TokenEnergy:
+def energy_per_token(
+    model: str | models.ModelSpec,
+    accelerator: str,
+    batch,
+    context: int,
+    dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    bit_energy: str = DEFAULT_BIT_ENERGY,
+) -> TokenEnergy:
     """Bottom-up J per generated token of a dense model; ``batch`` may be an array.
 
     Weights and arithmetic in ``dtype``, KV cache in ``kv_dtype`` (default ``dtype``). MoE models
@@ -105,7 +122,9 @@ def energy_per_token(model: str | models.ModelSpec, accelerator: str, batch, con
     kb, af = spec.kv_bytes_per_token(kv_dtype), roofline.attention_flops_per_position(spec)
     mem, comp, nbytes, flops = _token(n, p, kb, af, batch_arr, cached, e_b, e_f)
     flops = np.broadcast_to(flops, np.shape(nbytes)).astype(float)
-    t_step = np.maximum(flops * batch_arr / acc.peak_flops(dtype), nbytes * batch_arr / acc.mem_bandwidth)
+    t_step = np.maximum(
+        flops * batch_arr / acc.peak_flops(dtype), nbytes * batch_arr / acc.mem_bandwidth
+    )
     time_bound = physics._spec(acc, "tdp_w") * t_step / batch_arr
     mem = np.asarray(mem, float)
     comp = np.broadcast_to(comp, mem.shape).astype(float)
@@ -113,12 +132,23 @@ def energy_per_token(model: str | models.ModelSpec, accelerator: str, batch, con
     def out(x):
         return float(x) if np.ndim(x) == 0 else np.asarray(x, float)
 
-    return TokenEnergy(spec.name, accelerator, dtype, out(batch_arr), int(context), out(nbytes),
-                       out(flops), out(mem), out(comp), out(time_bound))
+    return TokenEnergy(
+        spec.name,
+        accelerator,
+        dtype,
+        out(batch_arr),
+        int(context),
+        out(nbytes),
+        out(flops),
+        out(mem),
+        out(comp),
+        out(time_bound),
+    )
 
 
-def energy_crossover_batch(accelerator: str, dtype: str = "bf16",
-                           bit_energy: str = DEFAULT_BIT_ENERGY) -> float:
+def energy_crossover_batch(
+    accelerator: str, dtype: str = "bf16", bit_energy: str = DEFAULT_BIT_ENERGY
+) -> float:
     """Batch where weight-read energy equals matmul energy: 8 e_bit b_w / (2 e_flop)."""
     e_f = physics.accelerator_j_per_flop(accelerator, dtype)
     b = float(dtype_bytes(dtype))

@@ -60,8 +60,10 @@ FLEET_GPUS_LIMIT = N_inst * sp.Max(CAPACITY_GPUS_PER_INSTANCE, BANDWIDTH_GPUS_PE
 CROSSOVER_SPEED = sp.solve(sp.Eq(CAPACITY_GPUS_PER_INSTANCE, BANDWIDTH_GPUS_PER_INSTANCE), s)[0]
 # The source's "dynamic ratio": per-instance KV = rho x weight bytes (k L = rho P, long context).
 RATIO_FLEET_GPUS_LIMIT = N_inst * sp.Max(
-    *(sp.limit(per.subs(k, rho * P / L), L, sp.oo)
-      for per in (CAPACITY_GPUS_PER_INSTANCE, BANDWIDTH_GPUS_PER_INSTANCE))
+    *(
+        sp.limit(per.subs(k, rho * P / L), L, sp.oo)
+        for per in (CAPACITY_GPUS_PER_INSTANCE, BANDWIDTH_GPUS_PER_INSTANCE)
+    )
 )
 
 _capacity = sp.lambdify((g, u, M, P, k, L), CAPACITY_PER_GROUP, "math")
@@ -76,7 +78,9 @@ _kv_gpus = sp.lambdify((k, L, u, M), CAPACITY_GPUS_PER_INSTANCE, "math")
 # The source's scenario, in its own numbers (its claims, recomputed in the chapter).
 SOURCE_CLUSTER_GPUS = Sourced(24000, "source-text", "'a GPU cluster of about 24,000 GPUs'")
 SOURCE_GPU_TOKENS_PER_S = Sourced(2000.0, "source-text", "'one H100 ... about 2000 tokens/s'")
-SOURCE_INSTANCE_TOKENS_PER_S = Sourced(40.0, "source-text", "'we require a performance of 40 tokens/s'")
+SOURCE_INSTANCE_TOKENS_PER_S = Sourced(
+    40.0, "source-text", "'we require a performance of 40 tokens/s'"
+)
 
 
 def latex(expr: sp.Expr) -> str:
@@ -146,7 +150,11 @@ class GroupLimits:
     def binding(self) -> str:
         """Which constraint sets ``instances``: 'capacity', 'bandwidth' or 'compute'."""
         # On a tie, report the first of capacity, bandwidth, compute: memory is the book's claim.
-        limits = (("capacity", self.capacity), ("bandwidth", self.bandwidth), ("compute", self.compute))
+        limits = (
+            ("capacity", self.capacity),
+            ("bandwidth", self.bandwidth),
+            ("compute", self.compute),
+        )
         return next(name for name, v in limits if v == self.instances)
 
     @property
@@ -154,10 +162,19 @@ class GroupLimits:
         return self.instances / self.group_gpus
 
 
-def group_limits(static_bytes: float, dynamic_bytes: float, *, group_gpus: int, mem_bytes: float,
-                 usable_fraction: float = 1.0, tokens_per_s: float | None = None,
-                 bandwidth: float | None = None, kv_step_bytes: float | None = None,
-                 peak_flops: float | None = None, flops_per_token: float | None = None) -> GroupLimits:
+def group_limits(
+    static_bytes: float,
+    dynamic_bytes: float,
+    *,
+    group_gpus: int,
+    mem_bytes: float,
+    usable_fraction: float = 1.0,
+    tokens_per_s: float | None = None,
+    bandwidth: float | None = None,
+    kv_step_bytes: float | None = None,
+    peak_flops: float | None = None,
+    flops_per_token: float | None = None,
+) -> GroupLimits:
     """Instances per group from raw numbers (bytes, bytes/s, FLOP/s).
 
     ``dynamic_bytes`` is one instance's KV; ``kv_step_bytes`` the KV one decode step moves per
@@ -173,7 +190,9 @@ def group_limits(static_bytes: float, dynamic_bytes: float, *, group_gpus: int, 
     if static_bytes > usable:
         raise WeightsDoNotFitError(static_bytes, group_gpus, usable)
     # k L = dynamic bytes: pass L = 1 so the sympy form takes the per-instance bytes directly.
-    capacity = math.floor(_capacity(group_gpus, usable_fraction, mem_bytes, static_bytes, dynamic_bytes, 1))
+    capacity = math.floor(
+        _capacity(group_gpus, usable_fraction, mem_bytes, static_bytes, dynamic_bytes, 1)
+    )
     if capacity < 1:
         raise NoRoomForKVError(usable - static_bytes, dynamic_bytes, group_gpus)
     bw_limit = compute_limit = None
@@ -182,22 +201,34 @@ def group_limits(static_bytes: float, dynamic_bytes: float, *, group_gpus: int, 
         if bandwidth is None:
             raise ValueError("a speed (tokens_per_s) needs the GPU's bandwidth (bytes/s)")
         require_positive("bandwidth", bandwidth)
-        step = dynamic_bytes if kv_step_bytes is None else require_positive("kv_step_bytes", kv_step_bytes)
+        step = (
+            dynamic_bytes
+            if kv_step_bytes is None
+            else require_positive("kv_step_bytes", kv_step_bytes)
+        )
         max_speed = group_gpus * bandwidth / static_bytes if static_bytes else math.inf
-        bw_limit = math.floor(_bandwidth(group_gpus, bandwidth, tokens_per_s, static_bytes, step, 0))
+        bw_limit = math.floor(
+            _bandwidth(group_gpus, bandwidth, tokens_per_s, static_bytes, step, 0)
+        )
         if bw_limit < 1:
             raise SpeedUnreachableError(tokens_per_s, max_speed, group_gpus)
         if peak_flops is not None and flops_per_token is not None:
             require_positive("peak_flops", peak_flops)
             require_positive("flops_per_token", flops_per_token)
             # N = flops_per_token / 2 and a = 0: the sympy form with all FLOPs in one term.
-            compute_limit = math.floor(_compute(group_gpus, peak_flops, tokens_per_s, flops_per_token / 2, 0, 0))
+            compute_limit = math.floor(
+                _compute(group_gpus, peak_flops, tokens_per_s, flops_per_token / 2, 0, 0)
+            )
             if compute_limit < 1:
-                raise SpeedUnreachableError(tokens_per_s, group_gpus * peak_flops / flops_per_token, group_gpus)
+                raise SpeedUnreachableError(
+                    tokens_per_s, group_gpus * peak_flops / flops_per_token, group_gpus
+                )
     return GroupLimits(group_gpus, capacity, bw_limit, compute_limit)
 
 
-def _resolve(model: str | ModelSpec, accelerator: str | Accelerator) -> tuple[ModelSpec, Accelerator]:
+def _resolve(
+    model: str | ModelSpec, accelerator: str | Accelerator
+) -> tuple[ModelSpec, Accelerator]:
     spec = models.get(model) if isinstance(model, str) else model
     acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
     return spec, acc
@@ -209,10 +240,18 @@ def _compute_dtype(acc: Accelerator, weight_dtype: str, compute_dtype: str | Non
     return weight_dtype if weight_dtype in acc.flops else "bf16"  # e.g. int4 weights run in bf16
 
 
-def serving_limits(model: str | ModelSpec, accelerator: str | Accelerator, context_tokens: int, *,
-                   group_gpus: int = 1, weight_dtype: str = "bf16", kv_dtype: str | None = None,
-                   tokens_per_s: float | None = None, compute_dtype: str | None = None,
-                   usable_fraction: float = 1.0) -> GroupLimits:
+def serving_limits(
+    model: str | ModelSpec,
+    accelerator: str | Accelerator,
+    context_tokens: int,
+    *,
+    group_gpus: int = 1,
+    weight_dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    tokens_per_s: float | None = None,
+    compute_dtype: str | None = None,
+    usable_fraction: float = 1.0,
+) -> GroupLimits:
     """Instances of ``model`` one group of ``accelerator`` holds at ``context_tokens``.
 
     KV dtype defaults to the weight dtype. With ``tokens_per_s`` it also applies chapter 1's
@@ -226,26 +265,48 @@ def serving_limits(model: str | ModelSpec, accelerator: str | Accelerator, conte
     cached = spec.cached_tokens(context_tokens)
     per_token = spec.kv_bytes_per_token(kv_dtype)
     peak = acc.peak_flops(_compute_dtype(acc, weight_dtype, compute_dtype))
-    flops = 2 * roofline.matmul_params(spec) + roofline.attention_flops_per_position(spec) * (cached + 1)
+    flops = 2 * roofline.matmul_params(spec) + roofline.attention_flops_per_position(spec) * (
+        cached + 1
+    )
     return group_limits(
-        spec.weight_bytes(weight_dtype), spec.kv_cache_bytes(context_tokens, kv_dtype),
-        group_gpus=group_gpus, mem_bytes=acc.mem_bytes, usable_fraction=usable_fraction,
-        tokens_per_s=tokens_per_s, bandwidth=acc.mem_bandwidth, kv_step_bytes=per_token * (cached + 1),
-        peak_flops=peak, flops_per_token=flops,
+        spec.weight_bytes(weight_dtype),
+        spec.kv_cache_bytes(context_tokens, kv_dtype),
+        group_gpus=group_gpus,
+        mem_bytes=acc.mem_bytes,
+        usable_fraction=usable_fraction,
+        tokens_per_s=tokens_per_s,
+        bandwidth=acc.mem_bandwidth,
+        kv_step_bytes=per_token * (cached + 1),
+        peak_flops=peak,
+        flops_per_token=flops,
     )
 
 
-def min_group_gpus(model: str | ModelSpec, accelerator: str | Accelerator, context_tokens: int, *,
-                   weight_dtype: str = "bf16", kv_dtype: str | None = None,
-                   tokens_per_s: float | None = None, usable_fraction: float = 1.0,
-                   max_group: int = 1024) -> int:
+def min_group_gpus(
+    model: str | ModelSpec,
+    accelerator: str | Accelerator,
+    context_tokens: int,
+    *,
+    weight_dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    tokens_per_s: float | None = None,
+    usable_fraction: float = 1.0,
+    max_group: int = 1024,
+) -> int:
     """Smallest power-of-two group (1, 2, 4, ...) that runs at least one instance."""
     group = 1
     while group <= max_group:
         try:
-            serving_limits(model, accelerator, context_tokens, group_gpus=group,
-                           weight_dtype=weight_dtype, kv_dtype=kv_dtype,
-                           tokens_per_s=tokens_per_s, usable_fraction=usable_fraction)
+            serving_limits(
+                model,
+                accelerator,
+                context_tokens,
+                group_gpus=group,
+                weight_dtype=weight_dtype,
+                kv_dtype=kv_dtype,
+                tokens_per_s=tokens_per_s,
+                usable_fraction=usable_fraction,
+            )
             return group
         except InfeasibleServingError:
             group *= 2
@@ -271,35 +332,71 @@ class Fleet:
         return self.limits.binding
 
 
-def fleet_size(model: str | ModelSpec, accelerator: str | Accelerator, n_instances: int,
-               context_tokens: int, tokens_per_s: float, *, group_gpus: int = 8,
-               weight_dtype: str = "bf16", kv_dtype: str | None = None,
-               compute_dtype: str | None = None, usable_fraction: float = 1.0) -> Fleet:
+def fleet_size(
+    model: str | ModelSpec,
+    accelerator: str | Accelerator,
+    n_instances: int,
+    context_tokens: int,
+    tokens_per_s: float,
+    *,
+    group_gpus: int = 8,
+    weight_dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    compute_dtype: str | None = None,
+    usable_fraction: float = 1.0,
+) -> Fleet:
     """GPUs for ``n_instances`` concurrent instances at ``tokens_per_s`` each (FLEET_GPUS)."""
     _require_int("n_instances", n_instances)
-    limits = serving_limits(model, accelerator, context_tokens, group_gpus=group_gpus,
-                            weight_dtype=weight_dtype, kv_dtype=kv_dtype, tokens_per_s=tokens_per_s,
-                            compute_dtype=compute_dtype, usable_fraction=usable_fraction)
+    limits = serving_limits(
+        model,
+        accelerator,
+        context_tokens,
+        group_gpus=group_gpus,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        tokens_per_s=tokens_per_s,
+        compute_dtype=compute_dtype,
+        usable_fraction=usable_fraction,
+    )
     return Fleet(n_instances, limits)
 
 
-def cluster_instances(model: str | ModelSpec, accelerator: str | Accelerator, cluster_gpus: int,
-                      context_tokens: int, *, group_gpus: int = 8, weight_dtype: str = "bf16",
-                      kv_dtype: str | None = None, tokens_per_s: float | None = None,
-                      usable_fraction: float = 1.0) -> int:
+def cluster_instances(
+    model: str | ModelSpec,
+    accelerator: str | Accelerator,
+    cluster_gpus: int,
+    context_tokens: int,
+    *,
+    group_gpus: int = 8,
+    weight_dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    tokens_per_s: float | None = None,
+    usable_fraction: float = 1.0,
+) -> int:
     """Concurrent instances a cluster of ``cluster_gpus`` holds, split into groups of ``group_gpus``."""
     _require_int("cluster_gpus", cluster_gpus)
-    limits = serving_limits(model, accelerator, context_tokens, group_gpus=group_gpus,
-                            weight_dtype=weight_dtype, kv_dtype=kv_dtype, tokens_per_s=tokens_per_s,
-                            usable_fraction=usable_fraction)
+    limits = serving_limits(
+        model,
+        accelerator,
+        context_tokens,
+        group_gpus=group_gpus,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        tokens_per_s=tokens_per_s,
+        usable_fraction=usable_fraction,
+    )
     return (cluster_gpus // group_gpus) * limits.instances
 
 
-def throughput_only_instances(cluster_gpus: float, gpu_tokens_per_s: float,
-                              instance_tokens_per_s: float) -> float:
+def throughput_only_instances(
+    cluster_gpus: float, gpu_tokens_per_s: float, instance_tokens_per_s: float
+) -> float:
     """The source's count: cluster throughput over each instance's speed (memory ignored)."""
-    for name, v in (("cluster_gpus", cluster_gpus), ("gpu_tokens_per_s", gpu_tokens_per_s),
-                    ("instance_tokens_per_s", instance_tokens_per_s)):
+    for name, v in (
+        ("cluster_gpus", cluster_gpus),
+        ("gpu_tokens_per_s", gpu_tokens_per_s),
+        ("instance_tokens_per_s", instance_tokens_per_s),
+    ):
         require_positive(name, v)
     return cluster_gpus * gpu_tokens_per_s / instance_tokens_per_s
 
@@ -313,15 +410,17 @@ def dynamic_share(static_bytes: float, dynamic_bytes: float, instances: float = 
     return _share(instances, static_bytes, dynamic_bytes, 1)
 
 
-def context_for_share(model: str | ModelSpec, share: float, *, weight_dtype: str = "bf16",
-                      kv_dtype: str | None = None) -> float:
+def context_for_share(
+    model: str | ModelSpec, share: float, *, weight_dtype: str = "bf16", kv_dtype: str | None = None
+) -> float:
     """Context (tokens) at which one instance's KV is ``share`` of weights + KV (no window cap)."""
     spec = models.get(model) if isinstance(model, str) else model
     require_positive("share", share)
     if share >= 1:
         raise ValueError(f"share must be in (0, 1), got {share!r}")
-    return _context_for_share(share, spec.weight_bytes(weight_dtype),
-                              spec.kv_bytes_per_token(kv_dtype or weight_dtype))
+    return _context_for_share(
+        share, spec.weight_bytes(weight_dtype), spec.kv_bytes_per_token(kv_dtype or weight_dtype)
+    )
 
 
 def ratio_from_share(share: float) -> float:
@@ -357,17 +456,28 @@ class RatioFleet:
         return "bandwidth" if self.bandwidth_gpus > self.capacity_gpus else "capacity"
 
 
-def ratio_fleet(n_instances: float, params: float, dynamic_ratio: float, *, weight_dtype: str = "bf16",
-                accelerator: str = "h100-sxm", tokens_per_s: float = 40.0,
-                usable_fraction: float = 1.0) -> RatioFleet:
+def ratio_fleet(
+    n_instances: float,
+    params: float,
+    dynamic_ratio: float,
+    *,
+    weight_dtype: str = "bf16",
+    accelerator: str = "h100-sxm",
+    tokens_per_s: float = 40.0,
+    usable_fraction: float = 1.0,
+) -> RatioFleet:
     """RATIO_FLEET_GPUS_LIMIT: the fleet in the limit of groups so large the weights vanish.
 
     ``dynamic_ratio`` is read as per-instance KV bytes / weight bytes (the chapter discusses
     the other readings). The bound ignores weight copies; ``min_group_gpus`` says how large a
     group must be to hold one copy and read it ``tokens_per_s`` times a second.
     """
-    for name, v in (("n_instances", n_instances), ("params", params), ("dynamic_ratio", dynamic_ratio),
-                    ("tokens_per_s", tokens_per_s)):
+    for name, v in (
+        ("n_instances", n_instances),
+        ("params", params),
+        ("dynamic_ratio", dynamic_ratio),
+        ("tokens_per_s", tokens_per_s),
+    ):
         require_positive(name, v)
     _require_fraction("usable_fraction", usable_fraction)
     acc = hardware.get(accelerator)
@@ -375,13 +485,33 @@ def ratio_fleet(n_instances: float, params: float, dynamic_ratio: float, *, weig
     dyn = dynamic_ratio * static
     cap = n_instances * dyn / (usable_fraction * acc.mem_bytes)
     bw = n_instances * tokens_per_s * dyn / acc.mem_bandwidth
-    total = _ratio_fleet(n_instances, dynamic_ratio, static, usable_fraction, acc.mem_bytes,
-                         tokens_per_s, acc.mem_bandwidth)
+    total = _ratio_fleet(
+        n_instances,
+        dynamic_ratio,
+        static,
+        usable_fraction,
+        acc.mem_bytes,
+        tokens_per_s,
+        acc.mem_bandwidth,
+    )
     assert math.isclose(total, max(cap, bw), rel_tol=1e-12)  # the sympy limit is this max
-    min_group = max(math.ceil(static / (usable_fraction * acc.mem_bytes)),
-                    math.ceil(tokens_per_s * static / acc.mem_bandwidth))
-    return RatioFleet(n_instances, params, dynamic_ratio, weight_dtype, accelerator, tokens_per_s,
-                      static, dyn, cap, bw, min_group)
+    min_group = max(
+        math.ceil(static / (usable_fraction * acc.mem_bytes)),
+        math.ceil(tokens_per_s * static / acc.mem_bandwidth),
+    )
+    return RatioFleet(
+        n_instances,
+        params,
+        dynamic_ratio,
+        weight_dtype,
+        accelerator,
+        tokens_per_s,
+        static,
+        dyn,
+        cap,
+        bw,
+        min_group,
+    )
 
 
 def crossover_speed(accelerator: str | Accelerator, usable_fraction: float = 1.0) -> float:
@@ -391,8 +521,12 @@ def crossover_speed(accelerator: str | Accelerator, usable_fraction: float = 1.0
     return _crossover(acc.mem_bandwidth, usable_fraction, acc.mem_bytes, 1e30)
 
 
-def kv_only_gpus(n_instances: float, dynamic_bytes: float, accelerator: str | Accelerator = "h100-sxm",
-                 usable_fraction: float = 1.0) -> float:
+def kv_only_gpus(
+    n_instances: float,
+    dynamic_bytes: float,
+    accelerator: str | Accelerator = "h100-sxm",
+    usable_fraction: float = 1.0,
+) -> float:
     """GPUs whose whole memory holds the KV of ``n_instances`` (the '1000 x 1 TB' arithmetic)."""
     acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
     require_positive("n_instances", n_instances)
@@ -413,8 +547,14 @@ class InstanceRow:
     reason: str = ""
 
 
-def instances_table(model_names: tuple[str, ...], accelerators: tuple[str, ...],
-                    contexts: tuple[int, ...], *, group_gpus: int = 8, dtype: str = "bf16") -> list[InstanceRow]:
+def instances_table(
+    model_names: tuple[str, ...],
+    accelerators: tuple[str, ...],
+    contexts: tuple[int, ...],
+    *,
+    group_gpus: int = 8,
+    dtype: str = "bf16",
+) -> list[InstanceRow]:
     """Most concurrent instances per GPU for every model x accelerator x context (weights and KV in dtype)."""
     rows = []
     for name in model_names:
@@ -422,26 +562,47 @@ def instances_table(model_names: tuple[str, ...], accelerators: tuple[str, ...],
         for acc in accelerators:
             for ctx in contexts:
                 try:
-                    per_gpu = serving_limits(spec, acc, ctx, group_gpus=group_gpus, weight_dtype=dtype).instances_per_gpu
+                    per_gpu = serving_limits(
+                        spec, acc, ctx, group_gpus=group_gpus, weight_dtype=dtype
+                    ).instances_per_gpu
                     reason = ""
                 except InfeasibleServingError as err:
                     per_gpu, reason = None, type(err).__name__
-                rows.append(InstanceRow(name, acc, ctx, group_gpus, per_gpu, ctx > spec.max_context, reason))
+                rows.append(
+                    InstanceRow(name, acc, ctx, group_gpus, per_gpu, ctx > spec.max_context, reason)
+                )
     return rows
 
 
-def max_throughput_per_gpu(model: str | ModelSpec, accelerator: str | Accelerator, context_tokens: int, *,
-                           group_gpus: int = 1, weight_dtype: str = "bf16", kv_dtype: str | None = None,
-                           compute_dtype: str | None = None, usable_fraction: float = 1.0) -> float:
+def max_throughput_per_gpu(
+    model: str | ModelSpec,
+    accelerator: str | Accelerator,
+    context_tokens: int,
+    *,
+    group_gpus: int = 1,
+    weight_dtype: str = "bf16",
+    kv_dtype: str | None = None,
+    compute_dtype: str | None = None,
+    usable_fraction: float = 1.0,
+) -> float:
     """Output tokens/s per GPU with memory full of instances at ``context_tokens`` (no speed target).
 
     Chapter 1's decode roofline at the capacity batch: an upper bound on an offline benchmark.
     """
     spec, acc = _resolve(model, accelerator)
     kv_dtype = kv_dtype or weight_dtype
-    limits = serving_limits(spec, acc, context_tokens, group_gpus=group_gpus, weight_dtype=weight_dtype,
-                            kv_dtype=kv_dtype, usable_fraction=usable_fraction)
+    limits = serving_limits(
+        spec,
+        acc,
+        context_tokens,
+        group_gpus=group_gpus,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        usable_fraction=usable_fraction,
+    )
     step = roofline.forward_step(spec, limits.capacity, 1, context_tokens, weight_dtype, kv_dtype)
     peak = acc.peak_flops(_compute_dtype(acc, weight_dtype, compute_dtype))
-    step_s = roofline.roofline_time_s(step.flops, step.bytes, group_gpus * peak, group_gpus * acc.mem_bandwidth)
+    step_s = roofline.roofline_time_s(
+        step.flops, step.bytes, group_gpus * peak, group_gpus * acc.mem_bandwidth
+    )
     return limits.capacity / step_s / group_gpus

@@ -76,7 +76,9 @@ class ModelSpec:
     def from_hf_config(cls, config: dict, name: str | None = None) -> ModelSpec:
         """Build from a Hugging Face config.json dict (Llama/Mistral/Mixtral/Qwen2, OPT, GPT-2, DeepSeek-V3)."""
         if not isinstance(config, dict):
-            raise ConfigError(f"config must be a dict parsed from config.json, got {type(config).__name__}")
+            raise ConfigError(
+                f"config must be a dict parsed from config.json, got {type(config).__name__}"
+            )
         model_type = config.get("model_type")
         if model_type is None and {"n_layer", "n_embd", "n_head"} <= config.keys():
             model_type = "gpt2"
@@ -195,7 +197,9 @@ class ModelSpec:
             routed = self.n_experts_per_tok if active else self.n_experts
             expert = self._mlp_params(self.moe_d_ff)
             parts["experts"] = n_moe * (routed + self.n_shared_experts) * expert
-            parts["router"] = n_moe * (d * self.n_experts + (self.n_experts if self.router_bias else 0))
+            parts["router"] = n_moe * (
+                d * self.n_experts + (self.n_experts if self.router_bias else 0)
+            )
         parts["lm_head"] = 0 if self.tied_embeddings else vocab * embed_dim
         return parts
 

@@ -55,9 +55,14 @@ LAWS = {
 
 def latex(name: str) -> str:
     """LaTeX of the law ``name`` (keys of ``LAWS``), as ``lhs = rhs`` for display."""
-    lhs = {"landauer": r"E_{\min}", "density": r"\rho", "switch_energy": r"E_{\mathrm{switch}}",
-           "energy_per_flop": r"E_{\mathrm{FLOP}}", "wire_energy": r"E_{\mathrm{wire}}",
-           "gap": r"\mathrm{gap}"}
+    lhs = {
+        "landauer": r"E_{\min}",
+        "density": r"\rho",
+        "switch_energy": r"E_{\mathrm{switch}}",
+        "energy_per_flop": r"E_{\mathrm{FLOP}}",
+        "wire_energy": r"E_{\mathrm{wire}}",
+        "gap": r"\mathrm{gap}",
+    }
     if name not in LAWS:
         raise UnknownNameError("law", name, list(LAWS))
     return f"{lhs[name]} = {sp.latex(LAWS[name])}"
@@ -69,8 +74,9 @@ class MissingSpecError(ValueError):
     def __init__(self, accelerator: str, field: str, note: str | None):
         self.accelerator, self.field = accelerator, field
         why = f" ({note})" if note else ""
-        super().__init__(f"{accelerator}: {field} is not published{why}; "
-                         f"choose an accelerator that has it")
+        super().__init__(
+            f"{accelerator}: {field} is not published{why}; choose an accelerator that has it"
+        )
 
 
 # ---- sourced constants ------------------------------------------------------------------------------
@@ -119,8 +125,10 @@ def switching_energy_j(power_w, transistors: float, clock_hz: float, activity=1.
     if not np.all(np.isfinite(p)) or np.any(p <= 0):
         raise ValueError(f"power_w must be finite and > 0, got {power_w!r}")
     if not np.all(np.isfinite(a)) or np.any(a <= 0) or np.any(a > 1):
-        raise ValueError(f"activity is the fraction of transistors switching per cycle and must "
-                         f"be in (0, 1], got {activity!r}")
+        raise ValueError(
+            f"activity is the fraction of transistors switching per cycle and must "
+            f"be in (0, 1], got {activity!r}"
+        )
     require_positive("transistors", transistors)
     require_positive("clock_hz", clock_hz)
     out = _switch(p, transistors, clock_hz, a)
@@ -210,8 +218,18 @@ def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardR
             if dt not in acc.flops:
                 continue
             jpf = accelerator_j_per_flop(acc.key, dt)
-            rows.append(BoardRow(acc.key, acc.name, dt, acc.tdp_w, acc.peak_flops(dt), jpf,
-                                 jpf / limit, (acc.source("tdp_w"), acc.source(f"flops:{dt}"))))
+            rows.append(
+                BoardRow(
+                    acc.key,
+                    acc.name,
+                    dt,
+                    acc.tdp_w,
+                    acc.peak_flops(dt),
+                    jpf,
+                    jpf / limit,
+                    (acc.source("tdp_w"), acc.source(f"flops:{dt}")),
+                )
+            )
     return rows
 
 
@@ -231,9 +249,16 @@ def density_table() -> list[DensityRow]:
     for acc in hardware.all_accelerators():
         if acc.transistors is None or acc.die_area_mm2 is None:
             continue
-        rows.append(DensityRow(acc.key, acc.process, acc.transistors, acc.die_area_mm2,
-                               accelerator_density_per_cm2(acc.key),
-                               (acc.source("transistors"), acc.source("die_area_mm2"))))
+        rows.append(
+            DensityRow(
+                acc.key,
+                acc.process,
+                acc.transistors,
+                acc.die_area_mm2,
+                accelerator_density_per_cm2(acc.key),
+                (acc.source("transistors"), acc.source("die_area_mm2")),
+            )
+        )
     return rows
 
 
@@ -255,38 +280,78 @@ def ladder(temperature_k: float = 300.0, accelerator: str = "h100-sxm") -> list[
     short = acc.name.replace("NVIDIA ", "")
     rungs = [
         Rung(f"Landauer k T ln 2 at {temperature_k:g} K", landauer_j(temperature_k), "limit", kb),
-        Rung(f"{short}: TDP per transistor-cycle (activity 1)",
-             accelerator_switching_energy_j(accelerator), "switch", acc.source("tdp_w"),
-             "upper bound on activity, so a lower bound on energy per switch"),
-        Rung("CMOS-limit estimate, per FP4 FLOP", cmos_limit_j_per_flop(), "limit",
-             c("cmos_limit_flop_per_j").source),
+        Rung(
+            f"{short}: TDP per transistor-cycle (activity 1)",
+            accelerator_switching_energy_j(accelerator),
+            "switch",
+            acc.source("tdp_w"),
+            "upper bound on activity, so a lower bound on energy per switch",
+        ),
+        Rung(
+            "CMOS-limit estimate, per FP4 FLOP",
+            cmos_limit_j_per_flop(),
+            "limit",
+            c("cmos_limit_flop_per_j").source,
+        ),
         Rung("8-bit add (45 nm)", c("int8_add_j").joules, "op", c("int8_add_j").source),
         Rung("8-bit multiply (45 nm)", c("int8_mult_j").joules, "op", c("int8_mult_j").source),
         Rung("16-bit FP multiply (45 nm)", c("fp16_mult_j").joules, "op", c("fp16_mult_j").source),
         Rung("32-bit FP multiply (45 nm)", c("fp32_mult_j").joules, "op", c("fp32_mult_j").source),
-        Rung(f"{short} board, per dense bf16 FLOP", accelerator_j_per_flop(accelerator, "bf16"),
-             "op", acc.source("tdp_w")),
-        Rung("1 bit, 1 mm of on-chip wire (40 nm, random data)",
-             wire_energy_j(1.0), "move", c("wire_40nm_random_pj_per_bit_mm").source),
-        Rung("1 bit, 10 mm of on-chip wire (40 nm, random data)",
-             wire_energy_j(10.0), "move", c("wire_40nm_random_pj_per_bit_mm").source),
-        Rung("1 bit across a die-to-die link (5 nm)", c("sbd_link_5nm_pj_per_bit").joules, "move",
-             c("sbd_link_5nm_pj_per_bit").source),
+        Rung(
+            f"{short} board, per dense bf16 FLOP",
+            accelerator_j_per_flop(accelerator, "bf16"),
+            "op",
+            acc.source("tdp_w"),
+        ),
+        Rung(
+            "1 bit, 1 mm of on-chip wire (40 nm, random data)",
+            wire_energy_j(1.0),
+            "move",
+            c("wire_40nm_random_pj_per_bit_mm").source,
+        ),
+        Rung(
+            "1 bit, 10 mm of on-chip wire (40 nm, random data)",
+            wire_energy_j(10.0),
+            "move",
+            c("wire_40nm_random_pj_per_bit_mm").source,
+        ),
+        Rung(
+            "1 bit across a die-to-die link (5 nm)",
+            c("sbd_link_5nm_pj_per_bit").joules,
+            "move",
+            c("sbd_link_5nm_pj_per_bit").source,
+        ),
         Rung("1 bit from HBM2", c("hbm2_pj_per_bit").joules, "move", c("hbm2_pj_per_bit").source),
-        Rung("1 bit from DDR DRAM (45 nm era, low)", c("dram_read_64b_low_j").joules / 64, "move",
-             c("dram_read_64b_low_j").source),
+        Rung(
+            "1 bit from DDR DRAM (45 nm era, low)",
+            c("dram_read_64b_low_j").joules / 64,
+            "move",
+            c("dram_read_64b_low_j").source,
+        ),
     ]
     return sorted(rungs, key=lambda r: r.energy_j)
 
 
 # ---- verdicts on the source's figures ---------------------------------------------------------------
 SOURCE_CLAIMS = {
-    "density_4n_per_cm2": Sourced(1.0e10, "source-text", "'a little over 1e10 transistors/cm^2' at TSMC 4N"),
-    "switch_4n_j": Sourced(5.0e-18, "source-text", "'roughly 5e-18 J switch energy assuming dense activity'"),
-    "density_limit_per_cm2": Sourced(5.0e11, "source-text", "'practical transistor density limit ... ~5e11'"),
-    "switch_limit_j": Sourced(2.0e-18, "source-text", "'minimal viable high speed switching energy ... ~2e-18 J'"),
-    "flop_doable_j": Sourced(1.0e-15, "source-text", "'1e-15 J/flop seems doable now for low precision'"),
-    "bit_1cm_j": Sourced(1.0e-12, "source-text", "'a single bit from RAM just 1 cm away costs around 1e-12 J'"),
+    "density_4n_per_cm2": Sourced(
+        1.0e10, "source-text", "'a little over 1e10 transistors/cm^2' at TSMC 4N"
+    ),
+    "switch_4n_j": Sourced(
+        5.0e-18, "source-text", "'roughly 5e-18 J switch energy assuming dense activity'"
+    ),
+    "density_limit_per_cm2": Sourced(
+        5.0e11, "source-text", "'practical transistor density limit ... ~5e11'"
+    ),
+    "switch_limit_j": Sourced(
+        2.0e-18, "source-text", "'minimal viable high speed switching energy ... ~2e-18 J'"
+    ),
+    "flop_doable_j": Sourced(
+        1.0e-15, "source-text", "'1e-15 J/flop seems doable now for low precision'"
+    ),
+    "bit_1cm_j": Sourced(
+        1.0e-12, "source-text", "'a single bit from RAM just 1 cm away costs around 1e-12 J'"
+    ),
 }
 
 
@@ -306,8 +371,18 @@ class Verdict:
 
 def _v(key, computed, unit, verdict, assumption, flips_if, sources) -> Verdict:
     claim = SOURCE_CLAIMS[key]
-    return Verdict(key, claim.note, claim.value, computed, unit, computed / claim.value, verdict,
-                   assumption, flips_if, ("source-text", *sources))
+    return Verdict(
+        key,
+        claim.note,
+        claim.value,
+        computed,
+        unit,
+        computed / claim.value,
+        verdict,
+        assumption,
+        flips_if,
+        ("source-text", *sources),
+    )
 
 
 def verdicts(activity_realistic: float = 0.1) -> list[Verdict]:
@@ -325,48 +400,72 @@ def verdicts(activity_realistic: float = 0.1) -> list[Verdict]:
     k_src = constant("wire_40nm_random_pj_per_bit_mm").source
     dens_src = (h100.source("transistors"), h100.source("die_area_mm2"))
     out = [
-        _v("density_4n_per_cm2", dens, "1/cm^2",
-           f"Holds to one significant figure: GH100 averages {sci(dens)}/cm^2, {abs(1 - dens / 1e10):.0%} "
-           "under 1e10, not 'a little over'.",
-           "whole-die average: 80e9 transistors over 814 mm^2",
-           "counting only logic area (SRAM, I/O and analog are less dense) would put it over 1e10",
-           dens_src),
-        _v("switch_4n_j", sw1, "J",
-           f"The arithmetic reproduces ({sci(sw1)} J at activity 1), but activity 1 makes it a lower "
-           f"bound: at activity {activity_realistic:g} the same power means {sci(sw_real)} J per switch.",
-           f"all {h100.tdp_w:.0f} W of TDP goes into switching, at the catalog clock "
-           f"({h100.clock_hz / 1e9:.2f} GHz, an estimate), every transistor switching every cycle",
-           "any activity below 1 (logic does not switch every transistor every cycle) raises the "
-           "energy per switch by 1/activity; subtracting HBM, I/O and leakage power lowers it",
-           (h100.source("tdp_w"), h100.source("clock_hz"))),
-        _v("density_limit_per_cm2", 5.0e11 / dens, "x (headroom over GH100)",
-           f"Not checked against a source here; taken as stated it leaves {5.0e11 / dens:.0f}x "
-           "(1.7 orders of magnitude) density headroom over GH100, matching the source's '1 to 2 OOM'.",
-           "the source's own limit, against GH100's whole-die average",
-           "a different limit estimate; none is in this book's catalog",
-           dens_src),
-        _v("switch_limit_j", 2.0e-18 / landauer_j(300.0), "x Landauer at 300 K",
-           f"Consistent with physics: 2e-18 J is {2.0e-18 / landauer_j(300.0):.0f}x kT ln 2 at 300 K, "
-           "far above the Landauer floor, and only "
-           f"{sw1 / 2.0e-18:.1f}x below GH100's activity-1 figure (but {sw_real / 2.0e-18:.0f}x at "
-           f"activity {activity_realistic:g}).",
-           "Landauer at 300 K; GH100 switching energies as above",
-           "the realistic activity factor decides whether the remaining headroom is ~2x or ~20x",
-           (constant("boltzmann_j_per_k").source, h100.source("tdp_w"))),
-        _v("flop_doable_j", fp4.j_per_flop, "J/FLOP",
-           f"Not at board level: the best catalog chip ({fp4.name}, dense fp4 at TDP) spends "
-           f"{sci(fp4.j_per_flop)} J/FLOP, {fp4.j_per_flop / 1e-15:.0f}x above 1e-15; and 1e-15 is "
-           f"only {1e-15 / lim:.1f}x above the Ho et al. CMOS-limit estimate ({sci(lim)} J/FLOP).",
-           "board power (TDP) over the dense fp4 peak",
-           "counting only the multiply-add datapath (no operand delivery, control, leakage or memory)",
-           (*fp4.sources, constant("cmos_limit_flop_per_j").source)),
-        _v("bit_1cm_j", wire_1cm, "J/bit",
-           f"Holds for the wire: 10 mm of on-chip wire costs {sci(wire_1cm)} J/bit with random data "
-           f"({sci(wire_1cm_tr)} J per transition); a DRAM access costs more: HBM2 {sci(hbm)} J/bit, "
-           f"45 nm-era DDR {sci(ddr)} J/bit.",
-           "40 nm wire energy (Keckler et al.), 50% transition probability",
-           "reading 'from RAM' as a full DRAM access (activation, sensing, I/O): then 1e-12 J is "
-           f"{hbm / 1e-12:.0f}-{ddr / 1e-12:.0f}x too low, which strengthens the source's point",
-           (k_src, constant("hbm2_pj_per_bit").source, constant("dram_read_64b_low_j").source)),
+        _v(
+            "density_4n_per_cm2",
+            dens,
+            "1/cm^2",
+            f"Holds to one significant figure: GH100 averages {sci(dens)}/cm^2, {abs(1 - dens / 1e10):.0%} "
+            "under 1e10, not 'a little over'.",
+            "whole-die average: 80e9 transistors over 814 mm^2",
+            "counting only logic area (SRAM, I/O and analog are less dense) would put it over 1e10",
+            dens_src,
+        ),
+        _v(
+            "switch_4n_j",
+            sw1,
+            "J",
+            f"The arithmetic reproduces ({sci(sw1)} J at activity 1), but activity 1 makes it a lower "
+            f"bound: at activity {activity_realistic:g} the same power means {sci(sw_real)} J per switch.",
+            f"all {h100.tdp_w:.0f} W of TDP goes into switching, at the catalog clock "
+            f"({h100.clock_hz / 1e9:.2f} GHz, an estimate), every transistor switching every cycle",
+            "any activity below 1 (logic does not switch every transistor every cycle) raises the "
+            "energy per switch by 1/activity; subtracting HBM, I/O and leakage power lowers it",
+            (h100.source("tdp_w"), h100.source("clock_hz")),
+        ),
+        _v(
+            "density_limit_per_cm2",
+            5.0e11 / dens,
+            "x (headroom over GH100)",
+            f"Not checked against a source here; taken as stated it leaves {5.0e11 / dens:.0f}x "
+            "(1.7 orders of magnitude) density headroom over GH100, matching the source's '1 to 2 OOM'.",
+            "the source's own limit, against GH100's whole-die average",
+            "a different limit estimate; none is in this book's catalog",
+            dens_src,
+        ),
+        _v(
+            "switch_limit_j",
+            2.0e-18 / landauer_j(300.0),
+            "x Landauer at 300 K",
+            f"Consistent with physics: 2e-18 J is {2.0e-18 / landauer_j(300.0):.0f}x kT ln 2 at 300 K, "
+            "far above the Landauer floor, and only "
+            f"{sw1 / 2.0e-18:.1f}x below GH100's activity-1 figure (but {sw_real / 2.0e-18:.0f}x at "
+            f"activity {activity_realistic:g}).",
+            "Landauer at 300 K; GH100 switching energies as above",
+            "the realistic activity factor decides whether the remaining headroom is ~2x or ~20x",
+            (constant("boltzmann_j_per_k").source, h100.source("tdp_w")),
+        ),
+        _v(
+            "flop_doable_j",
+            fp4.j_per_flop,
+            "J/FLOP",
+            f"Not at board level: the best catalog chip ({fp4.name}, dense fp4 at TDP) spends "
+            f"{sci(fp4.j_per_flop)} J/FLOP, {fp4.j_per_flop / 1e-15:.0f}x above 1e-15; and 1e-15 is "
+            f"only {1e-15 / lim:.1f}x above the Ho et al. CMOS-limit estimate ({sci(lim)} J/FLOP).",
+            "board power (TDP) over the dense fp4 peak",
+            "counting only the multiply-add datapath (no operand delivery, control, leakage or memory)",
+            (*fp4.sources, constant("cmos_limit_flop_per_j").source),
+        ),
+        _v(
+            "bit_1cm_j",
+            wire_1cm,
+            "J/bit",
+            f"Holds for the wire: 10 mm of on-chip wire costs {sci(wire_1cm)} J/bit with random data "
+            f"({sci(wire_1cm_tr)} J per transition); a DRAM access costs more: HBM2 {sci(hbm)} J/bit, "
+            f"45 nm-era DDR {sci(ddr)} J/bit.",
+            "40 nm wire energy (Keckler et al.), 50% transition probability",
+            "reading 'from RAM' as a full DRAM access (activation, sensing, I/O): then 1e-12 J is "
+            f"{hbm / 1e-12:.0f}-{ddr / 1e-12:.0f}x too low, which strengthens the source's point",
+            (k_src, constant("hbm2_pj_per_bit").source, constant("dram_read_64b_low_j").source),
+        ),
     ]
     return out

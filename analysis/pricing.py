@@ -27,8 +27,17 @@ from .units import DTYPES
 # ---- symbols ------------------------------------------------------------------------------------
 # Reused from chapter 1: F peak FLOP/s, W bytes/s, N matmul parameters, P weight bytes, k KV bytes
 # per token, a attention FLOPs per token per attended position, B batch, L context, T new tokens.
-F, W, N, P, k, a, B, L, T = (roofline.F, roofline.W, roofline.N, roofline.P, roofline.k,
-                             roofline.a, roofline.B, roofline.L, roofline.T)
+F, W, N, P, k, a, B, L, T = (
+    roofline.F,
+    roofline.W,
+    roofline.N,
+    roofline.P,
+    roofline.k,
+    roofline.a,
+    roofline.B,
+    roofline.L,
+    roofline.T,
+)
 M = sp.Symbol("M", positive=True)  # memory of the deployment, bytes
 s = sp.Symbol("s", positive=True)  # share of memory holding KV cache (the rest holds weights)
 R = sp.Symbol("R", positive=True)  # accelerator FLOP per byte, F / W ("alu_ratio")
@@ -46,7 +55,9 @@ FLOPS_PER_OUTPUT_TOKEN = sp.simplify(DECODE_FLOPS / B)  # 2N + aL
 FLOPS_PER_INPUT_TOKEN = sp.simplify(PREFILL_FLOPS / (B * L))  # 2N + a(L+1)/2
 
 # ---- memory: the batch that fits -------------------------------------------------------------
-BATCH_FROM_MEMORY = (M - P) / (k * L)  # floor() of this in numbers: chapter 2's memory.CAPACITY_PER_GROUP
+BATCH_FROM_MEMORY = (M - P) / (
+    k * L
+)  # floor() of this in numbers: chapter 2's memory.CAPACITY_PER_GROUP
 # Memory full of weights and KV: P = (1 - s) M and B = s M / (k L). Then one decode step reads
 # the whole memory once (P + B k L = M) and does B (2N + aL) FLOPs.
 _FULL = {P: (1 - s) * M, B: s * M / (k * L)}
@@ -64,10 +75,13 @@ COST_PER_OUTPUT_TOKEN = c * FLOPS_PER_OUTPUT_TOKEN / (u_d * F)
 COST_RATIO = sp.simplify(COST_PER_OUTPUT_TOKEN / COST_PER_INPUT_TOKEN)  # (u_p/u_d) phi_out/phi_in
 # With decode memory-bound at full memory (u_d = the expression above, F = R W):
 COST_RATIO_MEMORY_BOUND = sp.simplify(
-    COST_RATIO.subs(u_d, DECODE_UTILIZATION_MEMORY_BOUND))  # u_p R k L / (s phi_in)
+    COST_RATIO.subs(u_d, DECODE_UTILIZATION_MEMORY_BOUND)
+)  # u_p R k L / (s phi_in)
 
 # ---- the source's formula ----------------------------------------------------------------------
-KV_src, WT_src = sp.symbols("KV_RAM W_RAM", positive=True)  # the source's max_KV_cache_RAM, weight_RAM
+KV_src, WT_src = sp.symbols(
+    "KV_RAM W_RAM", positive=True
+)  # the source's max_KV_cache_RAM, weight_RAM
 SOURCE_PRINTED = (KV_src + WT_src / KV_src) / R  # as printed: / binds before +
 SOURCE_INTENDED = ((KV_src + WT_src) / KV_src) / R  # as its example evaluates it
 # The ceiling in the source's terms: MHA in bf16 has a = k (2g/b_kv FLOP per KV byte, g = 1,
@@ -75,7 +89,8 @@ SOURCE_INTENDED = ((KV_src + WT_src) / KV_src) / R  # as its example evaluates i
 # at its full context is k L.
 SOURCE_CASE = {a: k, N: P / 2}
 CEILING_IN_SOURCE_TERMS = sp.simplify(
-    (DECODE_INTENSITY_CEILING / R).subs(SOURCE_CASE).subs(P, WT_src).subs(L, KV_src / k))
+    (DECODE_INTENSITY_CEILING / R).subs(SOURCE_CASE).subs(P, WT_src).subs(L, KV_src / k)
+)
 assert sp.simplify(CEILING_IN_SOURCE_TERMS - SOURCE_INTENDED) == 0  # the identity the book shows
 
 _util_mb = sp.lambdify((s, N, a, k, L, R), DECODE_UTILIZATION_MEMORY_BOUND, "math")
@@ -106,7 +121,9 @@ class Deployment:
             raise ValueError(f"n_gpus must be a whole number >= 1, got {self.n_gpus!r}")
         for name in ("weight_dtype", "kv_dtype"):
             if getattr(self, name) not in DTYPES:
-                raise ValueError(f"{name} {getattr(self, name)!r} unknown; allowed: {', '.join(DTYPES)}")
+                raise ValueError(
+                    f"{name} {getattr(self, name)!r} unknown; allowed: {', '.join(DTYPES)}"
+                )
         self.accelerator.peak_flops(self.compute_dtype)  # raises for a dtype the chip lacks
         if self.weight_bytes >= self.mem_bytes:
             need = math.floor(self.weight_bytes / self.accelerator.mem_bytes) + 1
@@ -143,11 +160,17 @@ class Deployment:
         return self.peak_flops / self.bandwidth
 
     def label(self) -> str:
-        return f"{self.model.name}, {self.n_gpus}x {self.accelerator.key}, {self.weight_dtype} weights"
+        return (
+            f"{self.model.name}, {self.n_gpus}x {self.accelerator.key}, {self.weight_dtype} weights"
+        )
 
     def check_context(self, context_tokens: int) -> int:
         """``context_tokens`` if it is a whole number in 1..the model's window, else a clear error."""
-        if isinstance(context_tokens, bool) or not isinstance(context_tokens, int) or context_tokens < 1:
+        if (
+            isinstance(context_tokens, bool)
+            or not isinstance(context_tokens, int)
+            or context_tokens < 1
+        ):
             raise ValueError(f"context_tokens must be a whole number >= 1, got {context_tokens!r}")
         if context_tokens > self.model.max_context:
             raise ValueError(
@@ -165,12 +188,17 @@ class Deployment:
         Chapter 2's capacity limit (``memory.group_limits``), with all of HBM usable.
         """
         kv = self.kv_bytes_per_sequence(context_tokens)
-        return memory.group_limits(self.weight_bytes, kv, group_gpus=self.n_gpus,
-                                   mem_bytes=self.accelerator.mem_bytes).capacity
+        return memory.group_limits(
+            self.weight_bytes, kv, group_gpus=self.n_gpus, mem_bytes=self.accelerator.mem_bytes
+        ).capacity
 
     def kv_share(self, context_tokens: int) -> float:
         """Share of memory the KV cache takes at the largest batch that fits (the s of the laws)."""
-        return self.max_batch(context_tokens) * self.kv_bytes_per_sequence(context_tokens) / self.mem_bytes
+        return (
+            self.max_batch(context_tokens)
+            * self.kv_bytes_per_sequence(context_tokens)
+            / self.mem_bytes
+        )
 
 
 # ---- the cost of a phase -------------------------------------------------------------------------
@@ -204,37 +232,69 @@ def usd_per_s(usd_per_gpu_hour: float, n_gpus: int = 1) -> float:
     return usd_per_gpu_hour * n_gpus / 3600.0
 
 
-def _phase(dep: Deployment, phase: str, batch: int, tokens: int, step, usd_per_gpu_hour: float,
-           efficiency: float) -> PhaseCost:
+def _phase(
+    dep: Deployment,
+    phase: str,
+    batch: int,
+    tokens: int,
+    step,
+    usd_per_gpu_hour: float,
+    efficiency: float,
+) -> PhaseCost:
     require_positive("efficiency", efficiency)
     if efficiency > 1:
         raise ValueError(f"efficiency is a fraction of the roofline, in (0, 1]; got {efficiency!r}")
     compute_s, memory_s = step.flops / dep.peak_flops, step.bytes / dep.bandwidth
-    step_s = roofline.roofline_time_s(step.flops, step.bytes, dep.peak_flops, dep.bandwidth) / efficiency
+    step_s = (
+        roofline.roofline_time_s(step.flops, step.bytes, dep.peak_flops, dep.bandwidth) / efficiency
+    )
     return PhaseCost(
-        phase, batch, tokens, step_s, step.flops, step.bytes,
+        phase,
+        batch,
+        tokens,
+        step_s,
+        step.flops,
+        step.bytes,
         utilization=step.flops / (dep.peak_flops * step_s),
         bound="compute" if compute_s >= memory_s else "memory",
         usd_per_token=usd_per_s(usd_per_gpu_hour, dep.n_gpus) * step_s / tokens,
     )
 
 
-def prefill_cost(dep: Deployment, usd_per_gpu_hour: float, prompt_tokens: int, *,
-                 batch: int | None = None, efficiency: float = 1.0) -> PhaseCost:
+def prefill_cost(
+    dep: Deployment,
+    usd_per_gpu_hour: float,
+    prompt_tokens: int,
+    *,
+    batch: int | None = None,
+    efficiency: float = 1.0,
+) -> PhaseCost:
     """Cost per input token of prefilling ``batch`` prompts of ``prompt_tokens`` (default: as many as fit).
 
     ``efficiency`` is the achieved fraction of the roofline (1 = the roofline bound itself).
     """
-    batch = dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
+    batch = (
+        dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
+    )
     step = roofline.forward_step(dep.model, batch, prompt_tokens, 0, dep.weight_dtype, dep.kv_dtype)
     return _phase(dep, "prefill", batch, batch * prompt_tokens, step, usd_per_gpu_hour, efficiency)
 
 
-def decode_cost(dep: Deployment, usd_per_gpu_hour: float, context_tokens: int, *,
-                batch: int | None = None, efficiency: float = 1.0) -> PhaseCost:
+def decode_cost(
+    dep: Deployment,
+    usd_per_gpu_hour: float,
+    context_tokens: int,
+    *,
+    batch: int | None = None,
+    efficiency: float = 1.0,
+) -> PhaseCost:
     """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit)."""
-    batch = dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
-    step = roofline.forward_step(dep.model, batch, 1, context_tokens - 1, dep.weight_dtype, dep.kv_dtype)
+    batch = (
+        dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
+    )
+    step = roofline.forward_step(
+        dep.model, batch, 1, context_tokens - 1, dep.weight_dtype, dep.kv_dtype
+    )
     return _phase(dep, "decode", batch, batch, step, usd_per_gpu_hour, efficiency)
 
 
@@ -247,8 +307,13 @@ def _check_batch(dep: Deployment, batch: int, context_tokens: int) -> int:
     return batch
 
 
-def cost_ratio(dep: Deployment, context_tokens: int, *, prefill_efficiency: float = 1.0,
-               decode_efficiency: float = 1.0) -> float:
+def cost_ratio(
+    dep: Deployment,
+    context_tokens: int,
+    *,
+    prefill_efficiency: float = 1.0,
+    decode_efficiency: float = 1.0,
+) -> float:
     """Output over input cost per token at ``context_tokens`` (independent of the rent)."""
     rent = 1.0  # cancels
     out = decode_cost(dep, rent, context_tokens, efficiency=decode_efficiency).usd_per_token
@@ -257,24 +322,44 @@ def cost_ratio(dep: Deployment, context_tokens: int, *, prefill_efficiency: floa
 
 
 # ---- the laws as numbers -------------------------------------------------------------------------
-def decode_utilization_memory_bound(kv_share: float, n_matmul_params: float, attn_flops_per_position: float,
-                                    kv_bytes_per_token: float, context_tokens: float, ridge: float) -> float:
+def decode_utilization_memory_bound(
+    kv_share: float,
+    n_matmul_params: float,
+    attn_flops_per_position: float,
+    kv_bytes_per_token: float,
+    context_tokens: float,
+    ridge: float,
+) -> float:
     """s (2N + aL) / (k L R): decode utilization with memory full and the step memory-bound."""
-    for name, v in (("kv_share", kv_share), ("n_matmul_params", n_matmul_params),
-                    ("kv_bytes_per_token", kv_bytes_per_token), ("context_tokens", context_tokens),
-                    ("ridge", ridge)):
+    for name, v in (
+        ("kv_share", kv_share),
+        ("n_matmul_params", n_matmul_params),
+        ("kv_bytes_per_token", kv_bytes_per_token),
+        ("context_tokens", context_tokens),
+        ("ridge", ridge),
+    ):
         require_positive(name, v)
     require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
     if kv_share > 1:
         raise ValueError(f"kv_share is a fraction of memory, in (0, 1]; got {kv_share!r}")
-    return _util_mb(kv_share, n_matmul_params, attn_flops_per_position, kv_bytes_per_token,
-                    context_tokens, ridge)
+    return _util_mb(
+        kv_share,
+        n_matmul_params,
+        attn_flops_per_position,
+        kv_bytes_per_token,
+        context_tokens,
+        ridge,
+    )
 
 
 def law_inputs(dep: Deployment) -> dict[str, float]:
     """The symbols of the laws for a deployment: N, a, k (bytes/token) and R."""
-    return {"N": roofline.matmul_params(dep.model), "a": roofline.attention_flops_per_position(dep.model),
-            "k": dep.model.kv_bytes_per_token(dep.kv_dtype), "R": dep.ridge}
+    return {
+        "N": roofline.matmul_params(dep.model),
+        "a": roofline.attention_flops_per_position(dep.model),
+        "k": dep.model.kv_bytes_per_token(dep.kv_dtype),
+        "R": dep.ridge,
+    }
 
 
 def decode_utilization_ceiling(dep: Deployment, context_tokens: int) -> float:
@@ -284,19 +369,29 @@ def decode_utilization_ceiling(dep: Deployment, context_tokens: int) -> float:
     return decode_utilization_memory_bound(1.0, v["N"], v["a"], v["k"], context_tokens, v["R"])
 
 
-def ratio_from_utilizations(prefill_utilization: float, decode_utilization: float,
-                            n_matmul_params: float = 1.0, attn_flops_per_position: float = 0.0,
-                            context_tokens: float = 1.0) -> float:
+def ratio_from_utilizations(
+    prefill_utilization: float,
+    decode_utilization: float,
+    n_matmul_params: float = 1.0,
+    attn_flops_per_position: float = 0.0,
+    context_tokens: float = 1.0,
+) -> float:
     """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d."""
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("decode_utilization", decode_utilization)
     require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
-    return _ratio(prefill_utilization, decode_utilization, n_matmul_params, attn_flops_per_position,
-                  context_tokens)
+    return _ratio(
+        prefill_utilization,
+        decode_utilization,
+        n_matmul_params,
+        attn_flops_per_position,
+        context_tokens,
+    )
 
 
-def implied_decode_utilization(price_ratio: float, prefill_utilization: float,
-                               flops_ratio: float = 1.0) -> float:
+def implied_decode_utilization(
+    price_ratio: float, prefill_utilization: float, flops_ratio: float = 1.0
+) -> float:
     """Decode utilization a price ratio implies if prices follow cost: u_d = u_p x (phi_out/phi_in) / ratio."""
     require_positive("price_ratio", price_ratio)
     require_positive("prefill_utilization", prefill_utilization)
@@ -304,7 +399,9 @@ def implied_decode_utilization(price_ratio: float, prefill_utilization: float,
     return prefill_utilization * flops_ratio / price_ratio
 
 
-def source_formula(kv_ram: float, weight_ram: float, alu_ratio: float, *, as_printed: bool = False) -> float:
+def source_formula(
+    kv_ram: float, weight_ram: float, alu_ratio: float, *, as_printed: bool = False
+) -> float:
     """The source's generation-efficiency bound: ((KV + W) / KV) / ratio, or as printed (KV + W/KV) / ratio."""
     require_positive("kv_ram", kv_ram)
     require_positive("weight_ram", weight_ram, allow_zero=True)

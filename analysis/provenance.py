@@ -73,7 +73,9 @@ def _device(device: dict) -> str:
         if device.get("memory_bytes"):
             details.append(si(device["memory_bytes"], "B") + " memory")
         if device.get("driver_version"):
-            details.append(f"CUDA driver {device['driver_version']}, runtime {device.get('runtime_version')}")
+            details.append(
+                f"CUDA driver {device['driver_version']}, runtime {device.get('runtime_version')}"
+            )
     else:
         if device.get("logical_cores"):
             details.append(f"{device['logical_cores']} logical cores")
@@ -110,8 +112,10 @@ def measurements_section() -> str:
         "these stored runs beside a live run on the machine that builds the book.\n",
     ]
     if not files:
-        lines.append("No measurement file is stored yet: every figure is drawn from the sourced "
-                     "catalogs alone (see {doc}`appendix-data-sources`).\n")
+        lines.append(
+            "No measurement file is stored yet: every figure is drawn from the sourced "
+            "catalogs alone (see {doc}`appendix-data-sources`).\n"
+        )
         return "\n".join(lines)
     for path in files:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -131,8 +135,10 @@ def measurements_section() -> str:
             f"- Figures drawn from it: {figs}\n"
         )
     unused = [f for f, names in figure_measurements().items() if not names]
-    lines.append(f"The other {len(unused)} figures are drawn from the sourced catalogs alone "
-                 "(see {doc}`appendix-data-sources`).\n")
+    lines.append(
+        f"The other {len(unused)} figures are drawn from the sourced catalogs alone "
+        "(see {doc}`appendix-data-sources`).\n"
+    )
     return "\n".join(lines)
 
 

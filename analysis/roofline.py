@@ -104,11 +104,19 @@ def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype:
     """FLOP per byte of a (batch x d_in) . (d_in x d_out) matmul; ``batch`` may be an array."""
     require_positive("d_in", d_in)
     require_positive("d_out", d_out)
-    return _matmul_intensity(np.asarray(batch, float), d_in, d_out, _bytes(weight_dtype), _bytes(act_dtype))
+    return _matmul_intensity(
+        np.asarray(batch, float), d_in, d_out, _bytes(weight_dtype), _bytes(act_dtype)
+    )
 
 
-def critical_batch(peak_flops: float, bandwidth: float, weight_dtype: str,
-                   d_in: int | None = None, d_out: int | None = None, act_dtype: str | None = None) -> float:
+def critical_batch(
+    peak_flops: float,
+    bandwidth: float,
+    weight_dtype: str,
+    d_in: int | None = None,
+    d_out: int | None = None,
+    act_dtype: str | None = None,
+) -> float:
     """Rows per weight read at which a matmul turns FLOP-bound.
 
     Without ``d_in``/``d_out`` this is the weights-dominated limit F b_w / (2 W); with them the
@@ -133,8 +141,13 @@ def critical_batch(peak_flops: float, bandwidth: float, weight_dtype: str,
     return _critical_batch(d_in, d_out, bw_, ba_, peak_flops, bandwidth)
 
 
-def accelerator_critical_batch(acc: hardware.Accelerator, compute_dtype: str,
-                               weight_dtype: str | None = None, *, sparse: bool = False) -> float:
+def accelerator_critical_batch(
+    acc: hardware.Accelerator,
+    compute_dtype: str,
+    weight_dtype: str | None = None,
+    *,
+    sparse: bool = False,
+) -> float:
     """Critical batch on ``acc`` for ``compute_dtype`` FLOPs and ``weight_dtype`` weights.
 
     ``sparse=True`` uses the 2:4-sparsity marketing rate (2 x dense), for comparison only.
@@ -160,8 +173,17 @@ def critical_batch_table() -> list[CriticalRow]:
     for acc in hardware.all_accelerators():
         for dt in acc.dtypes:
             peak = acc.peak_flops(dt)
-            rows.append(CriticalRow(acc.key, acc.name, dt, peak, acc.mem_bandwidth,
-                                    peak / acc.mem_bandwidth, accelerator_critical_batch(acc, dt)))
+            rows.append(
+                CriticalRow(
+                    acc.key,
+                    acc.name,
+                    dt,
+                    peak,
+                    acc.mem_bandwidth,
+                    peak / acc.mem_bandwidth,
+                    accelerator_critical_batch(acc, dt),
+                )
+            )
     return rows
 
 
@@ -190,8 +212,16 @@ def k_cases(accelerator: str = "h100-sxm") -> list[KCase]:
             continue
         peak = acc.peak_flops(comp) * (2 if sparse else 1)
         label = f"{comp} compute, {wt} weights, {'2:4 sparse' if sparse else 'dense'}"
-        out.append(KCase(label, comp, wt, sparse, peak / acc.mem_bandwidth,
-                         accelerator_critical_batch(acc, comp, wt, sparse=sparse)))
+        out.append(
+            KCase(
+                label,
+                comp,
+                wt,
+                sparse,
+                peak / acc.mem_bandwidth,
+                accelerator_critical_batch(acc, comp, wt, sparse=sparse),
+            )
+        )
     return out
 
 
@@ -227,8 +257,14 @@ class ForwardStep:
         return self.flops / self.bytes
 
 
-def forward_step(spec: ModelSpec, batch: int, new_tokens: int, context: int,
-                 weight_dtype: str = "bf16", kv_dtype: str = "bf16") -> ForwardStep:
+def forward_step(
+    spec: ModelSpec,
+    batch: int,
+    new_tokens: int,
+    context: int,
+    weight_dtype: str = "bf16",
+    kv_dtype: str = "bf16",
+) -> ForwardStep:
     """FLOPs and HBM bytes of one forward step (activations assumed on-chip, fused kernels).
 
     All weights are read once per step: exact for dense models; for MoE it assumes the batch is
@@ -240,9 +276,15 @@ def forward_step(spec: ModelSpec, batch: int, new_tokens: int, context: int,
     if kv_dtype not in DTYPES:
         raise UnknownDTypeError(kv_dtype, list(DTYPES))
     cached = spec.cached_tokens(context)
-    flops, nbytes = _forward(matmul_params(spec), spec.weight_bytes(weight_dtype),
-                             spec.kv_bytes_per_token(kv_dtype), attention_flops_per_position(spec),
-                             batch, new_tokens, cached)
+    flops, nbytes = _forward(
+        matmul_params(spec),
+        spec.weight_bytes(weight_dtype),
+        spec.kv_bytes_per_token(kv_dtype),
+        attention_flops_per_position(spec),
+        batch,
+        new_tokens,
+        cached,
+    )
     return ForwardStep(float(flops), float(nbytes))
 
 
@@ -282,10 +324,18 @@ class TrainingBatch:
 def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") -> TrainingBatch:
     """Tokens that share one weight read in Llama 3 405B training, against the critical batch."""
     lay = {key: rec.value for key, rec in LLAMA3_405B_LAYOUT.items()}
-    dp = lay["gpus"] // (lay["tensor_parallel"] * lay["context_parallel"] * lay["pipeline_parallel"])
+    dp = lay["gpus"] // (
+        lay["tensor_parallel"] * lay["context_parallel"] * lay["pipeline_parallel"]
+    )
     crit = accelerator_critical_batch(hardware.get(accelerator), dtype)
-    return TrainingBatch(lay["batch_tokens"], dp, lay["batch_tokens"] / dp, lay["sequence_tokens"],
-                         crit, lay["sequence_tokens"] / crit)
+    return TrainingBatch(
+        lay["batch_tokens"],
+        dp,
+        lay["batch_tokens"] / dp,
+        lay["sequence_tokens"],
+        crit,
+        lay["sequence_tokens"] / crit,
+    )
 
 
 def mfu(achieved_flops: float, peak_flops: float) -> float:
@@ -333,10 +383,15 @@ class GemmComparison:
 
     def median_abs_error_where(self, memory_bound: bool) -> float:
         """Median |error| on one side of the predicted knee (a diagnostic split, not a filter)."""
-        errs = [abs(e) for b, e in zip(self.batches, self.rel_errors, strict=True)
-                if (b < self.predicted_knee) == memory_bound]
+        errs = [
+            abs(e)
+            for b, e in zip(self.batches, self.rel_errors, strict=True)
+            if (b < self.predicted_knee) == memory_bound
+        ]
         if not errs:
-            raise ValueError(f"no measured batch on the {'memory' if memory_bound else 'compute'} side of the knee")
+            raise ValueError(
+                f"no measured batch on the {'memory' if memory_bound else 'compute'} side of the knee"
+            )
         return statistics.median(errs)
 
     @property
@@ -348,9 +403,12 @@ class GemmComparison:
     def predicted_with_bandwidth(self, bandwidth: float) -> tuple[float, ...]:
         """The same roofline with another measured bandwidth (a diagnostic, never fitted)."""
         return tuple(
-            roofline_time_s(_matmul_flops(b, self.d_in, self.d_out),
-                            _matmul_bytes(b, self.d_in, self.d_out, _bytes(self.dtype), _bytes(self.dtype)),
-                            self.peak_flops, bandwidth)
+            roofline_time_s(
+                _matmul_flops(b, self.d_in, self.d_out),
+                _matmul_bytes(b, self.d_in, self.d_out, _bytes(self.dtype), _bytes(self.dtype)),
+                self.peak_flops,
+                bandwidth,
+            )
             for b in self.batches
         )
 
@@ -385,13 +443,24 @@ def compare_gemm(doc: dict, dtype: str) -> GemmComparison:
     measured = tuple(p["timing"]["median_s"] for p in ok)
     nb = _bytes(dtype)
     predicted = tuple(
-        roofline_time_s(_matmul_flops(b, d_in, d_out), _matmul_bytes(b, d_in, d_out, nb, nb), peak, bw)
+        roofline_time_s(
+            _matmul_flops(b, d_in, d_out), _matmul_bytes(b, d_in, d_out, nb, nb), peak, bw
+        )
         for b in batches
     )
-    return GemmComparison(dtype, d_in, d_out, batches, measured, predicted, peak, bw,
-                          critical_batch(peak, bw, dtype, d_in, d_out, dtype),
-                          measured_knee(batches, measured),
-                          tuple(p for p in sweep["points"] if "error" in p))
+    return GemmComparison(
+        dtype,
+        d_in,
+        d_out,
+        batches,
+        measured,
+        predicted,
+        peak,
+        bw,
+        critical_batch(peak, bw, dtype, d_in, d_out, dtype),
+        measured_knee(batches, measured),
+        tuple(p for p in sweep["points"] if "error" in p),
+    )
 
 
 @dataclass(frozen=True)
@@ -413,5 +482,11 @@ def summarize(doc: dict) -> MeasurementSummary:
             failed[dt] = sweep["error"]
         else:
             gemms[dt] = compare_gemm(doc, dt)
-    return MeasurementSummary(doc["provenance"]["backend"], doc["provenance"]["device"]["name"],
-                              res["stream_read"]["bytes_per_s"], res["copy"]["bytes_per_s"], gemms, failed)
+    return MeasurementSummary(
+        doc["provenance"]["backend"],
+        doc["provenance"]["device"]["name"],
+        res["stream_read"]["bytes_per_s"],
+        res["copy"]["bytes_per_s"],
+        gemms,
+        failed,
+    )

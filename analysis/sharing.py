@@ -47,12 +47,12 @@ class _Node:
 def _common_prefix(label: tuple, seq: tuple, start: int) -> int:
     """Length of the common prefix of ``label`` and ``seq[start:]`` (slice compares run in C)."""
     hi = min(len(label), len(seq) - start)
-    if seq[start:start + hi] == label[:hi]:
+    if seq[start : start + hi] == label[:hi]:
         return hi
     lo = 1  # the first token matched (the child was found by it)
     while lo < hi:  # largest m with equal prefixes of length m: equality is monotone in m
         mid = (lo + hi + 1) // 2
-        if seq[start:start + mid] == label[:mid]:
+        if seq[start : start + mid] == label[:mid]:
             lo = mid
         else:
             hi = mid - 1
@@ -142,7 +142,11 @@ def tree_sequences(prefix_tokens: int, branching: int, depth: int, step_tokens: 
     fresh = itertools.count(prefix_tokens)
     level = [tuple(range(prefix_tokens))]
     for _ in range(depth):
-        level = [seq + tuple(itertools.islice(fresh, step_tokens)) for seq in level for _ in range(branching)]
+        level = [
+            seq + tuple(itertools.islice(fresh, step_tokens))
+            for seq in level
+            for _ in range(branching)
+        ]
     return level
 
 
@@ -187,7 +191,9 @@ def beam_sequences(prompt_tokens: int, width: int, parents: np.ndarray) -> list[
 
 
 # ---- closed forms -------------------------------------------------------------------------------------
-Pp, b, d, t, n_s, U = sp.symbols("P b d t n U", positive=True)  # prefix, branching, depth, step, n, own
+Pp, b, d, t, n_s, U = sp.symbols(
+    "P b d t n U", positive=True
+)  # prefix, branching, depth, step, n, own
 ell = sp.Symbol("ell", integer=True, positive=True)
 TREE_TOKENS_SHARED = Pp + t * sp.Sum(b**ell, (ell, 1, d))  # every tree node's tokens once
 TREE_TOKENS_UNSHARED = b**d * (Pp + d * t)  # every leaf holds its whole path
@@ -195,7 +201,9 @@ TREE_SAVING = 1 - TREE_TOKENS_SHARED / TREE_TOKENS_UNSHARED
 # One level of n branches of U tokens each: parallel samples (a) and system prompts (d).
 FAN_SAVING = sp.simplify(TREE_SAVING.subs({d: 1, b: n_s, t: U}).doit())
 FAN_SAVING_LIMIT = sp.limit(FAN_SAVING, n_s, sp.oo)  # P / (P + U): the prompt's share
-FAN_CONCURRENCY_GAIN = sp.simplify(1 / (1 - FAN_SAVING))  # same memory, this many times the sequences
+FAN_CONCURRENCY_GAIN = sp.simplify(
+    1 / (1 - FAN_SAVING)
+)  # same memory, this many times the sequences
 # Concurrency gain of a tree (b > 1, geometric sum written out): with wide trees it saturates at
 # a leaf's whole path over its own last step.
 TREE_GAIN = TREE_TOKENS_UNSHARED / (Pp + t * (b ** (d + 1) - b) / (b - 1))
@@ -204,25 +212,34 @@ _tree_saving = sp.lambdify((Pp, b, d, t), TREE_SAVING.doit(), "math")
 _fan_saving = sp.lambdify((Pp, n_s, U), FAN_SAVING, "math")
 
 
-def tree_tokens(prefix_tokens: int, branching: int, depth: int, step_tokens: int) -> tuple[int, int]:
+def tree_tokens(
+    prefix_tokens: int, branching: int, depth: int, step_tokens: int
+) -> tuple[int, int]:
     """(shared, unshared) token counts of a uniform tree (exact integers)."""
     _require_int("prefix_tokens", prefix_tokens, 0)
     for name, v in (("branching", branching), ("depth", depth), ("step_tokens", step_tokens)):
         _require_int(name, v)
     nodes = sum(branching**level for level in range(1, depth + 1))
-    return prefix_tokens + step_tokens * nodes, branching**depth * (prefix_tokens + depth * step_tokens)
+    return prefix_tokens + step_tokens * nodes, branching**depth * (
+        prefix_tokens + depth * step_tokens
+    )
 
 
-def tree_blocks(prefix_tokens: int, branching: int, depth: int, step_tokens: int,
-                block_tokens: int) -> tuple[int, int]:
+def tree_blocks(
+    prefix_tokens: int, branching: int, depth: int, step_tokens: int, block_tokens: int
+) -> tuple[int, int]:
     """(shared, unshared) paged blocks of a uniform tree, exactly.
 
     Level l holds b^l edges spanning positions (P + (l-1) t, P + l t]; each closes the full
     blocks whose last position lies in it; each leaf adds its partial last block, if any.
     """
     _require_int("prefix_tokens", prefix_tokens, 0)
-    for name, v in (("branching", branching), ("depth", depth), ("step_tokens", step_tokens),
-                    ("block_tokens", block_tokens)):
+    for name, v in (
+        ("branching", branching),
+        ("depth", depth),
+        ("step_tokens", step_tokens),
+        ("block_tokens", block_tokens),
+    ):
         _require_int(name, v)
     size, total_len = block_tokens, prefix_tokens + depth * step_tokens
     shared = prefix_tokens // size
@@ -236,8 +253,12 @@ def tree_blocks(prefix_tokens: int, branching: int, depth: int, step_tokens: int
 
 def tree_saving(prefix_tokens: float, branching: float, depth: float, step_tokens: float) -> float:
     """TREE_SAVING at block size 1: fraction of private-copy KV that sharing saves."""
-    for name, v in (("prefix_tokens", prefix_tokens), ("branching", branching), ("depth", depth),
-                    ("step_tokens", step_tokens)):
+    for name, v in (
+        ("prefix_tokens", prefix_tokens),
+        ("branching", branching),
+        ("depth", depth),
+        ("step_tokens", step_tokens),
+    ):
         require_positive(name, v, allow_zero=name == "prefix_tokens")
     return _tree_saving(prefix_tokens, branching, depth, step_tokens)
 
@@ -256,11 +277,15 @@ def prompt_share_for_saving(saving: float, n: int) -> float:
     require_positive("saving", saving)
     share = saving * n / (n - 1)
     if share >= 1:
-        raise ValueError(f"a saving of {saving} is impossible with n={n} (at most {(n - 1) / n:.3g})")
+        raise ValueError(
+            f"a saving of {saving} is impossible with n={n} (at most {(n - 1) / n:.3g})"
+        )
     return share
 
 
-def beam_bounds(prompt_tokens: int, width: int, steps: int, block_tokens: int = 1) -> tuple[int, int, int]:
+def beam_bounds(
+    prompt_tokens: int, width: int, steps: int, block_tokens: int = 1
+) -> tuple[int, int, int]:
     """(fewest, most, unshared) blocks of ``width`` beams after ``steps`` steps.
 
     Fewest: every survivor descends from one beam of the previous step (a trunk, then w
@@ -333,8 +358,15 @@ class SharingGain:
         return self.unshared_blocks / self.shared_blocks
 
 
-def tree_gain(prefix_tokens: int, branching: int, depth: int, step_tokens: int, *,
-              block_tokens: int = 16, kv_bytes_per_token: int = 1) -> SharingGain:
+def tree_gain(
+    prefix_tokens: int,
+    branching: int,
+    depth: int,
+    step_tokens: int,
+    *,
+    block_tokens: int = 16,
+    kv_bytes_per_token: int = 1,
+) -> SharingGain:
     """Memory saved and concurrency gained by sharing one uniform tree's KV."""
     _require_int("kv_bytes_per_token", kv_bytes_per_token)
     shared, unshared = tree_blocks(prefix_tokens, branching, depth, step_tokens, block_tokens)
@@ -356,23 +388,30 @@ def _time_average(counts: Iterable[tuple[int, int]]) -> float:
     return 1 - shared / unshared
 
 
-def parallel_saving_over_generation(prompt_tokens: int, n: int, generated_tokens: int,
-                                    block_tokens: int = 16) -> float:
+def parallel_saving_over_generation(
+    prompt_tokens: int, n: int, generated_tokens: int, block_tokens: int = 16
+) -> float:
     """Saving averaged over the generation: blocks summed over steps 1..G, shared vs private."""
     _require_int("generated_tokens", generated_tokens)
-    return _time_average(tree_blocks(prompt_tokens, n, 1, g, block_tokens)
-                         for g in range(1, generated_tokens + 1))
+    return _time_average(
+        tree_blocks(prompt_tokens, n, 1, g, block_tokens) for g in range(1, generated_tokens + 1)
+    )
 
 
-def beam_saving_over_generation(prompt_tokens: int, width: int, steps: int, block_tokens: int = 16,
-                                seeds: int = 8) -> float:
+def beam_saving_over_generation(
+    prompt_tokens: int, width: int, steps: int, block_tokens: int = 16, seeds: int = 8
+) -> float:
     """Saving averaged over the generation and over ``seeds`` random-survival runs (simulator)."""
     _require_int("seeds", seeds)
     savings = []
     for seed in range(seeds):
         parents = beam_parents(width, steps, seed)
-        savings.append(_time_average(
-            (lambda tr: (tr.unique_blocks, tr.unshared_blocks))(
-                count(beam_sequences(prompt_tokens, width, parents[:step]), block_tokens))
-            for step in range(1, steps + 1)))
+        savings.append(
+            _time_average(
+                (lambda tr: (tr.unique_blocks, tr.unshared_blocks))(
+                    count(beam_sequences(prompt_tokens, width, parents[:step]), block_tokens)
+                )
+                for step in range(1, steps + 1)
+            )
+        )
     return float(np.mean(savings))

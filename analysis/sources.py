@@ -82,7 +82,9 @@ def records(filename: str) -> dict[str, Record]:
         rec = Sourced.from_yaml(entry, where)
         check_source(rec.source, where)
         if isinstance(rec.value, bool) or not isinstance(rec.value, int | float):
-            raise ValueError(f"{where}: expected a number (write floats as 1.0e+9), got {rec.value!r}")
+            raise ValueError(
+                f"{where}: expected a number (write floats as 1.0e+9), got {rec.value!r}"
+            )
         if "unit" not in entry:
             raise ValueError(f"{where}: missing 'unit'")
         out[key] = Record(key, rec.value, str(entry["unit"]), rec.source, rec.note, rec.estimate)

@@ -17,7 +17,9 @@ from nbclient import NotebookClient
 def execute(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     for cell in nb.cells:  # keep diffs small: no per-run execution metadata
         cell.get("metadata", {}).pop("execution", None)
     nbformat.write(nb, path)

@@ -25,7 +25,9 @@ def gpu_available() -> bool:
 def pytest_collection_modifyitems(config, items):
     if gpu_available():
         return
-    skip = pytest.mark.skip(reason="no NVIDIA GPU with CuPy on this machine (cupy.cuda.is_available() is False)")
+    skip = pytest.mark.skip(
+        reason="no NVIDIA GPU with CuPy on this machine (cupy.cuda.is_available() is False)"
+    )
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)

@@ -15,7 +15,11 @@ ROW = prices.price("gpt-4-turbo")
 
 def test_gpt4_turbo_row():
     # OpenAI DevDay 2023: $0.01 / 1K input, $0.03 / 1K output, 128K context.
-    assert (ROW.input_usd_per_mtok, ROW.output_usd_per_mtok, ROW.context_window_tokens) == (10.0, 30.0, 128_000)
+    assert (ROW.input_usd_per_mtok, ROW.output_usd_per_mtok, ROW.context_window_tokens) == (
+        10.0,
+        30.0,
+        128_000,
+    )
 
 
 def test_worked_example_hand_values():
@@ -53,17 +57,35 @@ def test_no_cache_bill_hand():
 
 
 def test_quadratic_coefficients():
-    assert sp.simplify(agents.QUADRATIC_COEFF["none"] - agents.pi_in * (agents.n_a + agents.n_o) / 2) == 0
-    assert sp.simplify(agents.QUADRATIC_COEFF["cache"] - agents.h * agents.QUADRATIC_COEFF["none"]) == 0
+    assert (
+        sp.simplify(agents.QUADRATIC_COEFF["none"] - agents.pi_in * (agents.n_a + agents.n_o) / 2)
+        == 0
+    )
+    assert (
+        sp.simplify(agents.QUADRATIC_COEFF["cache"] - agents.h * agents.QUADRATIC_COEFF["none"])
+        == 0
+    )
 
 
 regimes = st.one_of(
     st.builds(lambda i, o: Regime("none", i, o), st.floats(0.01, 100), st.floats(0.01, 100)),
-    st.builds(lambda i, o, h, w: Regime("cache", i, o, h, w), st.floats(0.01, 100), st.floats(0.01, 100),
-              st.one_of(st.just(0.0), st.floats(0.01, 1.0)), st.floats(0.5, 2.0)),
-    st.builds(lambda i, o, r, k, d: Regime("rent", i, o, usd_per_byte_s=r, kv_bytes_per_token=k, step_s=d),
-              st.floats(0.01, 100), st.floats(0.01, 100), st.floats(1e-16, 1e-12),
-              st.floats(1e3, 1e7), st.floats(0.1, 100)),
+    st.builds(
+        lambda i, o, h, w: Regime("cache", i, o, h, w),
+        st.floats(0.01, 100),
+        st.floats(0.01, 100),
+        st.one_of(st.just(0.0), st.floats(0.01, 1.0)),
+        st.floats(0.5, 2.0),
+    ),
+    st.builds(
+        lambda i, o, r, k, d: Regime(
+            "rent", i, o, usd_per_byte_s=r, kv_bytes_per_token=k, step_s=d
+        ),
+        st.floats(0.01, 100),
+        st.floats(0.01, 100),
+        st.floats(1e-16, 1e-12),
+        st.floats(1e3, 1e7),
+        st.floats(0.1, 100),
+    ),
 )
 loops = st.builds(AgentLoop, st.integers(1, 20_000), st.integers(1, 2_000), st.integers(0, 5_000))
 
@@ -74,12 +96,16 @@ def test_closed_form_equals_simulation(loop, regime, steps):
     assert agents.total_cost_usd(loop, regime, steps) == pytest.approx(bill.total_usd, rel=1e-9)
     assert bill.input_tokens == agents.total_input_tokens(loop, steps)
     step = 1 + steps // 2
-    assert agents.step_cost_usd(loop, regime, step) == pytest.approx(bill.step_costs_usd[step - 1], rel=1e-9)
+    assert agents.step_cost_usd(loop, regime, step) == pytest.approx(
+        bill.step_costs_usd[step - 1], rel=1e-9
+    )
 
 
 @given(loops, regimes, st.integers(1, 200))
 def test_bill_grows_with_steps(loop, regime, steps):
-    assert agents.total_cost_usd(loop, regime, steps + 1) > agents.total_cost_usd(loop, regime, steps)
+    assert agents.total_cost_usd(loop, regime, steps + 1) > agents.total_cost_usd(
+        loop, regime, steps
+    )
 
 
 @given(loops, st.integers(2, 200))
@@ -123,7 +149,9 @@ def test_crossover_context_hand():
 
 # ---- errors -------------------------------------------------------------------------------------
 def test_bad_inputs():
-    with pytest.raises(ValueError, match="input_usd_per_mtok must be >= 0|input_usd_per_mtok must be > 0"):
+    with pytest.raises(
+        ValueError, match="input_usd_per_mtok must be >= 0|input_usd_per_mtok must be > 0"
+    ):
         Regime("none", -1.0, 30.0)
     with pytest.raises(ValueError, match="tokens_per_s must be > 0"):
         agents.step_seconds(100, 0.0)
@@ -140,7 +168,9 @@ def test_bad_inputs():
 def test_context_longer_than_window():
     loop = AgentLoop(2000, 250, 750, max_context=128_000)
     assert loop.max_steps() == 126
-    with pytest.raises(ValueError, match="more than the model's window of 128,000; at most 126 steps"):
+    with pytest.raises(
+        ValueError, match="more than the model's window of 128,000; at most 126 steps"
+    ):
         agents.total_cost_usd(loop, agents.no_cache(ROW), 127)
     with pytest.raises(ValueError, match="exceeds gpt-4-turbo's context window of 128,000"):
         agents.worked_example(context_tokens=200_000)

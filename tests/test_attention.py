@@ -21,8 +21,12 @@ def explicit(inputs):
     out = np.zeros((k, h, dim))
     for j in range(k):
         for head in range(h):
-            keys = np.concatenate([inputs["prefix_k"][head], inputs["suffix_k"][j, head]]).astype(np.float64)
-            vals = np.concatenate([inputs["prefix_v"][head], inputs["suffix_v"][j, head]]).astype(np.float64)
+            keys = np.concatenate([inputs["prefix_k"][head], inputs["suffix_k"][j, head]]).astype(
+                np.float64
+            )
+            vals = np.concatenate([inputs["prefix_v"][head], inputs["suffix_v"][j, head]]).astype(
+                np.float64
+            )
             scores = keys @ q[j, head] / math.sqrt(dim)
             p = np.exp(scores - scores.max())
             out[j, head] = (p / p.sum()) @ vals
@@ -32,13 +36,25 @@ def explicit(inputs):
 def both(inputs):
     full_k, full_v = attention.private_caches(np, inputs)
     a = attention.per_branch(np, inputs["q"], full_k, full_v)
-    b = attention.prefix_once(np, inputs["q"], inputs["prefix_k"], inputs["prefix_v"],
-                              inputs["suffix_k"], inputs["suffix_v"])
+    b = attention.prefix_once(
+        np,
+        inputs["q"],
+        inputs["prefix_k"],
+        inputs["prefix_v"],
+        inputs["suffix_k"],
+        inputs["suffix_v"],
+    )
     return a, b
 
 
-dims = st.tuples(st.integers(1, 6), st.integers(1, 70), st.integers(1, 20), st.integers(1, 3),
-                 st.sampled_from([1, 8, 32]), st.integers(0, 2**32 - 1))
+dims = st.tuples(
+    st.integers(1, 6),
+    st.integers(1, 70),
+    st.integers(1, 20),
+    st.integers(1, 3),
+    st.sampled_from([1, 8, 32]),
+    st.integers(0, 2**32 - 1),
+)
 
 
 @given(dims)
@@ -74,10 +90,14 @@ def test_large_scores_do_not_overflow():
 def test_merge_of_three_partials_is_the_full_softmax():
     rng = np.random.default_rng(3)
     scores, values = rng.normal(size=(4, 30)) * 5, rng.normal(size=(30, 6))
-    parts = [attention._partial(np, scores[:, sl], lambda p, sl=sl: p @ values[sl])
-             for sl in (slice(0, 7), slice(7, 8), slice(8, 30))]
+    parts = [
+        attention._partial(np, scores[:, sl], lambda p, sl=sl: p @ values[sl])
+        for sl in (slice(0, 7), slice(7, 8), slice(8, 30))
+    ]
     p = np.exp(scores - scores.max(axis=1, keepdims=True))
-    np.testing.assert_allclose(attention.merge(np, parts), (p / p.sum(axis=1, keepdims=True)) @ values, rtol=1e-12)
+    np.testing.assert_allclose(
+        attention.merge(np, parts), (p / p.sum(axis=1, keepdims=True)) @ values, rtol=1e-12
+    )
 
 
 def test_bytes_read_hand_arithmetic():
@@ -100,19 +120,33 @@ def test_quick_suite_on_numpy():
     for p in points:
         assert p["max_abs_diff"] < 1e-5
         assert len(p["per_branch"]["times_s"]) == res["config"]["repeats"]
-        assert p["speedup_predicted"] == pytest.approx(attention.predicted_speedup(p["k"], p["prefix"], p["suffix"]))
+        assert p["speedup_predicted"] == pytest.approx(
+            attention.predicted_speedup(p["k"], p["prefix"], p["suffix"])
+        )
 
 
 def test_committed_cpu_reference():
     doc = reference("sharing", "numpy")
-    assert doc is not None, "run: python -m analysis.measure --suite sharing --out analysis/data/measurements/..."
+    assert doc is not None, (
+        "run: python -m analysis.measure --suite sharing --out analysis/data/measurements/..."
+    )
     assert not doc["quick"]
     prov = doc["provenance"]
     assert prov["backend"] == "numpy" and prov["device"]["name"] and prov["versions"]["numpy"]
-    points = [p for sweep in doc["results"]["sweeps"].values() for p in sweep if "error" not in p and "skipped" not in p]
+    points = [
+        p
+        for sweep in doc["results"]["sweeps"].values()
+        for p in sweep
+        if "error" not in p and "skipped" not in p
+    ]
     assert len(points) >= 10
     for p in points:
         assert p["max_abs_diff"] < 1e-4
-        assert p["bytes_read"] == attention.bytes_read(p["k"], p["prefix"], p["suffix"],
-                                                       doc["results"]["config"]["heads"],
-                                                       doc["results"]["config"]["head_dim"], 4)
+        assert p["bytes_read"] == attention.bytes_read(
+            p["k"],
+            p["prefix"],
+            p["suffix"],
+            doc["results"]["config"]["heads"],
+            doc["results"]["config"]["head_dim"],
+            4,
+        )

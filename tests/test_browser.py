@@ -37,13 +37,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
 # Markdown that reached the reader unparsed: a MyST role, or a table's separator row
-RAW_MARKUP = re.compile(r"\{(?:cite(?::\w+)?|doc|ref|numref|eq|download|glue(?::\w+)?)\}|\|\s*:?-{3,}:?\s*\|")
+RAW_MARKUP = re.compile(
+    r"\{(?:cite(?::\w+)?|doc|ref|numref|eq|download|glue(?::\w+)?)\}|\|\s*:?-{3,}:?\s*\|"
+)
 
 pytestmark = pytest.mark.browser
 
@@ -57,8 +65,12 @@ PAGES = [*_toc_pages(), "genindex.html", "search.html"]
 
 
 def _chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -75,8 +87,10 @@ def site() -> Path:
 def browser():
     executable = _chromium_path()
     if executable is None:
-        pytest.skip("no Chromium here (looked for $CHROMIUM, /usr/bin/chromium, chromium on PATH); "
-                    "install Debian's package: apt-get install chromium (.ci/run does so as root)")
+        pytest.skip(
+            "no Chromium here (looked for $CHROMIUM, /usr/bin/chromium, chromium on PATH); "
+            "install Debian's package: apt-get install chromium (.ci/run does so as root)"
+        )
     from playwright.sync_api import sync_playwright  # pinned in requirements.txt
 
     with sync_playwright() as pw:
@@ -113,10 +127,17 @@ class Visit:
         self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        self.page.on(
+            "console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}")
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status}: {r.url}"))
+        self.page.on(
+            "requestfailed", lambda r: self.errors.append(f"failed: {r.url} ({r.failure})")
+        )
+        self.page.on(
+            "response",
+            lambda r: r.status >= 400 and self.errors.append(f"HTTP {r.status}: {r.url}"),
+        )
 
     def _route(self, route):
         url = route.request.url
@@ -221,13 +242,15 @@ def _broken_links(hrefs: list[str], base: str, site: Path) -> list[str]:
         if not href.startswith(base):
             continue  # external (http://, mailto:) links are not followed: the test is offline
         url, fragment = urldefrag(href)
-        rel = unquote(urlsplit(url).path if base.startswith("http") else url[len(base):])
+        rel = unquote(urlsplit(url).path if base.startswith("http") else url[len(base) :])
         rel = rel.lstrip("/") if base.startswith("http") else rel
         target = site / rel
         if target.is_dir():
             target = target / "index.html"
         if not target.is_file():
-            broken.append(f"{href} (no file {target.relative_to(site) if target.is_relative_to(site) else target})")
+            broken.append(
+                f"{href} (no file {target.relative_to(site) if target.is_relative_to(site) else target})"
+            )
         elif fragment and target.suffix == ".html" and unquote(fragment) not in _anchors(target):
             broken.append(f"{href} (no anchor #{fragment})")
     return broken
@@ -244,8 +267,16 @@ def check_page(visit: Visit, path: str, site: Path, screenshot: str | None = Non
     raw = RAW_TEX.findall(text)
     problems += [f"raw TeX left in the visible text: {sorted(set(raw))}"] if raw else []
     markup = RAW_MARKUP.findall(text)
-    problems += [f"unrendered Markdown/MyST in the visible text: {sorted(set(markup))[:5]}"] if markup else []
-    problems += [f"image not loaded: {img['src']}" for img in page.evaluate(IMAGES_LOADED) if not img["width"]]
+    problems += (
+        [f"unrendered Markdown/MyST in the visible text: {sorted(set(markup))[:5]}"]
+        if markup
+        else []
+    )
+    problems += [
+        f"image not loaded: {img['src']}"
+        for img in page.evaluate(IMAGES_LOADED)
+        if not img["width"]
+    ]
     problems += [f"broken link: {b}" for b in _broken_links(page.evaluate(LINKS), visit.base, site)]
     problems += [f"request to the network: {u}" for u in visit.external]
     if screenshot:
@@ -258,13 +289,17 @@ def check_page(visit: Visit, path: str, site: Path, screenshot: str | None = Non
 def test_page_over_http(visit_http, site, path):
     if not (site / path).is_file():
         pytest.fail(f"{path} is in the book but was not built")
-    check_page(visit_http(), path, site, screenshot=path.replace("/", "__").replace(".html", ".png"))
+    check_page(
+        visit_http(), path, site, screenshot=path.replace("/", "__").replace(".html", ".png")
+    )
 
 
 def test_index_from_file(visit_file, site):
     visit = visit_file()
     check_page(visit, "index.html", site)
-    assert visit.page.url.endswith(f"/{_toc_pages()[0]}"), "index.html should redirect to the root page"
+    assert visit.page.url.endswith(f"/{_toc_pages()[0]}"), (
+        "index.html should redirect to the root page"
+    )
 
 
 def test_math_from_file(visit_file, site):
@@ -280,7 +315,9 @@ def test_search_works_offline(request, site, how):
     visit = request.getfixturevalue(f"visit_{how}")()
     page = visit.open("search.html?q=bandwidth")
     page.wait_for_selector("#search-results ul.search li a", timeout=30_000)
-    hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    hits = page.eval_on_selector_all(
+        "#search-results ul.search li a", "els => els.map(e => e.href)"
+    )
     page.wait_for_load_state("networkidle")
     assert hits, "searching for 'bandwidth' found nothing"
     assert not visit.errors and not visit.external, visit.errors + visit.external
@@ -289,7 +326,9 @@ def test_search_works_offline(request, site, how):
 
 def test_download_and_citation_features(visit_http, site):
     """A chapter offers its .ipynb for download and ends with how to cite it."""
-    chapters = [p for p in _toc_pages() if (site / "_sources" / p.replace(".html", ".ipynb")).is_file()]
+    chapters = [
+        p for p in _toc_pages() if (site / "_sources" / p.replace(".html", ".ipynb")).is_file()
+    ]
     if not chapters:
         pytest.skip("no notebook chapter built yet")
     page = visit_http().open(chapters[0])
@@ -303,4 +342,3 @@ def _clean_screenshots():
     if SCREENSHOTS.is_dir():
         shutil.rmtree(SCREENSHOTS)
     yield
-

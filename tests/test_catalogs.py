@@ -44,7 +44,10 @@ def test_record_catalogs_hold_numbers_not_strings(name):
     data = yaml.safe_load((DATA_DIR / f"{name}.yaml").read_text())
     for key, rec in data.items():
         value = rec["value"]
-        assert value is None or (isinstance(value, int | float) and not isinstance(value, bool)), (key, value)
+        assert value is None or (isinstance(value, int | float) and not isinstance(value, bool)), (
+            key,
+            value,
+        )
 
 
 def test_price_catalog_breadth():
@@ -69,7 +72,9 @@ def test_unknown_priced_model_lists_models():
 
 
 def test_generated_appendix_is_fresh():
-    assert appendix.PAGE.read_text() == appendix.render(), "run `make figures` to regenerate the appendix"
+    assert appendix.PAGE.read_text() == appendix.render(), (
+        "run `make figures` to regenerate the appendix"
+    )
 
 
 def test_appendix_cites_every_accelerator_value():

@@ -36,7 +36,7 @@ def test_record_fields(c):
 
 @pytest.mark.parametrize("c", LEDGER, ids=lambda c: c.id)
 def test_quote_is_from_the_source(c):
-    source = (ROOT.parent / "shared" / "seed" / "000_2bf579b9673c4089.txt")
+    source = ROOT.parent / "shared" / "seed" / "000_2bf579b9673c4089.txt"
     if not source.exists():
         pytest.skip("the source text is not beside this checkout")
     text = " ".join(source.read_text().split())
@@ -45,10 +45,14 @@ def test_quote_is_from_the_source(c):
         assert fragment.strip() in text, fragment
 
 
-@pytest.mark.parametrize("c", [c for c in LEDGER if c.verdict in claims.NUMERIC_VERDICTS], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "c", [c for c in LEDGER if c.verdict in claims.NUMERIC_VERDICTS], ids=lambda c: c.id
+)
 def test_numeric_verdicts_follow_the_rule(c):
     assert c.value is not None and c.claimed is not None
-    assert c.verdict == claims.classify(c.value, c.claimed, c.tolerance, c.order_of_magnitude, c.comparison)
+    assert c.verdict == claims.classify(
+        c.value, c.claimed, c.tolerance, c.order_of_magnitude, c.comparison
+    )
 
 
 def test_every_section_label_exists_in_its_chapter():
@@ -78,7 +82,9 @@ def test_values_come_from_code_not_literals():
         is_literal = isinstance(value, ast.Constant) and value.value is not None
         assert not is_literal, f"{claim_id}: value is a literal"
         if isinstance(value, ast.BinOp):  # an expression must involve a computed name
-            assert any(isinstance(n, ast.Name | ast.Attribute | ast.Call) for n in ast.walk(value)), claim_id
+            assert any(
+                isinstance(n, ast.Name | ast.Attribute | ast.Call) for n in ast.walk(value)
+            ), claim_id
 
 
 def test_classify_examples():
@@ -97,7 +103,9 @@ def test_classify_examples():
 
 def test_judged_rejects_numeric_verdicts():
     with pytest.raises(ValueError, match="judged"):
-        claims.judged("C99", "q", "vram", "s", verdict="holds", value=1, unit="x", why="w", assumptions={})
+        claims.judged(
+            "C99", "q", "vram", "s", verdict="holds", value=1, unit="x", why="w", assumptions={}
+        )
 
 
 def test_unknown_claim_lists_ids():
@@ -117,10 +125,25 @@ def test_exports_carry_the_fields():
     assert [r["id"] for r in rows] == [c.id for c in LEDGER]
     doc = json.loads(claims.render_json())
     for entry in doc:
-        assert {"id", "quote", "topic", "assumptions", "value", "unit", "claimed", "verdict", "why"} <= entry.keys()
+        assert {
+            "id",
+            "quote",
+            "topic",
+            "assumptions",
+            "value",
+            "unit",
+            "claimed",
+            "verdict",
+            "why",
+        } <= entry.keys()
 
 
 def test_builders_are_all_registered():
-    builders = [name for name, obj in vars(claims_catalog).items()
-                if callable(obj) and getattr(obj, "__module__", "") == claims_catalog.__name__ and not name.startswith("_")]
+    builders = [
+        name
+        for name, obj in vars(claims_catalog).items()
+        if callable(obj)
+        and getattr(obj, "__module__", "") == claims_catalog.__name__
+        and not name.startswith("_")
+    ]
     assert len(claims.BUILDERS) == len(builders)

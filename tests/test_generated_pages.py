@@ -17,12 +17,14 @@ from analysis.sources import BIB_PATH, ROOT
 
 def test_gallery_is_fresh():
     assert gallery.PAGE.read_text(encoding="utf-8") == gallery.render(), (
-        "chapters/gallery.md is stale: run `make figures`")
+        "chapters/gallery.md is stale: run `make figures`"
+    )
 
 
 def test_provenance_page_is_fresh():
     assert provenance.PAGE.read_text(encoding="utf-8") == provenance.render(), (
-        "chapters/provenance.md is stale: run `make figures`")
+        "chapters/provenance.md is stale: run `make figures`"
+    )
 
 
 def test_gallery_covers_every_registered_figure_with_files_and_citation():
@@ -40,8 +42,11 @@ def test_gallery_labels_are_not_defined_elsewhere():
     # the gallery owns the labels fig-<id>; a chapter naming its own figure so breaks the build
     registry._load_all()
     labels = {gallery.label(i) for i in registry.REGISTRY}
-    sources = [ROOT / "intro.md", *sorted((ROOT / "chapters").glob("*.md")),
-               *sorted((ROOT / "chapters").glob("*.ipynb"))]
+    sources = [
+        ROOT / "intro.md",
+        *sorted((ROOT / "chapters").glob("*.md")),
+        *sorted((ROOT / "chapters").glob("*.ipynb")),
+    ]
     pattern = re.compile(r"(?::name:\s*|\()(fig-[a-z0-9-]+)(?:\)=)?")
     for path in sources:
         if path == gallery.PAGE:
@@ -70,8 +75,11 @@ def test_measurement_tracing_finds_files_a_figure_reads(monkeypatch):
             json.loads(fake.read_text())
         return plt.figure()
 
-    monkeypatch.setitem(registry.REGISTRY, "tracing-test", registry.FigureSpec(
-        "tracing-test", "t", "c", ("this-book",), "intro", figure))
+    monkeypatch.setitem(
+        registry.REGISTRY,
+        "tracing-test",
+        registry.FigureSpec("tracing-test", "t", "c", ("this-book",), "intro", figure),
+    )
     # a failed open is still an open: the audit hook sees the attempt
     assert provenance.files_read_by("tracing-test") == [fake.name]
 
@@ -85,7 +93,7 @@ def _bib_field(entry: str, name: str) -> str:
 def test_book_bibtex_entry_matches_citation_cff():
     meta = citation.book_meta()
     text = BIB_PATH.read_text(encoding="utf-8")
-    entry = text[text.index("@misc{this-book,"):]
+    entry = text[text.index("@misc{this-book,") :]
     entry = entry[: entry.index("\n}") + 2]
     assert _bib_field(entry, "title") == meta.title
     assert _bib_field(entry, "author") == " and ".join(meta.authors)
@@ -95,7 +103,15 @@ def test_book_bibtex_entry_matches_citation_cff():
 
 def test_citation_cff_is_complete():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
-    for key in ("cff-version", "message", "title", "authors", "version", "date-released", "license"):
+    for key in (
+        "cff-version",
+        "message",
+        "title",
+        "authors",
+        "version",
+        "date-released",
+        "license",
+    ):
         assert cff.get(key), key
     assert cff["preferred-citation"]["title"] == cff["title"]
     assert str(cff["preferred-citation"]["version"]) == str(cff["version"])
@@ -103,9 +119,11 @@ def test_citation_cff_is_complete():
 
 def test_citations_are_balanced_bibtex():
     meta = citation.book_meta()
-    for text, entry in (citation.cite_book(meta, "intro.html"),
-                        citation.cite_page(meta, "1 · Asymmetry & 50% of $x_1$", "chapters/01-asymmetry.html"),
-                        citation.cite_figure(meta, "ch1-x", "A title", "chapters/gallery.html#fig-ch1-x")):
+    for text, entry in (
+        citation.cite_book(meta, "intro.html"),
+        citation.cite_page(meta, "1 · Asymmetry & 50% of $x_1$", "chapters/01-asymmetry.html"),
+        citation.cite_figure(meta, "ch1-x", "A title", "chapters/gallery.html#fig-ch1-x"),
+    ):
         assert meta.title in text
         assert entry.count("{") == entry.count("}")
         assert re.match(r"@\w+\{[a-z0-9-]+,\n", entry)

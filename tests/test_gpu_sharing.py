@@ -17,7 +17,9 @@ def cp():
     return cupy
 
 
-@pytest.mark.parametrize("dtype, rtol, atol", [(np.float64, 1e-12, 1e-13), (np.float32, 1e-5, 1e-6)])
+@pytest.mark.parametrize(
+    "dtype, rtol, atol", [(np.float64, 1e-12, 1e-13), (np.float32, 1e-5, 1e-6)]
+)
 @pytest.mark.parametrize("k, prefix, suffix", [(1, 64, 1), (5, 1000, 37), (32, 4096, 128)])
 def test_cupy_matches_numpy(cp, dtype, rtol, atol, k, prefix, suffix):
     host = attention.make_inputs(np, k, prefix, suffix, 4, 64, dtype, seed=7)
@@ -26,8 +28,11 @@ def test_cupy_matches_numpy(cp, dtype, rtol, atol, k, prefix, suffix):
     expected = attention.per_branch(np, host["q"], full_k, full_v)
     dk, dv = attention.private_caches(cp, dev)
     got_branch = cp.asnumpy(attention.per_branch(cp, dev["q"], dk, dv))
-    got_once = cp.asnumpy(attention.prefix_once(cp, dev["q"], dev["prefix_k"], dev["prefix_v"],
-                                                dev["suffix_k"], dev["suffix_v"]))
+    got_once = cp.asnumpy(
+        attention.prefix_once(
+            cp, dev["q"], dev["prefix_k"], dev["prefix_v"], dev["suffix_k"], dev["suffix_v"]
+        )
+    )
     np.testing.assert_allclose(got_branch, expected, rtol=rtol, atol=atol)
     np.testing.assert_allclose(got_once, expected, rtol=rtol, atol=atol)
 

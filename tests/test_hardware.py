@@ -82,7 +82,9 @@ def test_unknown_dtype_lists_allowed():
 
 
 def test_dtype_the_chip_lacks_lists_its_dtypes():
-    with pytest.raises(UnknownDTypeError, match="'fp8' for a100-sxm; allowed: fp32, tf32, bf16, fp16, int8"):
+    with pytest.raises(
+        UnknownDTypeError, match="'fp8' for a100-sxm; allowed: fp32, tf32, bf16, fp16, int8"
+    ):
         hardware.get("a100-sxm").peak_flops("fp8")
 
 

@@ -38,8 +38,12 @@ def test_bf16_round_trip_error_is_within_half_ulp():
 
 # ---- kernels on the NumPy backend -------------------------------------------------------------
 def test_stream_read_sums_every_element():
-    x = np.random.default_rng(1).standard_normal(1_000_003).astype(np.float32)  # odd size, all chunks
-    assert kernels.read_sum(NP, x) == pytest.approx(float(x.sum(dtype=np.float64)), rel=1e-5, abs=1e-2)
+    x = (
+        np.random.default_rng(1).standard_normal(1_000_003).astype(np.float32)
+    )  # odd size, all chunks
+    assert kernels.read_sum(NP, x) == pytest.approx(
+        float(x.sum(dtype=np.float64)), rel=1e-5, abs=1e-2
+    )
 
 
 def test_copy_copies():
@@ -55,7 +59,9 @@ def test_gemm_matches_float64_reference():
     x = kernels.random_matrix(NP, (7, 64), "fp32", seed=3)
     w = kernels.random_matrix(NP, (64, 33), "fp32", seed=4)
     got = kernels.gemm(NP, x, w, "fp32")()
-    np.testing.assert_allclose(got, x.astype(np.float64) @ w.astype(np.float64), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        got, x.astype(np.float64) @ w.astype(np.float64), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_gemm_rejects_bad_input():
@@ -90,8 +96,12 @@ def test_cuda_source_names_its_kernel(name, filename):
 ])  # fmt: skip
 def test_cuda_sources_compile_to_16_byte_accesses(tmp_path, name, filename, vector_op):
     ptx = tmp_path / f"{name}.ptx"
-    proc = subprocess.run(["nvcc", "--ptx", "-arch=sm_90", str(kernels.CUDA_DIR / filename), "-o", str(ptx)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["nvcc", "--ptx", "-arch=sm_90", str(kernels.CUDA_DIR / filename), "-o", str(ptx)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     text = ptx.read_text()
     assert f".entry {name}(" in text
@@ -122,7 +132,10 @@ def test_cpu_plan_sizes_from_the_device():
             assert shape["d_in"] * shape["d_out"] * roofline_suite.DTYPE_BYTES[dtype] >= 4 * llc
     full = roofline_suite.plan(FakeCPU(), False)
     assert full["batches"] == [2**i for i in range(13)]  # 1 ... 4096
-    assert full["gemm"]["fp32"] == {"d_in": 6144, "d_out": 6144}  # ceil(sqrt(4 * 32 MiB / 4) / 512) * 512
+    assert full["gemm"]["fp32"] == {
+        "d_in": 6144,
+        "d_out": 6144,
+    }  # ceil(sqrt(4 * 32 MiB / 4) / 512) * 512
 
 
 def test_plan_caps_the_stream_array_to_free_memory():
@@ -199,21 +212,43 @@ def test_cli_rejects_bad_arguments(argv, capsys):
 
 def test_cli_cupy_without_gpu(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("analysis.measure.backend.cuda_available", lambda: False)
-    assert cli.main(["--suite", "roofline", "--backend", "cupy", "--out", str(tmp_path / "x.json")]) == 2
+    assert (
+        cli.main(["--suite", "roofline", "--backend", "cupy", "--out", str(tmp_path / "x.json")])
+        == 2
+    )
     assert "no usable CUDA GPU" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
 
 
 def test_cli_writes_then_refuses_to_overwrite(tmp_path, tiny, capsys):
     out = tmp_path / "r.json"
-    assert cli.main(["--suite", "roofline", "--quick", "--no-progress", "--backend", "numpy", "--out", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "--suite",
+                "roofline",
+                "--quick",
+                "--no-progress",
+                "--backend",
+                "numpy",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     doc = json.loads(out.read_text())
     assert doc["suite"] == "roofline" and doc["provenance"]["backend"] == "numpy"
     assert doc["provenance"]["device"]["name"] and doc["provenance"]["date_utc"]
     before = out.read_bytes()
     assert cli.main(["--suite", "roofline", "--quick", "--no-progress", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
-    assert cli.main(["--suite", "roofline", "--quick", "--no-progress", "--out", str(out), "--overwrite"]) == 0
+    assert (
+        cli.main(
+            ["--suite", "roofline", "--quick", "--no-progress", "--out", str(out), "--overwrite"]
+        )
+        == 0
+    )
 
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch, capsys):
@@ -222,7 +257,9 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch, capsys):
     def interrupted(backend, quick, progress):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(SUITES, "roofline", SUITES["roofline"].__class__("roofline", "x", interrupted))
+    monkeypatch.setitem(
+        SUITES, "roofline", SUITES["roofline"].__class__("roofline", "x", interrupted)
+    )
     out = tmp_path / "r.json"
     assert cli.main(["--suite", "roofline", "--no-progress", "--out", str(out)]) == 130
     assert list(tmp_path.iterdir()) == []  # no file, no temporary

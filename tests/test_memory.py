@@ -17,12 +17,21 @@ LLAMA70_KV_PER_TOKEN_BF16 = 2 * 80 * 8 * 128 * 2  # K and V x layers x kv heads 
 
 def opt_13b() -> ModelSpec:
     """facebook/opt-13b config.json (the keys that size the model)."""
-    return ModelSpec.from_hf_config({
-        "model_type": "opt", "hidden_size": 5120, "num_attention_heads": 40,
-        "num_hidden_layers": 40, "ffn_dim": 20480, "vocab_size": 50272,
-        "max_position_embeddings": 2048, "word_embed_proj_dim": 5120, "enable_bias": True,
-        "do_layer_norm_before": True, "_name_or_path": "facebook/opt-13b",
-    })
+    return ModelSpec.from_hf_config(
+        {
+            "model_type": "opt",
+            "hidden_size": 5120,
+            "num_attention_heads": 40,
+            "num_hidden_layers": 40,
+            "ffn_dim": 20480,
+            "vocab_size": 50272,
+            "max_position_embeddings": 2048,
+            "word_embed_proj_dim": 5120,
+            "enable_bias": True,
+            "do_layer_norm_before": True,
+            "_name_or_path": "facebook/opt-13b",
+        }
+    )
 
 
 # ---- published values ------------------------------------------------------------------------
@@ -38,7 +47,9 @@ def test_vllm_opt13b_request_is_1_6_gb():
     """vLLM paper (Kwon et al. 2023): 800 KB per token, up to 1.6 GB for a 2,048-token request."""
     spec = opt_13b()
     assert spec.kv_bytes_per_token("fp16") == 819_200  # facts.yaml: vllm_opt13b_kv_bytes_per_token
-    assert spec.kv_bytes_per_token("fp16") == roofline.facts()["vllm_opt13b_kv_bytes_per_token"].value
+    assert (
+        spec.kv_bytes_per_token("fp16") == roofline.facts()["vllm_opt13b_kv_bytes_per_token"].value
+    )
     kv = spec.kv_cache_bytes(2048, "fp16")
     assert kv / 2**30 == pytest.approx(1.5625)  # 800 KiB x 2048 = 1.5625 GiB, the paper's "1.6 GB"
     assert round(kv / 2**30, 1) == 1.6
@@ -68,7 +79,9 @@ def test_bandwidth_limit_matches_chapter1_roofline_step():
 
     def step_s(batch):
         step = roofline.forward_step(spec, batch, 1, ctx)
-        return roofline.roofline_time_s(step.flops, step.bytes, g * acc.peak_flops("bf16"), g * acc.mem_bandwidth)
+        return roofline.roofline_time_s(
+            step.flops, step.bytes, g * acc.peak_flops("bf16"), g * acc.mem_bandwidth
+        )
 
     assert step_s(limits.bandwidth) <= 1 / s < step_s(limits.bandwidth + 1)
 
@@ -96,7 +109,9 @@ def test_cluster_instances_is_groups_times_instances():
 
 
 def test_ratio_fleet_100t_bf16_h100_is_25_million():
-    fleet = memory.ratio_fleet(1e6, 1e14, 0.01, weight_dtype="bf16", accelerator="h100-sxm", tokens_per_s=40)
+    fleet = memory.ratio_fleet(
+        1e6, 1e14, 0.01, weight_dtype="bf16", accelerator="h100-sxm", tokens_per_s=40
+    )
     # 1e6 instances x (1% of 200 TB = 2 TB) / 80 GB = 25,000,000 GPUs; bandwidth: x 40 / 3.35 TB/s
     assert fleet.capacity_gpus == pytest.approx(25e6)
     assert fleet.bandwidth_gpus == pytest.approx(1e6 * 40 * 2e12 / 3.35e12)
@@ -105,8 +120,12 @@ def test_ratio_fleet_100t_bf16_h100_is_25_million():
 
 
 def test_ratio_fleet_h200_is_bandwidth_bound_at_40_tokens_per_s():
-    fleet = memory.ratio_fleet(1e6, 1e14, 0.01, weight_dtype="fp8", accelerator="h200", tokens_per_s=40)
-    assert fleet.gpus == pytest.approx(1e6 * 40 * 1e12 / 4.8e12)  # 40 x 1 TB / 4.8 TB/s per instance
+    fleet = memory.ratio_fleet(
+        1e6, 1e14, 0.01, weight_dtype="fp8", accelerator="h200", tokens_per_s=40
+    )
+    assert fleet.gpus == pytest.approx(
+        1e6 * 40 * 1e12 / 4.8e12
+    )  # 40 x 1 TB / 4.8 TB/s per instance
     assert fleet.binding == "bandwidth"
 
 
@@ -133,9 +152,19 @@ def test_dynamic_share_hand_arithmetic():
 def test_fleet_limit_is_approached_by_large_groups():
     """FLEET_GPUS_LIMIT is the g -> infinity limit of the exact fleet."""
     n, ctx = 1_000_000, 131_072
-    limit = float(memory.FLEET_GPUS_LIMIT.subs({
-        memory.N_inst: n, memory.k: 327_680, memory.L: ctx, memory.u: 1, memory.M: 80e9,
-        memory.s: 40, memory.W: 3.35e12}))
+    limit = float(
+        memory.FLEET_GPUS_LIMIT.subs(
+            {
+                memory.N_inst: n,
+                memory.k: 327_680,
+                memory.L: ctx,
+                memory.u: 1,
+                memory.M: 80e9,
+                memory.s: 40,
+                memory.W: 3.35e12,
+            }
+        )
+    )
     fleet = memory.fleet_size("llama-3-70b", "h100-sxm", n, ctx, 40, group_gpus=4096)
     assert fleet.gpus == pytest.approx(limit, rel=0.01)
     assert fleet.gpus >= limit
@@ -159,7 +188,9 @@ def test_fleet_linear_in_instances(n, m):
     base = memory.fleet_size("llama-3-70b", "h200", per_group * n, 32_768, 20, group_gpus=4)
     scaled = memory.fleet_size("llama-3-70b", "h200", per_group * n * m, 32_768, 20, group_gpus=4)
     assert scaled.gpus == m * base.gpus  # whole groups: exactly linear
-    assert one.gpus <= memory.fleet_size("llama-3-70b", "h200", n + 1, 32_768, 20, group_gpus=4).gpus
+    assert (
+        one.gpus <= memory.fleet_size("llama-3-70b", "h200", n + 1, 32_768, 20, group_gpus=4).gpus
+    )
 
 
 @given(st.floats(1e-4, 10.0), st.floats(1.0, 1e4))
@@ -192,13 +223,16 @@ def test_min_group():
     assert memory.min_group_gpus("llama-3-70b", "h100-sxm", 131_072, weight_dtype="fp8") == 2
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"group_gpus": 0}, "group_gpus must be an integer >= 1"),
-    ({"group_gpus": 1.5}, "group_gpus must be an integer >= 1"),
-    ({"group_gpus": True}, "group_gpus must be an integer >= 1"),
-    ({"usable_fraction": 1.5}, r"usable_fraction must be in \(0, 1\]"),
-    ({"tokens_per_s": -1}, "tokens_per_s must be > 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"group_gpus": 0}, "group_gpus must be an integer >= 1"),
+        ({"group_gpus": 1.5}, "group_gpus must be an integer >= 1"),
+        ({"group_gpus": True}, "group_gpus must be an integer >= 1"),
+        ({"usable_fraction": 1.5}, r"usable_fraction must be in \(0, 1\]"),
+        ({"tokens_per_s": -1}, "tokens_per_s must be > 0"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     args = {"group_gpus": 8} | kwargs
     with pytest.raises(ValueError, match=match):

@@ -146,7 +146,9 @@ def test_missing_key_is_named():
 
 
 def test_unsupported_model_type_names_supported():
-    with pytest.raises(UnsupportedModelTypeError, match="llama, mistral, mixtral, qwen2, opt, gpt2, deepseek_v3"):
+    with pytest.raises(
+        UnsupportedModelTypeError, match="llama, mistral, mixtral, qwen2, opt, gpt2, deepseek_v3"
+    ):
         ModelSpec.from_hf_config({"model_type": "mamba"})
 
 
@@ -204,7 +206,9 @@ def test_valid_configs_obey_invariants(cfg, dtype):
     assert 0 < m.n_active_params <= m.n_params
     assert m.weight_bytes(dtype) >= m.n_params // 2
     # KV per token is linear in layers and in KV heads.
-    doubled_layers = ModelSpec.from_hf_config(cfg | {"num_hidden_layers": 2 * cfg["num_hidden_layers"]})
+    doubled_layers = ModelSpec.from_hf_config(
+        cfg | {"num_hidden_layers": 2 * cfg["num_hidden_layers"]}
+    )
     assert doubled_layers.kv_elements_per_token == 2 * m.kv_elements_per_token
     per_head = m.kv_elements_per_token // m.n_kv_heads
     assert per_head == 2 * m.n_layers * m.head_dim
@@ -218,7 +222,11 @@ def mutated_configs(draw):
     if action == "delete":
         del cfg[key]
     else:
-        cfg[key] = draw(st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=3), st.floats(), st.booleans()))
+        cfg[key] = draw(
+            st.one_of(
+                st.none(), st.integers(-5, 5), st.text(max_size=3), st.floats(), st.booleans()
+            )
+        )
     return cfg
 
 

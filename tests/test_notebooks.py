@@ -39,7 +39,9 @@ def test_only_live_measurement_cells_escape_nbval(path):
         markers = MARKER.findall(cell.source)
         if markers:
             assert markers == ["# NBVAL_IGNORE_OUTPUT"], markers
-            assert "get_backend" in cell.source, "only a cell that measures this machine may be ignored"
+            assert "get_backend" in cell.source, (
+                "only a cell that measures this machine may be ignored"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -37,7 +37,9 @@ def test_non_physical_temperature_is_rejected(bad):
 
 def test_the_law_is_k_t_ln2():
     assert sp.simplify(physics.LANDAUER - physics.k_B * physics.T * sp.log(2)) == 0
-    assert "k_{B}" in physics.latex("landauer") and r"\log{\left(2 \right)}" in physics.latex("landauer")
+    assert "k_{B}" in physics.latex("landauer") and r"\log{\left(2 \right)}" in physics.latex(
+        "landauer"
+    )
 
 
 # ---- density ----------------------------------------------------------------------------------------
@@ -71,7 +73,9 @@ def test_density_table_only_lists_single_dies_with_areas():
 # ---- switching energy ------------------------------------------------------------------------------
 def test_h100_switching_energy_by_hand():
     # 700 W / (80e9 transistors x 1.98e9 Hz x activity 1)
-    assert physics.accelerator_switching_energy_j("h100-sxm") == pytest.approx(700 / (80e9 * 1.98e9))
+    assert physics.accelerator_switching_energy_j("h100-sxm") == pytest.approx(
+        700 / (80e9 * 1.98e9)
+    )
 
 
 def test_switching_energy_is_inverse_in_activity():
@@ -176,7 +180,9 @@ def test_verdicts_cover_the_six_figures_with_sources():
     assert vs["density_4n_per_cm2"].ratio == pytest.approx(80e9 / 8.14 / 1e10)
     assert vs["flop_doable_j"].computed == pytest.approx(1000 / 9e15)  # B200: 1 kW / 9 PFLOP/s fp4
     assert vs["bit_1cm_j"].computed == pytest.approx(1.21e-12)
-    assert vs["switch_limit_j"].computed == pytest.approx(2e-18 / (1.380649e-23 * 300 * math.log(2)))
+    assert vs["switch_limit_j"].computed == pytest.approx(
+        2e-18 / (1.380649e-23 * 300 * math.log(2))
+    )
 
 
 # ---- energy per token ------------------------------------------------------------------------------
@@ -199,7 +205,9 @@ def test_llama3_8b_token_energy_at_batch_1_from_published_sizes():
     # Llama 3 8B: 8.03e9 parameters (model card), bf16 -> ~16.06 GB read per token at batch 1.
     t = energy.energy_per_token("llama-3-8b", "h100-sxm", 1, 0)
     assert t.memory_j == pytest.approx(8.03e9 * 2 * 8 * 3.97e-12, rel=2e-3)
-    assert t.compute_j == pytest.approx(2 * 7.5e9 * 700 / 989.4e12, rel=0.01)  # ~7.5e9 matmul params
+    assert t.compute_j == pytest.approx(
+        2 * 7.5e9 * 700 / 989.4e12, rel=0.01
+    )  # ~7.5e9 matmul params
     assert t.memory_share > 0.95
 
 

@@ -125,8 +125,11 @@ def test_derive_by_hand():
 def test_without_counters_the_suite_reports_no_energy(monkeypatch):
     monkeypatch.setattr(energy_suite, "availability", lambda backend: (False, "no counters here"))
     out = energy_suite.run(get_backend("numpy"), quick=True, progress=False)
-    assert out == {"energy_measurable": False, "reason": "no counters here",
-                   "counter": "RAPL (/sys/class/powercap)"}
+    assert out == {
+        "energy_measurable": False,
+        "reason": "no counters here",
+        "counter": "RAPL (/sys/class/powercap)",
+    }
 
 
 def test_on_this_machine_the_suite_agrees_with_rapl_status():

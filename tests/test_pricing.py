@@ -20,7 +20,9 @@ def test_source_example_intended_reading_gives_one_percent():
     assert pricing.source_formula(0.1, 0.9, 1000) == pytest.approx(0.01)
     # As printed, (0.1 + 0.9 / 0.1) / 1000 = 9.1 / 1000, and it changes with the unit of RAM.
     assert pricing.source_formula(0.1, 0.9, 1000, as_printed=True) == pytest.approx(0.0091)
-    assert pricing.source_formula(8e9, 72e9, 1000, as_printed=True) == pytest.approx((8e9 + 9) / 1000)
+    assert pricing.source_formula(8e9, 72e9, 1000, as_printed=True) == pytest.approx(
+        (8e9 + 9) / 1000
+    )
     assert pricing.source_formula(8e9, 72e9, 1000) == pytest.approx(0.01)
 
 
@@ -40,7 +42,15 @@ def test_decode_step_reads_all_memory_when_full():
 
 
 def test_memory_bound_ratio_hand_form():
-    u_p, R, k, L, s, N, a = (pricing.u_p, pricing.R, pricing.k, pricing.L, pricing.s, pricing.N, pricing.a)
+    u_p, R, k, L, s, N, a = (
+        pricing.u_p,
+        pricing.R,
+        pricing.k,
+        pricing.L,
+        pricing.s,
+        pricing.N,
+        pricing.a,
+    )
     phi_in = 2 * N + a * (L + 1) / 2
     assert sp.simplify(pricing.COST_RATIO_MEMORY_BOUND - u_p * R * k * L / (s * phi_in)) == 0
 
@@ -80,13 +90,21 @@ def test_numbers_follow_the_law():
     law = pricing.decode_utilization_memory_bound(s_used, v["N"], v["a"], v["k"], ctx, v["R"])
     assert pricing.decode_cost(QWEN, 1.0, ctx).utilization == pytest.approx(law, rel=1e-9)
     # and with the whole memory as M, the floor costs at most one sequence's share
-    full = pricing.decode_utilization_memory_bound(QWEN.kv_share(ctx), v["N"], v["a"], v["k"], ctx, v["R"])
+    full = pricing.decode_utilization_memory_bound(
+        QWEN.kv_share(ctx), v["N"], v["a"], v["k"], ctx, v["R"]
+    )
     assert full == pytest.approx(law, rel=1 / QWEN.max_batch(ctx))
 
 
 def test_ratio_is_independent_of_rent():
-    a = pricing.decode_cost(QWEN, 2.0, 16_384).usd_per_token / pricing.prefill_cost(QWEN, 2.0, 16_384).usd_per_token
-    b = pricing.decode_cost(QWEN, 9.0, 16_384).usd_per_token / pricing.prefill_cost(QWEN, 9.0, 16_384).usd_per_token
+    a = (
+        pricing.decode_cost(QWEN, 2.0, 16_384).usd_per_token
+        / pricing.prefill_cost(QWEN, 2.0, 16_384).usd_per_token
+    )
+    b = (
+        pricing.decode_cost(QWEN, 9.0, 16_384).usd_per_token
+        / pricing.prefill_cost(QWEN, 9.0, 16_384).usd_per_token
+    )
     assert a == pytest.approx(b) == pytest.approx(pricing.cost_ratio(QWEN, 16_384))
 
 

@@ -103,7 +103,8 @@ def test_roofline_and_additive_time():
     assert roofline.roofline_time_s(10, 3, 5, 1) == 3
     assert roofline.additive_time_s(10, 3, 5, 1) == 5
     assert sp.Max(2, 3) == roofline.ROOFLINE_TIME.subs(
-        {roofline.N_flop: 10, roofline.F: 5, roofline.N_byte: 3, roofline.W: 1})
+        {roofline.N_flop: 10, roofline.F: 5, roofline.N_byte: 3, roofline.W: 1}
+    )
 
 
 # ---- whole model --------------------------------------------------------------------------------
@@ -114,7 +115,9 @@ def test_decode_attention_intensity_is_gqa_group():
     m = models.get("llama-3-70b")
     assert roofline.decode_attention_intensity(m, "bf16") == pytest.approx(8.0)
     assert roofline.decode_attention_intensity(m, "fp8") == pytest.approx(16.0)
-    assert roofline.decode_attention_intensity(models.get("gpt-3-175b")) == pytest.approx(1.0)  # MHA
+    assert roofline.decode_attention_intensity(models.get("gpt-3-175b")) == pytest.approx(
+        1.0
+    )  # MHA
 
 
 def test_mla_attention_intensity_by_hand():
@@ -146,9 +149,16 @@ def test_forward_step_by_hand():
 def test_decode_ceiling_matches_large_batch():
     m = models.get("llama-3-70b")
     ctx = 4096
-    ceiling = float(roofline.DECODE_INTENSITY_CEILING.subs({
-        roofline.N: roofline.matmul_params(m), roofline.k: m.kv_bytes_per_token("bf16"),
-        roofline.a: roofline.attention_flops_per_position(m), roofline.L: ctx}))
+    ceiling = float(
+        roofline.DECODE_INTENSITY_CEILING.subs(
+            {
+                roofline.N: roofline.matmul_params(m),
+                roofline.k: m.kv_bytes_per_token("bf16"),
+                roofline.a: roofline.attention_flops_per_position(m),
+                roofline.L: ctx,
+            }
+        )
+    )
     assert roofline.forward_step(m, 10**9, 1, ctx).intensity == pytest.approx(ceiling, rel=1e-3)
     assert ceiling < H100.critical_intensity("bf16")  # at 4K context decode never turns FLOP-bound
 
@@ -176,7 +186,9 @@ def test_table_covers_every_accelerator_and_dtype():
     expected = {(a.key, dt) for a in hardware.all_accelerators() for dt in a.dtypes}
     assert {(r.accelerator, r.dtype) for r in rows} == expected
     for r in rows:
-        nbytes = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp4": 0.5}[r.dtype]
+        nbytes = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp4": 0.5}[
+            r.dtype
+        ]
         assert r.critical_batch == pytest.approx(r.ridge_flop_per_byte * nbytes / 2)
 
 
@@ -189,11 +201,15 @@ def test_tpu_v5e_ridge():
 def test_llama3_mfu_matches_table_4():
     facts = roofline.facts()
     peak = H100.peak_flops("bf16")
-    for tflops, reported in (("llama3_405b_mfu_8192gpu_tflops", "llama3_405b_mfu_8192gpu"),
-                             ("llama3_405b_mfu_16384gpu_tflops", "llama3_405b_mfu_16384gpu"),
-                             ("llama3_405b_mfu_16384gpu_131k_tflops", "llama3_405b_mfu_16384gpu_131k")):
+    for tflops, reported in (
+        ("llama3_405b_mfu_8192gpu_tflops", "llama3_405b_mfu_8192gpu"),
+        ("llama3_405b_mfu_16384gpu_tflops", "llama3_405b_mfu_16384gpu"),
+        ("llama3_405b_mfu_16384gpu_131k_tflops", "llama3_405b_mfu_16384gpu_131k"),
+    ):
         got = roofline.mfu(facts[tflops].value * 1e12, peak)
-        assert got == pytest.approx(facts[reported].value, abs=0.01)  # TFLOP/s are rounded in the paper
+        assert got == pytest.approx(
+            facts[reported].value, abs=0.01
+        )  # TFLOP/s are rounded in the paper
 
 
 def test_run_utilization_by_hand():
@@ -224,15 +240,23 @@ def synthetic_doc(backend="cupy", scale=1.1):
     points = []
     for b in (1, 4, 16, 64, 256, 1024):
         t = scale * max(2 * b * d * d / peak, (4 * d * d + 4 * b * 2 * d) / bw)
-        points.append({"batch": b, "flops": 2 * b * d * d,
-                       "timing": {"times_s": [t], "median_s": t, "iqr_s": 0.0}})
+        points.append(
+            {
+                "batch": b,
+                "flops": 2 * b * d * d,
+                "timing": {"times_s": [t], "median_s": t, "iqr_s": 0.0},
+            }
+        )
     points.append({"batch": 4096, "error": "out of memory: OutOfMemoryError: fake"})
     gemm = {"d_in": d, "d_out": d, "weight_bytes": 4 * d * d, "points": points}
     return {
-        "schema": 1, "suite": "roofline", "quick": False,
+        "schema": 1,
+        "suite": "roofline",
+        "quick": False,
         "provenance": {"backend": backend, "device": {"name": "Synthetic GPU"}},
         "results": {
-            "stream_read": {"bytes_per_s": bw}, "copy": {"bytes_per_s": 2 * bw},
+            "stream_read": {"bytes_per_s": bw},
+            "copy": {"bytes_per_s": 2 * bw},
             "peak": {"fp32": {"flops_per_s": peak}, "fp16": {"flops_per_s": peak}},
             "gemm": {"fp32": gemm, "fp16": copy.deepcopy(gemm), "bf16": {"error": "cuBLAS failed"}},
         },

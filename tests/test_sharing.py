@@ -23,7 +23,9 @@ def brute_force_tokens(sequences):
     return len({tuple(seq[: i + 1]) for seq in sequences for i in range(len(seq))})
 
 
-sequences_st = st.lists(st.lists(st.integers(0, 3), min_size=1, max_size=12), min_size=1, max_size=8)
+sequences_st = st.lists(
+    st.lists(st.integers(0, 3), min_size=1, max_size=12), min_size=1, max_size=8
+)
 
 
 @given(sequences_st, st.integers(1, 6))
@@ -45,15 +47,21 @@ def test_sharing_never_increases_memory_and_ignores_order(seqs, block, rnd):
     assert sharing.count(shuffled, block).unique_blocks == tree.unique_blocks
 
 
-@given(st.integers(0, 40), st.integers(1, 4), st.integers(1, 3), st.integers(1, 20), st.integers(1, 16))
+@given(
+    st.integers(0, 40), st.integers(1, 4), st.integers(1, 3), st.integers(1, 20), st.integers(1, 16)
+)
 def test_tree_closed_form_matches_simulator(prefix, branching, depth, step, block):
     seqs = sharing.tree_sequences(prefix, branching, depth, step)
     tree = sharing.count(seqs, block)
-    assert (tree.unique_blocks, tree.unshared_blocks) == sharing.tree_blocks(prefix, branching, depth, step, block)
+    assert (tree.unique_blocks, tree.unshared_blocks) == sharing.tree_blocks(
+        prefix, branching, depth, step, block
+    )
     shared, unshared = sharing.tree_tokens(prefix, branching, depth, step)
     assert tree.unique_tokens == shared
     assert tree.total_tokens == unshared
-    assert sharing.tree_saving(prefix, branching, depth, step) == pytest.approx(1 - shared / unshared)
+    assert sharing.tree_saving(prefix, branching, depth, step) == pytest.approx(
+        1 - shared / unshared
+    )
 
 
 def test_tree_hand_count():
@@ -90,12 +98,24 @@ def test_beam_bounds_reached_by_extreme_survival():
     fewest, most, unshared = sharing.beam_bounds(prompt, w, steps)
     all_from_first = np.zeros((steps, w), dtype=int)  # one beam's children always win
     own_lineage = np.tile(np.arange(w), (steps, 1))  # beams never merge
-    assert sharing.count(sharing.beam_sequences(prompt, w, all_from_first), 1).unique_tokens == fewest
+    assert (
+        sharing.count(sharing.beam_sequences(prompt, w, all_from_first), 1).unique_tokens == fewest
+    )
     assert sharing.count(sharing.beam_sequences(prompt, w, own_lineage), 1).unique_tokens == most
-    assert (fewest, most, unshared) == (prompt + steps - 1 + w, prompt + w * steps, w * (prompt + steps))
+    assert (fewest, most, unshared) == (
+        prompt + steps - 1 + w,
+        prompt + w * steps,
+        w * (prompt + steps),
+    )
 
 
-@given(st.integers(1, 30), st.integers(1, 6), st.integers(1, 25), st.integers(0, 10**6), st.integers(1, 16))
+@given(
+    st.integers(1, 30),
+    st.integers(1, 6),
+    st.integers(1, 25),
+    st.integers(0, 10**6),
+    st.integers(1, 16),
+)
 def test_random_beams_within_bounds(prompt, width, steps, seed, block):
     seqs = sharing.beam_sequences(prompt, width, sharing.beam_parents(width, steps, seed))
     tree = sharing.count(seqs, block)
@@ -111,8 +131,12 @@ def test_ancestor_chain_rows_are_distributions():
 
 def test_beam_expected_tokens_matches_simulation():
     prompt, width, steps, runs = 10, 4, 40, 600
-    counts = [sharing.count(sharing.beam_sequences(prompt, width, sharing.beam_parents(width, steps, i)), 1).unique_tokens
-              for i in range(runs)]
+    counts = [
+        sharing.count(
+            sharing.beam_sequences(prompt, width, sharing.beam_parents(width, steps, i)), 1
+        ).unique_tokens
+        for i in range(runs)
+    ]
     expected = sharing.beam_expected_tokens(prompt, width, steps)
     stderr = np.std(counts) / np.sqrt(runs)
     assert abs(np.mean(counts) - expected) < 4 * stderr
@@ -134,15 +158,18 @@ def test_vllm_inversion_hand_arithmetic():
         sharing.prompt_share_for_saving(0.6, 2)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: sharing.PrefixTree(0), "block_tokens must be an integer >= 1"),
-    (lambda: sharing.PrefixTree(4).insert([]), "at least one token"),
-    (lambda: sharing.tree_blocks(10, 0, 1, 1, 16), "branching must be an integer >= 1"),
-    (lambda: sharing.tree_blocks(-1, 2, 1, 1, 16), "prefix_tokens must be an integer >= 0"),
-    (lambda: sharing.beam_sequences(10, 3, np.zeros((4, 2), dtype=int)), r"shape \(steps, 3\)"),
-    (lambda: sharing.beam_sequences(10, 3, np.full((4, 3), 3)), "parent indices"),
-    (lambda: sharing.fan_saving(10, 0, 5), "n must be > 0"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: sharing.PrefixTree(0), "block_tokens must be an integer >= 1"),
+        (lambda: sharing.PrefixTree(4).insert([]), "at least one token"),
+        (lambda: sharing.tree_blocks(10, 0, 1, 1, 16), "branching must be an integer >= 1"),
+        (lambda: sharing.tree_blocks(-1, 2, 1, 1, 16), "prefix_tokens must be an integer >= 0"),
+        (lambda: sharing.beam_sequences(10, 3, np.zeros((4, 2), dtype=int)), r"shape \(steps, 3\)"),
+        (lambda: sharing.beam_sequences(10, 3, np.full((4, 3), 3)), "parent indices"),
+        (lambda: sharing.fan_saving(10, 0, 5), "n must be > 0"),
+    ],
+)
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -150,6 +177,8 @@ def test_bad_input(call, match):
 
 def test_tree_gain_limit_is_path_over_last_step():
     """Wide trees: the gain tends to (P + d t) / t; at b = 1000 it is within 0.5% of it."""
-    assert sharing.TREE_GAIN_LIMIT.subs({sharing.Pp: 4096, sharing.d: 3, sharing.t: 256}) == sharing.sp.Rational(4096 + 768, 256)
+    assert sharing.TREE_GAIN_LIMIT.subs(
+        {sharing.Pp: 4096, sharing.d: 3, sharing.t: 256}
+    ) == sharing.sp.Rational(4096 + 768, 256)
     shared, unshared = sharing.tree_tokens(4096, 1000, 3, 256)
     assert unshared / shared == pytest.approx((4096 + 768) / 256, rel=5e-3)

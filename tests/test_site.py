@@ -21,7 +21,15 @@ from analysis.pages import toc_documents
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
 EXTERNAL = re.compile(r"^(https?:)?//", re.IGNORECASE)
-RESOURCE_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "preconnect", "dns-prefetch", "icon"}
+RESOURCE_RELS = {
+    "stylesheet",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "preconnect",
+    "dns-prefetch",
+    "icon",
+}
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +53,11 @@ def tags(path: Path) -> list[tuple[str, dict]]:
 def pages() -> list[Path]:
     if not (SITE / "index.html").is_file():
         pytest.fail(f"no built site at {SITE}: run `make book` first (make test does)")
-    return sorted(p for p in SITE.rglob("*.html")
-                  if not any(part.startswith(("_", ".")) for part in p.relative_to(SITE).parts))
+    return sorted(
+        p
+        for p in SITE.rglob("*.html")
+        if not any(part.startswith(("_", ".")) for part in p.relative_to(SITE).parts)
+    )
 
 
 def test_every_page_of_the_toc_was_built(pages):
@@ -59,12 +70,18 @@ def test_no_page_loads_anything_from_the_network(pages):
     for page in pages:
         for tag, attrs in tags(page):
             rel = set(attrs.get("rel", "").lower().split())
-            urls = [attrs.get("src", "")] if tag in {"script", "img", "iframe", "source", "audio", "video", "embed"} else []
+            urls = (
+                [attrs.get("src", "")]
+                if tag in {"script", "img", "iframe", "source", "audio", "video", "embed"}
+                else []
+            )
             if tag == "link" and rel & RESOURCE_RELS:
                 urls.append(attrs.get("href", ""))
             if tag == "object":
                 urls.append(attrs.get("data", ""))
-            offenders += [f"{page.relative_to(SITE)}: <{tag}> {u}" for u in urls if EXTERNAL.match(u)]
+            offenders += [
+                f"{page.relative_to(SITE)}: <{tag}> {u}" for u in urls if EXTERNAL.match(u)
+            ]
     assert not offenders, "\n".join(offenders)
 
 
@@ -72,7 +89,9 @@ def test_no_stylesheet_imports_from_the_network():
     offenders = []
     for css in sorted((SITE / "_static").rglob("*.css")):
         text = css.read_text(encoding="utf-8", errors="replace")
-        for match in re.finditer(r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)", text):
+        for match in re.finditer(
+            r"(?:url\(\s*['\"]?|@import\s+['\"])((?:https?:)?//[^'\")\s]+)", text
+        ):
             offenders.append(f"{css.relative_to(SITE)}: {match.group(1)}")
     assert not offenders, "\n".join(offenders)
 
@@ -85,7 +104,11 @@ def test_no_inline_cdn_loader_for_thebe(pages):
 def test_math_pages_use_the_bundled_mathjax(pages):
     with_math = [p for p in pages if 'class="math' in p.read_text(encoding="utf-8")]
     for page in with_math:
-        srcs = [a.get("src", "") for t, a in tags(page) if t == "script" and "mathjax" in a.get("src", "")]
+        srcs = [
+            a.get("src", "")
+            for t, a in tags(page)
+            if t == "script" and "mathjax" in a.get("src", "")
+        ]
         assert len(srcs) == 1, (page, srcs)
         local = (page.parent / srcs[0].split("?")[0]).resolve()
         assert local.is_relative_to(SITE / "_static" / "mathjax") and local.is_file(), (page, srcs)
@@ -96,7 +119,9 @@ def test_every_page_says_how_to_cite_it():
     for name in toc_documents():
         html = (SITE / f"{name}.html").read_text(encoding="utf-8")
         assert 'class="cite-this-page"' in html, name
-        assert ("@book{" if name == toc_documents()[0] else "@incollection{") in re.sub(r"<[^>]+>", "", html), name
+        assert ("@book{" if name == toc_documents()[0] else "@incollection{") in re.sub(
+            r"<[^>]+>", "", html
+        ), name
 
 
 def test_gallery_anchors_and_downloads():
@@ -105,14 +130,18 @@ def test_gallery_anchors_and_downloads():
     ids = {a.get("id") for _, a in tags(page)}
     missing = [i for i in registry.REGISTRY if gallery.label(i) not in ids]
     assert not missing, f"gallery has no anchor for {missing}"
-    downloads = [a["href"] for t, a in tags(page) if t == "a" and "_downloads/" in a.get("href", "")]
+    downloads = [
+        a["href"] for t, a in tags(page) if t == "a" and "_downloads/" in a.get("href", "")
+    ]
     assert len(downloads) >= 3 * len(registry.REGISTRY) + 1  # svg, png, pdf each, and index.json
     for href in downloads:
         assert (page.parent / href).resolve().is_file(), href
 
 
 def test_provenance_page_has_execution_table_and_versions():
-    text = re.sub(r"<[^>]+>", " ", (SITE / "chapters" / "provenance.html").read_text(encoding="utf-8"))
+    text = re.sub(
+        r"<[^>]+>", " ", (SITE / "chapters" / "provenance.html").read_text(encoding="utf-8")
+    )
     notebooks = [f for f in toc_documents() if (ROOT / f"{f}.ipynb").is_file()]
     for name in notebooks:
         assert name in text, f"{name} missing from the execution table"

@@ -20,7 +20,12 @@ def test_exact_bytes_rounds_half_bytes_up():
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(3.35e12, "B/s", "3.35 TB/s"), (989.4e12, "FLOP/s", "989 TFLOP/s"), (42.95e9, "B", "43 GB"), (0, "W", "0 W")],
+    [
+        (3.35e12, "B/s", "3.35 TB/s"),
+        (989.4e12, "FLOP/s", "989 TFLOP/s"),
+        (42.95e9, "B", "43 GB"),
+        (0, "W", "0 W"),
+    ],
 )
 def test_si(value, unit, text):
     assert units.si(value, unit) == text

@@ -10,7 +10,9 @@ from .registry import FIGURES_DIR, export_all
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.figures", description=__doc__)
-    parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="output folder (default: figures/)")
+    parser.add_argument(
+        "--out", type=Path, default=FIGURES_DIR, help="output folder (default: figures/)"
+    )
     parser.add_argument("--only", nargs="+", metavar="ID", help="export only these figure ids")
     args = parser.parse_args(argv)
     written = export_all(args.out, args.only)

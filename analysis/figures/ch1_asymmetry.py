@@ -13,7 +13,10 @@ from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/01-asymmetry"
 SOURCE_K = 1000  # the source's "up to 1000 on H100"
-DTYPE_STYLE = {dt: (PALETTE[i], MARKERS[i]) for i, dt in enumerate(("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"))}
+DTYPE_STYLE = {
+    dt: (PALETTE[i], MARKERS[i])
+    for i, dt in enumerate(("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"))
+}
 ROOFLINE_CHIP, ROOFLINE_MODEL, ROOFLINE_CONTEXT = "h100-sxm", "llama-3-70b", 4096
 DECODE_BATCHES = (1, 8, 64, 256)
 DECODE_CONTEXTS = (1024, 8192, 32768, 131072)
@@ -48,12 +51,25 @@ def critical_batch_figure() -> plt.Figure:
         for j, dt in enumerate(dts):
             color, marker = DTYPE_STYLE[dt]
             x = i + (j - (len(dts) - 1) / 2) * 0.1
-            ax.scatter(x, roofline.accelerator_critical_batch(acc, dt), color=color, marker=marker,
-                       s=36, zorder=3, label=None if dt in seen else dt)
+            ax.scatter(
+                x,
+                roofline.accelerator_critical_batch(acc, dt),
+                color=color,
+                marker=marker,
+                s=36,
+                zorder=3,
+                label=None if dt in seen else dt,
+            )
             seen.add(dt)
     ax.axhline(SOURCE_K, color="0.3", ls="--", lw=1)
-    ax.annotate("source: 'up to 1000 on H100'", (len(accs) - 0.6, SOURCE_K), ha="right",
-                va="bottom", fontsize=8, color="0.3")
+    ax.annotate(
+        "source: 'up to 1000 on H100'",
+        (len(accs) - 0.6, SOURCE_K),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="0.3",
+    )
     ax.set_yscale("log")
     ax.set_xticks(range(len(accs)), [a.key for a in accs], rotation=35, ha="right")
     ax.set_ylabel("Critical batch B* (rows per weight read)")
@@ -64,9 +80,16 @@ def critical_batch_figure() -> plt.Figure:
 
 def _model_points() -> list[tuple[str, float]]:
     spec = models.get(ROOFLINE_MODEL)
-    pts = [(f"decode B={b}", roofline.forward_step(spec, b, 1, ROOFLINE_CONTEXT).intensity)
-           for b in DECODE_BATCHES]
-    pts.append((f"prefill {ROOFLINE_CONTEXT} tokens", roofline.forward_step(spec, 1, ROOFLINE_CONTEXT, 0).intensity))
+    pts = [
+        (f"decode B={b}", roofline.forward_step(spec, b, 1, ROOFLINE_CONTEXT).intensity)
+        for b in DECODE_BATCHES
+    ]
+    pts.append(
+        (
+            f"prefill {ROOFLINE_CONTEXT} tokens",
+            roofline.forward_step(spec, 1, ROOFLINE_CONTEXT, 0).intensity,
+        )
+    )
     pts.append(("decode attention (any B)", roofline.decode_attention_intensity(spec)))
     return pts
 
@@ -91,12 +114,26 @@ def roofline_h100_figure() -> plt.Figure:
     ax.plot(xs, np.minimum(peak, xs * bw) / 1e12, color="0.2", lw=1.5, label="roofline min(F, I W)")
     ridge = peak / bw
     ax.axvline(ridge, color="0.5", ls=":", lw=1)
-    ax.annotate(f"ridge {ridge:.0f} FLOP/B", (ridge, peak / 1e12 / 30), rotation=90, fontsize=8,
-                ha="right", va="bottom", color="0.3")
+    ax.annotate(
+        f"ridge {ridge:.0f} FLOP/B",
+        (ridge, peak / 1e12 / 30),
+        rotation=90,
+        fontsize=8,
+        ha="right",
+        va="bottom",
+        color="0.3",
+    )
     for i, (label, inten) in enumerate(_model_points()):
         y = min(peak, inten * bw) / 1e12
-        ax.scatter(inten, y, color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)],
-                   s=45, zorder=3, label=f"{label}: {inten:.3g} FLOP/B")
+        ax.scatter(
+            inten,
+            y,
+            color=PALETTE[i % len(PALETTE)],
+            marker=MARKERS[i % len(MARKERS)],
+            s=45,
+            zorder=3,
+            label=f"{label}: {inten:.3g} FLOP/B",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Arithmetic intensity (FLOP per HBM byte)")
@@ -123,11 +160,24 @@ def decode_intensity_figure() -> plt.Figure:
     batches = np.unique(np.geomspace(1, 4096, 49).round().astype(int))
     for i, ctx in enumerate(DECODE_CONTEXTS):
         ys = [roofline.forward_step(spec, int(b), 1, ctx).intensity for b in batches]
-        ax.plot(batches, ys, color=PALETTE[i], marker=MARKERS[i], markevery=8, ms=4,
-                label=f"context {ctx:,} tokens")
+        ax.plot(
+            batches,
+            ys,
+            color=PALETTE[i],
+            marker=MARKERS[i],
+            markevery=8,
+            ms=4,
+            label=f"context {ctx:,} tokens",
+        )
     ridge = hardware.get(ROOFLINE_CHIP).critical_intensity("bf16")
     ax.axhline(ridge, color="0.3", ls="--", lw=1)
-    ax.annotate(f"H100 SXM bf16 ridge {ridge:.0f} FLOP/B", (1.2, ridge), va="bottom", fontsize=8, color="0.3")
+    ax.annotate(
+        f"H100 SXM bf16 ridge {ridge:.0f} FLOP/B",
+        (1.2, ridge),
+        va="bottom",
+        fontsize=8,
+        color="0.3",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Sequences per decode step (batch B)")
@@ -151,14 +201,35 @@ def gemm_prediction_figure(doc: dict, dtypes: tuple[str, ...] | None = None) -> 
         meas, pred = np.array(cmp_.measured_s), np.array(cmp_.predicted_s)
         iqr = np.array([p["timing"]["iqr_s"] for p in gemms[dt]["points"] if "error" not in p])
         flops = 2.0 * bs * cmp_.d_in * cmp_.d_out
-        ax_t.errorbar(bs, meas * 1e3, yerr=iqr / 2 * 1e3, color=color, marker=marker, ms=4, ls="none",
-                      label=f"{dt} measured (median, IQR)")
-        ax_t.plot(bs, pred * 1e3, color=color, lw=1.2, label=f"{dt} predicted, median error {cmp_.median_abs_error:.0%}")
+        ax_t.errorbar(
+            bs,
+            meas * 1e3,
+            yerr=iqr / 2 * 1e3,
+            color=color,
+            marker=marker,
+            ms=4,
+            ls="none",
+            label=f"{dt} measured (median, IQR)",
+        )
+        ax_t.plot(
+            bs,
+            pred * 1e3,
+            color=color,
+            lw=1.2,
+            label=f"{dt} predicted, median error {cmp_.median_abs_error:.0%}",
+        )
         ax_f.plot(bs, flops / meas / 1e9, color=color, marker=marker, ms=4, label=f"{dt} measured")
         ax_f.plot(bs, flops / pred / 1e9, color=color, lw=1, ls="--", label=f"{dt} roofline")
         ax_f.axvline(cmp_.predicted_knee, color=color, ls=":", lw=1)
-        ax_f.scatter([cmp_.measured_knee], [cmp_.peak_flops / 1e9], color=color, marker="|", s=200, zorder=4,
-                     label=f"{dt} knee: predicted {cmp_.predicted_knee:.3g} (dotted), measured {cmp_.measured_knee:.3g} (bar)")
+        ax_f.scatter(
+            [cmp_.measured_knee],
+            [cmp_.peak_flops / 1e9],
+            color=color,
+            marker="|",
+            s=200,
+            zorder=4,
+            label=f"{dt} knee: predicted {cmp_.predicted_knee:.3g} (dotted), measured {cmp_.measured_knee:.3g} (bar)",
+        )
     for ax in (ax_t, ax_f):
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
@@ -186,8 +257,10 @@ def gemm_prediction_figure(doc: dict, dtypes: tuple[str, ...] | None = None) -> 
 def gemm_prediction_cpu_figure() -> plt.Figure:
     doc = results.reference("roofline", "numpy")
     if doc is None:
-        raise FileNotFoundError("no stored CPU roofline reference under analysis/data/measurements/; "
-                                "run python -m analysis.measure --suite roofline --out ...")
+        raise FileNotFoundError(
+            "no stored CPU roofline reference under analysis/data/measurements/; "
+            "run python -m analysis.measure --suite roofline --out ..."
+        )
     return gemm_prediction_figure(doc)
 
 

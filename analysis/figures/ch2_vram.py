@@ -28,7 +28,9 @@ def _hw_sources(keys=ACCS) -> tuple[str, ...]:
 
 def _per_gpu(acc: str, ctx: int, dtype: str) -> float:
     try:
-        return memory.serving_limits("llama-3-70b", acc, ctx, group_gpus=GROUP, weight_dtype=dtype).instances_per_gpu
+        return memory.serving_limits(
+            "llama-3-70b", acc, ctx, group_gpus=GROUP, weight_dtype=dtype
+        ).instances_per_gpu
     except memory.InfeasibleServingError:
         return np.nan
 
@@ -51,12 +53,24 @@ def instances_vs_context() -> plt.Figure:
     for i, acc in enumerate(ACCS):
         for dtype, ls in (("bf16", "-"), ("fp8", "--")):
             ys = [_per_gpu(acc, c, dtype) for c in CONTEXTS]
-            ax.plot(ctx, ys, ls=ls, marker=MARKERS[i], color=PALETTE[i], ms=4,
-                    label=f"{hardware.get(acc).name}, {dtype}")
+            ax.plot(
+                ctx,
+                ys,
+                ls=ls,
+                marker=MARKERS[i],
+                color=PALETTE[i],
+                ms=4,
+                label=f"{hardware.get(acc).name}, {dtype}",
+            )
     ratio = memory.SOURCE_GPU_TOKENS_PER_S.value / SPEED
     ax.axhline(ratio, color="0.5", lw=1)
-    ax.annotate("throughput-only: 2,000 / 40 = 50 per GPU", (ctx[0], ratio), color="0.35",
-                fontsize=8, va="bottom")
+    ax.annotate(
+        "throughput-only: 2,000 / 40 = 50 per GPU",
+        (ctx[0], ratio),
+        color="0.35",
+        fontsize=8,
+        va="bottom",
+    )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(ctx, [f"{c // 1024}K" for c in ctx])
@@ -85,14 +99,30 @@ def fleet_vs_instances() -> plt.Figure:
     ns = np.geomspace(1e3, 1e7, 9).round().astype(int)
     for acc, ls in (("h100-sxm", "-"), ("h200", "--")):
         for i, ctx in enumerate(FLEET_CONTEXTS):
-            fleets = [memory.fleet_size("llama-3-70b", acc, int(n), ctx, SPEED, group_gpus=GROUP) for n in ns]
-            ax.plot(ns, [f.gpus for f in fleets], ls=ls, marker=MARKERS[i], color=PALETTE[i], ms=4,
-                    label=f"{acc.split('-')[0].upper()}, {ctx // 1024}K ({fleets[-1].binding} binds)")
+            fleets = [
+                memory.fleet_size("llama-3-70b", acc, int(n), ctx, SPEED, group_gpus=GROUP)
+                for n in ns
+            ]
+            ax.plot(
+                ns,
+                [f.gpus for f in fleets],
+                ls=ls,
+                marker=MARKERS[i],
+                color=PALETTE[i],
+                ms=4,
+                label=f"{acc.split('-')[0].upper()}, {ctx // 1024}K ({fleets[-1].binding} binds)",
+            )
     tput = memory.SOURCE_GPU_TOKENS_PER_S.value
     ax.plot(ns, ns * SPEED / tput, ls=":", color="0.3", label="throughput-only (N x 40 / 2,000)")
     ax.axhline(memory.SOURCE_CLUSTER_GPUS.value, color="0.6", lw=1)
-    ax.annotate("24,000 GPUs", (ns[-1], memory.SOURCE_CLUSTER_GPUS.value), fontsize=8, color="0.4",
-                va="top", ha="right")
+    ax.annotate(
+        "24,000 GPUs",
+        (ns[-1], memory.SOURCE_CLUSTER_GPUS.value),
+        fontsize=8,
+        color="0.4",
+        va="top",
+        ha="right",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Concurrent instances N")
@@ -119,9 +149,19 @@ def ratio_fleet_figure() -> plt.Figure:
     ratios = np.geomspace(1e-4, 1e-1, 31)
     for i, acc in enumerate(ACCS):
         for dtype, ls in (("bf16", "-"), ("fp8", "--")):
-            gpus = [memory.ratio_fleet(1e6, 1e14, r, weight_dtype=dtype, accelerator=acc, tokens_per_s=SPEED).gpus
-                    for r in ratios]
-            ax.plot(ratios * 100, gpus, ls=ls, color=PALETTE[i], label=f"{hardware.get(acc).name}, {dtype}")
+            gpus = [
+                memory.ratio_fleet(
+                    1e6, 1e14, r, weight_dtype=dtype, accelerator=acc, tokens_per_s=SPEED
+                ).gpus
+                for r in ratios
+            ]
+            ax.plot(
+                ratios * 100,
+                gpus,
+                ls=ls,
+                color=PALETTE[i],
+                label=f"{hardware.get(acc).name}, {dtype}",
+            )
     ax.axhline(1e7, color="0.6", lw=1)
     ax.axvline(1.0, color="0.6", lw=1)
     ax.set_xscale("log")
@@ -153,10 +193,25 @@ def sharing_vs_branching() -> plt.Figure:
     fig, ax = plt.subplots()
     bs = np.arange(1, 17)
     for depth in range(1, 5):
-        gains = [sharing.tree_gain(SHARE_PREFIX, int(b), depth, SHARE_STEP, block_tokens=SHARE_BLOCK).concurrency_gain
-                 for b in bs]
-        ax.plot(bs, gains, marker=MARKERS[depth - 1], color=PALETTE[depth - 1], ms=4, label=f"depth d = {depth}")
-        limit = float(sharing.TREE_GAIN_LIMIT.subs({sharing.Pp: SHARE_PREFIX, sharing.d: depth, sharing.t: SHARE_STEP}))
+        gains = [
+            sharing.tree_gain(
+                SHARE_PREFIX, int(b), depth, SHARE_STEP, block_tokens=SHARE_BLOCK
+            ).concurrency_gain
+            for b in bs
+        ]
+        ax.plot(
+            bs,
+            gains,
+            marker=MARKERS[depth - 1],
+            color=PALETTE[depth - 1],
+            ms=4,
+            label=f"depth d = {depth}",
+        )
+        limit = float(
+            sharing.TREE_GAIN_LIMIT.subs(
+                {sharing.Pp: SHARE_PREFIX, sharing.d: depth, sharing.t: SHARE_STEP}
+            )
+        )
         ax.axhline(limit, color=PALETTE[depth - 1], ls=":", lw=1)
     ax.set_yscale("log")
     ax.set_xlabel("Branching factor b")
@@ -197,12 +252,26 @@ def shared_prefix_speedup() -> plt.Figure:
             xs = [p[axis] for p in pts]
             med = np.array([p["speedup_measured"] for p in pts])
             # quartiles of the interleaved pairs' ratios, from the stored per-repeat times
-            quart = np.array([np.percentile(np.divide(p["per_branch"]["times_s"], p["prefix_once"]["times_s"]),
-                                            [25, 75]) for p in pts])
+            quart = np.array(
+                [
+                    np.percentile(
+                        np.divide(p["per_branch"]["times_s"], p["prefix_once"]["times_s"]), [25, 75]
+                    )
+                    for p in pts
+                ]
+            )
             yerr = np.clip(np.stack([med - quart[:, 0], quart[:, 1] - med]), 0, None)
             name = doc["provenance"]["device"]["name"]
-            ax.errorbar(xs, med, yerr=yerr, marker=MARKERS[j], color=PALETTE[j], ls="none",
-                        capsize=2, label=f"measured, {name}")
+            ax.errorbar(
+                xs,
+                med,
+                yerr=yerr,
+                marker=MARKERS[j],
+                color=PALETTE[j],
+                ls="none",
+                capsize=2,
+                label=f"measured, {name}",
+            )
             ax.plot(xs, [p["speedup_predicted"] for p in pts], color=PALETTE[j], lw=1, alpha=0.6)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log", base=2)

@@ -11,8 +11,10 @@ from .registry import register
 from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/03-pricing"
-PROVIDER_COLOR = {p: PALETTE[i] for i, p in enumerate(
-    ("OpenAI", "Anthropic", "Google", "DeepSeek", "Mistral", "Fireworks"))}
+PROVIDER_COLOR = {
+    p: PALETTE[i]
+    for i, p in enumerate(("OpenAI", "Anthropic", "Google", "DeepSeek", "Mistral", "Fireworks"))
+}
 
 # Deployments compared in the chapter: (model, accelerator, GPUs, weight/compute dtype).
 DEPLOYMENTS = (
@@ -31,7 +33,11 @@ def deployment(model: str, acc: str, n: int, dtype: str) -> pricing.Deployment:
 def contexts(dep: pricing.Deployment, lo: int = 512, points: int = 40) -> np.ndarray:
     """Context lengths from ``lo`` to the model's window where at least one sequence fits."""
     grid = np.unique(np.geomspace(lo, dep.model.max_context, points).astype(int))
-    fits = [int(x) for x in grid if dep.mem_bytes - dep.weight_bytes >= dep.kv_bytes_per_sequence(int(x))]
+    fits = [
+        int(x)
+        for x in grid
+        if dep.mem_bytes - dep.weight_bytes >= dep.kv_bytes_per_sequence(int(x))
+    ]
     return np.array(fits)
 
 
@@ -67,12 +73,23 @@ def api_prices() -> plt.Figure:
         color = PROVIDER_COLOR.get(r.provider, PALETTE[7])
         label = r.provider if r.provider not in seen else None
         seen.add(r.provider)
-        ax.scatter(r.date, r.input_usd_per_mtok, color=color, marker="o", s=28, label=label, zorder=3)
+        ax.scatter(
+            r.date, r.input_usd_per_mtok, color=color, marker="o", s=28, label=label, zorder=3
+        )
         ax.scatter(r.date, r.output_usd_per_mtok, color=color, marker="^", s=32, zorder=3)
-        ax.plot([r.date, r.date], [r.input_usd_per_mtok, r.output_usd_per_mtok], color=color, lw=0.8)
+        ax.plot(
+            [r.date, r.date], [r.input_usd_per_mtok, r.output_usd_per_mtok], color=color, lw=0.8
+        )
         if r.cached_input_usd_per_mtok:
-            ax.scatter(r.date, r.cached_input_usd_per_mtok, facecolor="none", edgecolor=color,
-                       marker="s", s=28, zorder=3)
+            ax.scatter(
+                r.date,
+                r.cached_input_usd_per_mtok,
+                facecolor="none",
+                edgecolor=color,
+                marker="s",
+                s=28,
+                zorder=3,
+            )
         ax2.scatter(r.date, r.output_input_ratio, color=color, marker="o", s=30, zorder=3)
     ax.set_yscale("log")
     ax.set_ylabel("List price (USD per million tokens)")
@@ -142,8 +159,13 @@ def source_formula() -> plt.Figure:
     fig, ax = plt.subplots()
     ridge = hardware.get("h100-sxm").critical_intensity("bf16")
     share = np.geomspace(1e-3, 1, 100)
-    ax.plot(share, [min(1.0, pricing.source_formula(x, 1 - x, ridge)) for x in share],
-            color="0.3", lw=1.2, label=f"source (intended), R = {ridge:.0f}")
+    ax.plot(
+        share,
+        [min(1.0, pricing.source_formula(x, 1 - x, ridge)) for x in share],
+        color="0.3",
+        lw=1.2,
+        label=f"source (intended), R = {ridge:.0f}",
+    )
     for i, spec in enumerate(DEPLOYMENTS):
         dep = deployment(*spec)
         xs = contexts(dep, points=4)
@@ -151,7 +173,9 @@ def source_formula() -> plt.Figure:
         x_share = kv / (kv + dep.weight_bytes)
         ceiling = [min(1.0, pricing.decode_utilization_ceiling(dep, int(x))) for x in xs]
         actual = [pricing.decode_cost(dep, 1.0, int(x)).utilization for x in xs]
-        ax.scatter(x_share, ceiling, facecolor="none", edgecolor=PALETTE[i], marker=MARKERS[i], s=36)
+        ax.scatter(
+            x_share, ceiling, facecolor="none", edgecolor=PALETTE[i], marker=MARKERS[i], s=36
+        )
         ax.scatter(x_share, actual, color=PALETTE[i], marker=MARKERS[i], s=30, label=dep.label())
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -175,9 +199,13 @@ REFERENCE_CONTEXTS = (8_192, 131_072)
         "GPU-hour. Ticks: the catalog's H100 SXM rental rows. Dotted: a host's list price for "
         "the same model. Costs scale with rent; their ratio does not. Log axes."
     ),
-    sources=tuple(sorted({r["source"] for r in pricing.rental_rows("h100-sxm")}
-                         | {prices.price("llama-v3p1-405b-instruct").source, "hf-llama31-405b"}
-                         | set(_deployment_sources()))),
+    sources=tuple(
+        sorted(
+            {r["source"] for r in pricing.rental_rows("h100-sxm")}
+            | {prices.price("llama-v3p1-405b-instruct").source, "hf-llama31-405b"}
+            | set(_deployment_sources())
+        )
+    ),
     chapter=CHAPTER,
 )
 def rent_sensitivity() -> plt.Figure:
@@ -188,12 +216,19 @@ def rent_sensitivity() -> plt.Figure:
         inp = [pricing.prefill_cost(dep, float(r), ctx).usd_per_mtok for r in rents]
         out = [pricing.decode_cost(dep, float(r), ctx).usd_per_mtok for r in rents]
         ax.plot(rents, out, color=PALETTE[j], lw=1.6, label=f"output, {ctx // 1024}K context")
-        ax.plot(rents, inp, color=PALETTE[j], lw=1.6, ls="--", label=f"input, {ctx // 1024}K context")
+        ax.plot(
+            rents, inp, color=PALETTE[j], lw=1.6, ls="--", label=f"input, {ctx // 1024}K context"
+        )
     for row in pricing.rental_rows("h100-sxm"):
         ax.axvline(row["usd_per_gpu_hour"], color="0.6", lw=0.8, ymax=0.06)
     host = prices.price("llama-v3p1-405b-instruct")
-    ax.axhline(host.output_usd_per_mtok, color=PALETTE[2], ls=":", lw=1.2,
-               label=f"{host.provider} list price (input = output)")
+    ax.axhline(
+        host.output_usd_per_mtok,
+        color=PALETTE[2],
+        ls=":",
+        lw=1.2,
+        label=f"{host.provider} list price (input = output)",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("GPU rent (USD per GPU-hour)")
@@ -229,7 +264,9 @@ def agent_cost() -> plt.Figure:
         ax.plot(steps, totals, color=PALETTE[i], lw=1.6, label=regime.label)
     wage = agents.median_wage_usd_per_hour()
     human = wage * agents.thought_hours(ex.loop.action_tokens) * steps
-    ax.plot(steps, human, color=PALETTE[7], lw=1.6, ls="--", label="human at median wage, 9 tokens/s")
+    ax.plot(
+        steps, human, color=PALETTE[7], lw=1.6, ls="--", label="human at median wage, 9 tokens/s"
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Agent steps (context grows 1,000 tokens a step)")
@@ -260,13 +297,19 @@ def agent_crossover() -> plt.Figure:
     wage = agents.median_wage_usd_per_hour()
     steps = np.arange(1, ex.loop.max_steps() + 1)
     for i, regime in enumerate(ex.regimes):
-        per_hour = [agents.usd_per_thought_hour(agents.step_cost_usd(ex.loop, regime, int(n)),
-                                                ex.loop.action_tokens) for n in steps]
+        per_hour = [
+            agents.usd_per_thought_hour(
+                agents.step_cost_usd(ex.loop, regime, int(n)), ex.loop.action_tokens
+            )
+            for n in steps
+        ]
         ax.plot(steps, per_hour, color=PALETTE[i], lw=1.6, label=regime.label)
         cross = [agents.crossover_step(ex.loop, regime, wage, r) for r in THOUGHT_RATES]
         pts = [(r, c_) for r, c_ in zip(THOUGHT_RATES, cross, strict=True) if c_ is not None]
         if pts:
-            ax2.plot(*zip(*pts, strict=True), color=PALETTE[i], marker=MARKERS[i], label=regime.label)
+            ax2.plot(
+                *zip(*pts, strict=True), color=PALETTE[i], marker=MARKERS[i], label=regime.label
+            )
     ax.axhline(wage, color=PALETTE[7], ls="--", lw=1.2, label=f"median wage ${wage:.2f}/h")
     ax.set_yscale("log")
     ax.set_xlabel("Agent step")

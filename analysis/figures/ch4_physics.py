@@ -12,8 +12,12 @@ from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/04-physics"
 KIND_COLOR = {"limit": PALETTE[7], "switch": PALETTE[3], "op": PALETTE[0], "move": PALETTE[1]}
-KIND_LABEL = {"limit": "physical limit / estimate", "switch": "per transistor switch",
-              "op": "per arithmetic operation", "move": "per bit moved"}
+KIND_LABEL = {
+    "limit": "physical limit / estimate",
+    "switch": "per transistor switch",
+    "op": "per arithmetic operation",
+    "move": "per bit moved",
+}
 TOKEN_MODELS = ("llama-3-8b", "llama-3-70b", "llama-3.1-405b")
 TOKEN_ACC, TOKEN_DTYPE, TOKEN_CONTEXT = "h100-sxm", "bf16", 1024
 SHARE_MODEL, SHARE_CONTEXTS = "llama-3-70b", (0, 8192, 32768, 131072)
@@ -55,8 +59,12 @@ def energy_ladder() -> plt.Figure:
 
 def _token_sources() -> tuple[str, ...]:
     acc = hardware.get(TOKEN_ACC)
-    keys = {acc.source("tdp_w"), acc.source(f"flops:{TOKEN_DTYPE}"), acc.source("mem_bandwidth"),
-            physics.constant(energy.DEFAULT_BIT_ENERGY).source}
+    keys = {
+        acc.source("tdp_w"),
+        acc.source(f"flops:{TOKEN_DTYPE}"),
+        acc.source("mem_bandwidth"),
+        physics.constant(energy.DEFAULT_BIT_ENERGY).source,
+    }
     keys |= {p.source for p in energy.measured_points()}
     return tuple(sorted(keys))
 
@@ -84,31 +92,61 @@ def token_energy_vs_batch() -> plt.Figure:
         ax.plot(BATCHES, t.total_j, color=PALETTE[i], label=f"{name}: total")
         ax.plot(BATCHES, t.compute_j, color=PALETTE[i], ls=":", lw=1.2)
         if i == 0:
-            ax.plot(BATCHES, t.time_bound_j, color="0.5", ls="--", lw=1.2,
-                    label=f"{name}: TDP x roofline time")
+            ax.plot(
+                BATCHES,
+                t.time_bound_j,
+                color="0.5",
+                ls="--",
+                lw=1.2,
+                label=f"{name}: TDP x roofline time",
+            )
     for j, p in enumerate(energy.measured_points()):
         release = p.key.split("_")[1]  # "v2" / "v3"
-        ax.scatter([p.batch], [p.j_per_token], marker="D", s=40, zorder=4, edgecolor=PALETTE[0],
-                   facecolor=PALETTE[0] if j == 0 else "none",
-                   label=f"Llama 3.1 8B measured, ML.ENERGY {release}.0 ({p.j_per_token:g} J)")
+        ax.scatter(
+            [p.batch],
+            [p.j_per_token],
+            marker="D",
+            s=40,
+            zorder=4,
+            edgecolor=PALETTE[0],
+            facecolor=PALETTE[0] if j == 0 else "none",
+            label=f"Llama 3.1 8B measured, ML.ENERGY {release}.0 ({p.j_per_token:g} J)",
+        )
     b_e = energy.energy_crossover_batch(TOKEN_ACC, TOKEN_DTYPE)
     b_t = roofline.accelerator_critical_batch(hardware.get(TOKEN_ACC), TOKEN_DTYPE)
     top = ax.get_ylim()[1]
     for b, label, ha, dx in ((b_e, "energy", "right", -3), (b_t, "time", "left", 3)):
         ax.axvline(b, color="0.3", lw=0.8, ls="-" if label == "energy" else "-.")
-        ax.annotate(f"{label} crossover\nB = {b:.0f}", (b, top), fontsize=7, ha=ha, va="top",
-                    xytext=(dx, -3), textcoords="offset points")
+        ax.annotate(
+            f"{label} crossover\nB = {b:.0f}",
+            (b, top),
+            fontsize=7,
+            ha=ha,
+            va="top",
+            xytext=(dx, -3),
+            textcoords="offset points",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Batch (sequences decoding together)")
     ax.set_ylabel("Energy per generated token (J)")
-    ax.set_title(f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')}, {TOKEN_DTYPE}, "
-                 f"context {TOKEN_CONTEXT:,}", fontsize=9)
+    ax.set_title(
+        f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')}, {TOKEN_DTYPE}, "
+        f"context {TOKEN_CONTEXT:,}",
+        fontsize=9,
+    )
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     for i, ctx in enumerate(SHARE_CONTEXTS):
         t = energy.energy_per_token(SHARE_MODEL, TOKEN_ACC, BATCHES, ctx, TOKEN_DTYPE)
-        ax2.plot(BATCHES, 100 * t.memory_share, color=PALETTE[i], marker=MARKERS[i], markevery=10,
-                 ms=4, label=f"context {ctx:,}")
+        ax2.plot(
+            BATCHES,
+            100 * t.memory_share,
+            color=PALETTE[i],
+            marker=MARKERS[i],
+            markevery=10,
+            ms=4,
+            label=f"context {ctx:,}",
+        )
     ax2.axhline(50, color="0.5", lw=0.8, ls="--")
     ax2.set_xscale("log")
     ax2.set_ylim(0, 100)
@@ -150,8 +188,10 @@ def density_headroom() -> plt.Figure:
     ax.scatter(x, [r.density_per_cm2 for r in rows], color=PALETTE[0], zorder=3)
     ax.set_xticks(x, [f"{r.accelerator}\n{r.process}" for r in rows], fontsize=7)
     claims = physics.SOURCE_CLAIMS
-    for key, color, label in (("density_4n_per_cm2", PALETTE[1], "source: ~1e10 at TSMC 4N"),
-                              ("density_limit_per_cm2", PALETTE[3], "source: ~5e11 practical limit")):
+    for key, color, label in (
+        ("density_4n_per_cm2", PALETTE[1], "source: ~1e10 at TSMC 4N"),
+        ("density_limit_per_cm2", PALETTE[3], "source: ~5e11 practical limit"),
+    ):
         ax.axhline(claims[key].value, color=color, ls="--", lw=1, label=label)
     ax.set_yscale("log")
     ax.set_ylim(1e9, 1e12)
@@ -162,10 +202,16 @@ def density_headroom() -> plt.Figure:
     activity = np.geomspace(0.01, 1.0, 50)
     for i, name in enumerate(("a100-sxm", "h100-sxm")):
         acc = hardware.get(name)
-        ax2.plot(activity, physics.accelerator_switching_energy_j(name, activity), color=PALETTE[i],
-                 label=f"{acc.name.replace('NVIDIA ', '')} at {acc.tdp_w:.0f} W")
-    for key, color, label in (("switch_4n_j", PALETTE[1], "source: ~5e-18 J at 4N"),
-                              ("switch_limit_j", PALETTE[3], "source: ~2e-18 J minimum")):
+        ax2.plot(
+            activity,
+            physics.accelerator_switching_energy_j(name, activity),
+            color=PALETTE[i],
+            label=f"{acc.name.replace('NVIDIA ', '')} at {acc.tdp_w:.0f} W",
+        )
+    for key, color, label in (
+        ("switch_4n_j", PALETTE[1], "source: ~5e-18 J at 4N"),
+        ("switch_limit_j", PALETTE[3], "source: ~2e-18 J minimum"),
+    ):
         ax2.axhline(claims[key].value, color=color, ls="--", lw=1, label=label)
     ax2.axhline(physics.landauer_j(300.0), color=PALETTE[7], ls=":", lw=1, label="kT ln 2 at 300 K")
     ax2.set_xscale("log")

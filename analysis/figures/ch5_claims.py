@@ -76,7 +76,10 @@ def claimed_vs_recomputed() -> plt.Figure:
     bx.set_xlabel("Stated ÷ recomputed")
     bx.set_title("How far each claim is off")
     bx.grid(axis="y", alpha=0.15)
-    handles = [Line2D([], [], color=col, marker=mk, ls="", label=v) for v, (col, mk) in VERDICT_STYLE.items()]
+    handles = [
+        Line2D([], [], color=col, marker=mk, ls="", label=v)
+        for v, (col, mk) in VERDICT_STYLE.items()
+    ]
     handles.append(plt.Rectangle((0, 0), 1, 1, color="0.9", label="within a factor √10"))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.06))
     return fig

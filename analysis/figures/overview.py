@@ -40,18 +40,38 @@ def accelerators_flops_vs_bandwidth() -> plt.Figure:
     xs = np.geomspace(lo, hi, 50)
     for ratio in RIDGE_LINES:
         ax.plot(xs / 1e12, ratio * xs / 1e12, color="0.6", lw=0.8, zorder=1)
-        ax.annotate(f"{ratio} FLOP/B", (xs[-1] / 1e12, ratio * xs[-1] / 1e12), fontsize=8,
-                    color="0.4", ha="right", va="bottom")
+        ax.annotate(
+            f"{ratio} FLOP/B",
+            (xs[-1] / 1e12, ratio * xs[-1] / 1e12),
+            fontsize=8,
+            color="0.4",
+            ha="right",
+            va="bottom",
+        )
     vendors = {}
     for i, acc in enumerate(accs):
         color = VENDOR_COLOR.get(acc.vendor, PALETTE[3])
         marker = MARKERS[i % len(MARKERS)]
         x = acc.mem_bandwidth / 1e12
-        ax.scatter(x, acc.peak_flops("bf16") / 1e12, color=color, marker=marker, s=45, zorder=3,
-                   label=acc.name)
+        ax.scatter(
+            x,
+            acc.peak_flops("bf16") / 1e12,
+            color=color,
+            marker=marker,
+            s=45,
+            zorder=3,
+            label=acc.name,
+        )
         if "fp8" in acc.flops:
-            ax.scatter(x, acc.peak_flops("fp8") / 1e12, facecolor="none", edgecolor=color,
-                       marker=marker, s=45, zorder=3)
+            ax.scatter(
+                x,
+                acc.peak_flops("fp8") / 1e12,
+                facecolor="none",
+                edgecolor=color,
+                marker=marker,
+                s=45,
+                zorder=3,
+            )
         vendors.setdefault(acc.vendor, color)
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -106,7 +106,9 @@ def render(id: str) -> dict[str, bytes]:
     with style.context():
         for fmt in FORMATS:
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=metadata[fmt])
+            fig.savefig(
+                buf, format=fmt, dpi=PNG_DPI if fmt == "png" else None, metadata=metadata[fmt]
+            )
             out[fmt] = buf.getvalue()
     plt.close(fig)
     return out

@@ -18,15 +18,29 @@ from .suites import load_all
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     suites = load_all()
-    parser = argparse.ArgumentParser(prog="python -m analysis.measure", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", required=True, choices=[*sorted(suites), "all"],
-                        help="which suite to run ('all' runs every suite)")
-    parser.add_argument("--out", type=Path,
-                        help="output file, or an existing folder to write <suite>-<backend>-<device>.json "
-                             "into (default folder: _build/measurements/)")
-    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (seconds)")
-    parser.add_argument("--backend", choices=BACKENDS, help="force a backend (default: cupy if a GPU is usable)")
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis.measure",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--suite",
+        required=True,
+        choices=[*sorted(suites), "all"],
+        help="which suite to run ('all' runs every suite)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="output file, or an existing folder to write <suite>-<backend>-<device>.json "
+        "into (default folder: _build/measurements/)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and few repeats (seconds)"
+    )
+    parser.add_argument(
+        "--backend", choices=BACKENDS, help="force a backend (default: cupy if a GPU is usable)"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
@@ -58,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(f"\ninterrupted: nothing written for suite {name!r}", file=sys.stderr)
             return 130
-        results.write(path, name, args.quick, results.provenance(backend, argv), data, overwrite=args.overwrite)
+        results.write(
+            path,
+            name,
+            args.quick,
+            results.provenance(backend, argv),
+            data,
+            overwrite=args.overwrite,
+        )
         print(f"{name}: wrote {path}")
     return 0
 

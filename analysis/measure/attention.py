@@ -84,12 +84,20 @@ def prefix_once(xp, q, prefix_k, prefix_v, suffix_k, suffix_v):
     return merge(xp, [pre, suf])
 
 
-def make_inputs(xp, k: int, prefix: int, suffix: int, heads: int, head_dim: int, dtype, seed: int = 0):
+def make_inputs(
+    xp, k: int, prefix: int, suffix: int, heads: int, head_dim: int, dtype, seed: int = 0
+):
     """Random q, prefix and suffix caches, on the array module xp.
 
     Drawn with NumPy from ``seed`` and copied to xp, so every backend gets the same numbers.
     """
-    for name, v in (("k", k), ("prefix", prefix), ("suffix", suffix), ("heads", heads), ("head_dim", head_dim)):
+    for name, v in (
+        ("k", k),
+        ("prefix", prefix),
+        ("suffix", suffix),
+        ("heads", heads),
+        ("head_dim", head_dim),
+    ):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     rng = np.random.default_rng(seed)

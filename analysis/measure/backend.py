@@ -62,7 +62,9 @@ def get_backend(name: str | None = None) -> Backend:
         raise ValueError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
     if name == "cupy":
         if not cuda_available():
-            raise RuntimeError("backend 'cupy' requested but no usable CUDA GPU (cupy.cuda.is_available() is False)")
+            raise RuntimeError(
+                "backend 'cupy' requested but no usable CUDA GPU (cupy.cuda.is_available() is False)"
+            )
         import cupy
 
         return Backend("cupy", cupy)

@@ -68,7 +68,9 @@ class _Meter:
         self.nvml = self.rapl = None
         if backend.is_gpu:
             self.nvml = NvmlDevice(backend.xp.cuda.Device().id)
-            self.method = "nvml-energy-counter" if self.nvml.energy_j() is not None else "nvml-power-samples"
+            self.method = (
+                "nvml-energy-counter" if self.nvml.energy_j() is not None else "nvml-power-samples"
+            )
         else:
             self.rapl = RaplMeter()
             self.method = "rapl-package-counters"
@@ -138,8 +140,11 @@ def availability(backend: Backend) -> tuple[bool, str]:
 def run(backend: Backend, quick: bool, progress: bool) -> dict:
     ok, why = availability(backend)
     if not ok:
-        return {"energy_measurable": False, "reason": why,
-                "counter": "NVML" if backend.is_gpu else "RAPL (/sys/class/powercap)"}
+        return {
+            "energy_measurable": False,
+            "reason": why,
+            "counter": "NVML" if backend.is_gpu else "RAPL (/sys/class/powercap)",
+        }
     p = plan(backend, quick)
     xp = backend.xp
     bar = Progress(4, "energy", progress)
@@ -158,31 +163,48 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
             a = random_matrix(backend, (n, n), p["gemm_dtype"], seed=1)
             b = random_matrix(backend, (n, n), p["gemm_dtype"], seed=2)
         except _oom_errors(backend) as err:
-            return out | {"energy_measurable": False, "reason": f"out of memory allocating the "
-                          f"arrays ({p['stream_bytes']} B stream, {n}x{n} GEMM): {err}"}
+            return out | {
+                "energy_measurable": False,
+                "reason": f"out of memory allocating the "
+                f"arrays ({p['stream_bytes']} B stream, {n}x{n} GEMM): {err}",
+            }
         stream_fn, gemm_fn = stream_read(backend, x), gemm(backend, a, b, p["gemm_dtype"])
         backend.synchronize()
         time.sleep(1.0)  # let clocks and power settle after allocation
         bar.step("idle")
         e_idle, t_idle, s_idle = meter.measure(_idle(p["idle_s"]))
         idle_w = e_idle / t_idle
-        out["idle"] = {"energy_j": e_idle, "duration_s": t_idle, "mean_w": idle_w, "sampled": s_idle}
+        out["idle"] = {
+            "energy_j": e_idle,
+            "duration_s": t_idle,
+            "mean_w": idle_w,
+            "sampled": s_idle,
+        }
 
         bar.step("stream read")
         body = _busy(backend, stream_fn, p["stream_s"])
         e, t, s = meter.measure(body)
         nbytes = body.state["passes"] * x.nbytes
         out["stream_read"] = derive(e, t, idle_w, nbytes) | {
-            "bytes_per_pass": int(x.nbytes), "passes": body.state["passes"], "bytes": nbytes,
-            "unit": "byte", "sampled": s}
+            "bytes_per_pass": int(x.nbytes),
+            "passes": body.state["passes"],
+            "bytes": nbytes,
+            "unit": "byte",
+            "sampled": s,
+        }
 
         bar.step("gemm")
         body = _busy(backend, gemm_fn, p["gemm_s"])
         e, t, s = meter.measure(body)
         flops = body.state["passes"] * 2.0 * n**3
         out["gemm"] = derive(e, t, idle_w, flops) | {
-            "dtype": p["gemm_dtype"], "n": n, "passes": body.state["passes"], "flops": flops,
-            "unit": "FLOP", "sampled": s}
+            "dtype": p["gemm_dtype"],
+            "n": n,
+            "passes": body.state["passes"],
+            "flops": flops,
+            "unit": "FLOP",
+            "sampled": s,
+        }
         bar.step("done")
         return out
     finally:

@@ -93,14 +93,18 @@ def _cuda_function(name: str):
 
 
 def _grid(backend: Backend) -> int:
-    sms = backend.xp.cuda.runtime.getDeviceProperties(backend.xp.cuda.Device().id)["multiProcessorCount"]
+    sms = backend.xp.cuda.runtime.getDeviceProperties(backend.xp.cuda.Device().id)[
+        "multiProcessorCount"
+    ]
     return int(sms) * BLOCKS_PER_SM
 
 
 def _check_vectorizable(x, what: str) -> int:
     if x.dtype.itemsize != 4 or x.size % VEC_ELEMENTS or not x.flags.c_contiguous:
-        raise ValueError(f"{what} needs a contiguous float32 array with a multiple of 4 elements, "
-                         f"got dtype {x.dtype}, size {x.size}")
+        raise ValueError(
+            f"{what} needs a contiguous float32 array with a multiple of 4 elements, "
+            f"got dtype {x.dtype}, size {x.size}"
+        )
     return x.size // VEC_ELEMENTS
 
 
@@ -131,7 +135,9 @@ def read_sum(backend: Backend, x) -> float:
 def copy(backend: Backend, src, dst) -> Callable[[], object]:
     """One pass that copies float32 ``src`` into ``dst`` (bytes moved: 2 x src.nbytes)."""
     if src.shape != dst.shape or src.dtype != dst.dtype:
-        raise ValueError(f"copy needs equal shapes and dtypes, got {src.shape}/{src.dtype} and {dst.shape}/{dst.dtype}")
+        raise ValueError(
+            f"copy needs equal shapes and dtypes, got {src.shape}/{src.dtype} and {dst.shape}/{dst.dtype}"
+        )
     if backend.is_gpu:
         n4 = _check_vectorizable(src, "copy")
         kernel, grid = _cuda_function("copy_f4"), _grid(backend)
@@ -161,11 +167,27 @@ def _bf16_gemm(backend: Backend, x, w, out) -> Callable[[], object]:
     no_t = cublas.CUBLAS_OP_N
 
     def run():
-        cublas.gemmEx(handle, no_t, no_t, cols, rows, inner,
-                      one.ctypes.data, w.data.ptr, bf16, cols,
-                      x.data.ptr, bf16, inner,
-                      zero.ctypes.data, out.data.ptr, bf16, cols,
-                      compute, CUBLAS_GEMM_DEFAULT)
+        cublas.gemmEx(
+            handle,
+            no_t,
+            no_t,
+            cols,
+            rows,
+            inner,
+            one.ctypes.data,
+            w.data.ptr,
+            bf16,
+            cols,
+            x.data.ptr,
+            bf16,
+            inner,
+            zero.ctypes.data,
+            out.data.ptr,
+            bf16,
+            cols,
+            compute,
+            CUBLAS_GEMM_DEFAULT,
+        )
         return out
 
     return run

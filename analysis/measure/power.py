@@ -56,8 +56,12 @@ class PowerTrace:
         return trapezoid_energy_j(self.times_s, self.power_w)
 
     def to_json(self) -> dict:
-        return {"n_samples": len(self.times_s), "mean_w": self.mean_w,
-                "min_w": min(self.power_w), "max_w": max(self.power_w)}
+        return {
+            "n_samples": len(self.times_s),
+            "mean_w": self.mean_w,
+            "min_w": min(self.power_w),
+            "max_w": max(self.power_w),
+        }
 
 
 class PowerSampler:
@@ -117,7 +121,10 @@ def nvml_status() -> tuple[bool, str]:
     try:
         import pynvml
     except ImportError:
-        return False, "pynvml is not installed (pip install nvidia-ml-py; it is in requirements-gpu.txt)"
+        return (
+            False,
+            "pynvml is not installed (pip install nvidia-ml-py; it is in requirements-gpu.txt)",
+        )
     try:
         pynvml.nvmlInit()
     except Exception as err:  # pynvml.NVMLError: no driver, no device
@@ -211,14 +218,19 @@ def rapl_status(root: Path = POWERCAP_ROOT) -> tuple[bool, str]:
     """(True, domain names) if RAPL package counters are readable, else (False, why not)."""
     root = Path(root)
     if not root.exists():
-        return False, f"{root} does not exist (no powercap driver, or not Linux / a container without it)"
+        return (
+            False,
+            f"{root} does not exist (no powercap driver, or not Linux / a container without it)",
+        )
     zones = sorted(root.glob("intel-rapl:*"))
     if not zones:
         return False, f"{root} has no intel-rapl zones (no RAPL on this CPU or driver not loaded)"
     domains = rapl_domains(root)
     if not domains:
-        return False, (f"{root} has RAPL zones but their energy_uj counters are not readable by this "
-                       "user (root-only since Linux 5.10)")
+        return False, (
+            f"{root} has RAPL zones but their energy_uj counters are not readable by this "
+            "user (root-only since Linux 5.10)"
+        )
     return True, ", ".join(d.name for d in domains)
 
 
@@ -243,8 +255,10 @@ class RaplMeter:
         if self._start is None:
             raise RuntimeError("call start() first")
         end = self._read()
-        total_uj = sum(counter_delta_uj(s, e, d.max_range_uj)
-                       for s, e, d in zip(self._start, end, self.domains, strict=True))
+        total_uj = sum(
+            counter_delta_uj(s, e, d.max_range_uj)
+            for s, e, d in zip(self._start, end, self.domains, strict=True)
+        )
         self._start = None
         return total_uj / 1e6
 

@@ -25,7 +25,16 @@ def _versions(backend: Backend) -> dict:
         from threadpoolctl import threadpool_info
 
         versions["blas"] = [
-            {k: info.get(k) for k in ("internal_api", "version", "threading_layer", "architecture", "num_threads")}
+            {
+                k: info.get(k)
+                for k in (
+                    "internal_api",
+                    "version",
+                    "threading_layer",
+                    "architecture",
+                    "num_threads",
+                )
+            }
             for info in threadpool_info()
             if info.get("user_api") == "blas"
         ]
@@ -40,10 +49,17 @@ def _versions(backend: Backend) -> dict:
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
         commit = out.stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return (commit + ("+dirty" if dirty else "")) if commit else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -85,7 +101,15 @@ def reference(suite: str, backend_name: str = "numpy") -> dict | None:
     return None if path is None else load(path)
 
 
-def write(path: Path, suite: str, quick: bool, prov: dict, results: dict, *, overwrite: bool) -> None:
+def write(
+    path: Path, suite: str, quick: bool, prov: dict, results: dict, *, overwrite: bool
+) -> None:
     """Write a result file atomically; an existing file is replaced only with ``overwrite``."""
-    doc = {"schema": SCHEMA_VERSION, "suite": suite, "quick": quick, "provenance": prov, "results": results}
+    doc = {
+        "schema": SCHEMA_VERSION,
+        "suite": suite,
+        "quick": quick,
+        "provenance": prov,
+        "results": results,
+    }
     atomic_write_json(path, doc, overwrite=overwrite)

@@ -44,8 +44,10 @@ def plan(backend: Backend, quick: bool) -> dict:
         "peak_n": (4096 if quick else 8192) if gpu else (2048 if quick else 4096),
         "repeats": (5 if quick else 20) if gpu else (3 if quick else 7),
         "warmup": (1 if quick else 3) if gpu else 1,
-        "rule": (f"stream array = {stream_multiple} x LLC; weights d x d with d = ceil(sqrt("
-                 f"{weight_multiple} x LLC / bytes per element) / 512) x 512; peak = square GEMM"),
+        "rule": (
+            f"stream array = {stream_multiple} x LLC; weights d x d with d = ceil(sqrt("
+            f"{weight_multiple} x LLC / bytes per element) / 512) x 512; peak = square GEMM"
+        ),
     }
 
 
@@ -83,14 +85,21 @@ def _stream_cases(backend: Backend, sizes: dict) -> list[_Case]:
     x = random_matrix(backend, (nbytes // 4,), "fp32", seed=1)
     dst = backend.xp.empty_like(x)
     return [
-        _Case(("stream_read",), stream_read(backend, x), {"array_bytes": nbytes, "bytes_moved": nbytes}),
+        _Case(
+            ("stream_read",),
+            stream_read(backend, x),
+            {"array_bytes": nbytes, "bytes_moved": nbytes},
+        ),
         _Case(("copy",), copy(backend, x, dst), {"array_bytes": nbytes, "bytes_moved": 2 * nbytes}),
     ]
 
 
 def _gemm_cases(backend: Backend, dtype: str, sizes: dict) -> tuple[list[_Case], dict]:
     n = sizes["peak_n"]
-    a, b = random_matrix(backend, (n, n), dtype, seed=2), random_matrix(backend, (n, n), dtype, seed=3)
+    a, b = (
+        random_matrix(backend, (n, n), dtype, seed=2),
+        random_matrix(backend, (n, n), dtype, seed=3),
+    )
     cases = [_Case(("peak", dtype), gemm(backend, a, b, dtype), {"n": n, "flops": 2 * n**3})]
     shape = sizes["gemm"][dtype]
     d_in, d_out = shape["d_in"], shape["d_out"]
@@ -101,11 +110,20 @@ def _gemm_cases(backend: Backend, dtype: str, sizes: dict) -> tuple[list[_Case],
             x = random_matrix(backend, (batch, d_in), dtype, seed=5)
             fn = gemm(backend, x, w, dtype)
             fn()  # allocates the output now, so an out-of-memory shows up here
-            cases.append(_Case(("gemm", dtype, batch), fn, {"batch": batch, "flops": 2 * batch * d_in * d_out}))
+            cases.append(
+                _Case(
+                    ("gemm", dtype, batch), fn, {"batch": batch, "flops": 2 * batch * d_in * d_out}
+                )
+            )
         except _oom_errors(backend) as err:
             failed.append({"batch": batch, "error": f"out of memory: {type(err).__name__}: {err}"})
             _free(backend)
-    sweep = {"d_in": d_in, "d_out": d_out, "weight_bytes": d_in * d_out * DTYPE_BYTES[dtype], "failed": failed}
+    sweep = {
+        "d_in": d_in,
+        "d_out": d_out,
+        "weight_bytes": d_in * d_out * DTYPE_BYTES[dtype],
+        "failed": failed,
+    }
     return cases, sweep
 
 
@@ -133,8 +151,14 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
     load_start = None if backend.is_gpu else os.getloadavg()[0]
     busy0, own0, wall0 = _busy_cpu_s(), time.process_time(), time.perf_counter()
     cases = _stream_cases(backend, sizes)
-    out = {"sizes": sizes, "threads": None if backend.is_gpu else cpu_threads(),
-           "stream_read": {}, "copy": {}, "peak": {}, "gemm": {}}
+    out = {
+        "sizes": sizes,
+        "threads": None if backend.is_gpu else cpu_threads(),
+        "stream_read": {},
+        "copy": {},
+        "peak": {},
+        "gemm": {},
+    }
     sweeps = {}
     for dtype in GEMM_DTYPES[backend.name]:
         try:
@@ -164,12 +188,16 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
         if case.key[0] in ("stream_read", "copy"):
             out[case.key[0]] = rec | {"bytes_per_s": rec["bytes_moved"] / rec["timing"]["median_s"]}
         elif case.key[0] == "peak":
-            out["peak"][case.key[1]] = rec | {"flops_per_s": rec["flops"] / rec["timing"]["median_s"]}
+            out["peak"][case.key[1]] = rec | {
+                "flops_per_s": rec["flops"] / rec["timing"]["median_s"]
+            }
         else:
             points[case.key[1]].append(rec)
     for dtype, sweep in sweeps.items():
         failed = sweep.pop("failed")
-        out["gemm"][dtype] = sweep | {"points": sorted(points[dtype] + failed, key=lambda p: p["batch"])}
+        out["gemm"][dtype] = sweep | {
+            "points": sorted(points[dtype] + failed, key=lambda p: p["batch"])
+        }
     if load_start is not None:  # other work on a shared CPU slows every kernel: say how much
         out["load_average_1m"] = {"start": load_start, "end": os.getloadavg()[0]}
         busy1 = _busy_cpu_s()

@@ -16,13 +16,33 @@ from .timing import Timing, time_fn
 
 # (heads, head_dim, repeats, sweeps): sweeps vary one of k, prefix, suffix around a base point.
 PLANS = {
-    "quick": dict(heads=4, head_dim=64, repeats=3, base=dict(k=4, prefix=1024, suffix=32),
-                  k=(1, 4), prefix=(256, 1024), suffix=(32, 128)),
-    "cpu": dict(heads=8, head_dim=128, repeats=9, base=dict(k=8, prefix=4096, suffix=128),
-                k=(1, 2, 4, 8, 16, 32), prefix=(1024, 2048, 4096, 8192), suffix=(32, 128, 512, 2048)),
-    "gpu": dict(heads=8, head_dim=128, repeats=20, base=dict(k=16, prefix=16384, suffix=256),
-                k=(1, 2, 4, 8, 16, 32, 64), prefix=(1024, 4096, 16384, 65536),
-                suffix=(64, 256, 1024, 4096, 8192)),
+    "quick": dict(
+        heads=4,
+        head_dim=64,
+        repeats=3,
+        base=dict(k=4, prefix=1024, suffix=32),
+        k=(1, 4),
+        prefix=(256, 1024),
+        suffix=(32, 128),
+    ),
+    "cpu": dict(
+        heads=8,
+        head_dim=128,
+        repeats=9,
+        base=dict(k=8, prefix=4096, suffix=128),
+        k=(1, 2, 4, 8, 16, 32),
+        prefix=(1024, 2048, 4096, 8192),
+        suffix=(32, 128, 512, 2048),
+    ),
+    "gpu": dict(
+        heads=8,
+        head_dim=128,
+        repeats=20,
+        base=dict(k=16, prefix=16384, suffix=256),
+        k=(1, 2, 4, 8, 16, 32, 64),
+        prefix=(1024, 4096, 16384, 65536),
+        suffix=(64, 256, 1024, 4096, 8192),
+    ),
 }
 DTYPE = np.float32
 CPU_CAP_BYTES = 2 * 10**9  # the machine is shared: private caches of at most 2 GB
@@ -40,8 +60,17 @@ def _is_oom(err: BaseException) -> bool:
     return isinstance(err, MemoryError) or "OutOfMemory" in type(err).__name__
 
 
-def measure_point(backend: Backend, k: int, prefix: int, suffix: int, heads: int, head_dim: int,
-                  repeats: int, llc_bytes: int, seed: int = 0) -> dict:
+def measure_point(
+    backend: Backend,
+    k: int,
+    prefix: int,
+    suffix: int,
+    heads: int,
+    head_dim: int,
+    repeats: int,
+    llc_bytes: int,
+    seed: int = 0,
+) -> dict:
     """Time both algorithms at one (k, P, S) and check that they agree."""
     xp = backend.xp
     inputs = attention.make_inputs(xp, k, prefix, suffix, heads, head_dim, DTYPE, seed)
@@ -55,15 +84,19 @@ def measure_point(backend: Backend, k: int, prefix: int, suffix: int, heads: int
     branch_s, once_s = [], []
     for i in range(repeats):
         warm = 1 if i == 0 else 0
-        branch_s += time_fn(lambda: attention.per_branch(xp, q, full_k, full_v), backend,
-                            repeats=1, warmup=warm).times_s
-        once_s += time_fn(lambda: attention.prefix_once(xp, q, *args), backend,
-                          repeats=1, warmup=warm).times_s
+        branch_s += time_fn(
+            lambda: attention.per_branch(xp, q, full_k, full_v), backend, repeats=1, warmup=warm
+        ).times_s
+        once_s += time_fn(
+            lambda: attention.prefix_once(xp, q, *args), backend, repeats=1, warmup=warm
+        ).times_s
     t_branch, t_once = Timing(tuple(branch_s)), Timing(tuple(once_s))
     ratios = Timing(tuple(x / y for x, y in zip(branch_s, once_s, strict=True)))
     nbytes = attention.bytes_read(k, prefix, suffix, heads, head_dim, np.dtype(DTYPE).itemsize)
     return {
-        "k": k, "prefix": prefix, "suffix": suffix,
+        "k": k,
+        "prefix": prefix,
+        "suffix": suffix,
         "bytes_read": nbytes,
         "per_branch_fits_llc": nbytes["per_branch"] <= llc_bytes,
         "per_branch": t_branch.to_json(),
@@ -72,8 +105,10 @@ def measure_point(backend: Backend, k: int, prefix: int, suffix: int, heads: int
         "speedup_iqr": ratios.iqr_s,
         "speedup_of_medians": t_branch.median_s / t_once.median_s,
         "speedup_predicted": attention.predicted_speedup(k, prefix, suffix),
-        "bandwidth_bytes_per_s": {"per_branch": nbytes["per_branch"] / t_branch.median_s,
-                                  "prefix_once": nbytes["prefix_once"] / t_once.median_s},
+        "bandwidth_bytes_per_s": {
+            "per_branch": nbytes["per_branch"] / t_branch.median_s,
+            "prefix_once": nbytes["prefix_once"] / t_once.median_s,
+        },
         "max_abs_diff": float(np.max(np.abs(a - b))),
     }
 
@@ -95,11 +130,23 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
             bar.step(f"{axis} k={p['k']} P={p['prefix']} S={p['suffix']}")
             need = 2 * p["k"] * (p["prefix"] + p["suffix"]) * heads * head_dim * itemsize
             if need > cap:
-                sweeps[axis].append(p | {"skipped": f"private caches need {need} bytes > cap {cap}"})
+                sweeps[axis].append(
+                    p | {"skipped": f"private caches need {need} bytes > cap {cap}"}
+                )
                 continue
             try:
-                sweeps[axis].append(measure_point(backend, p["k"], p["prefix"], p["suffix"], heads,
-                                                  head_dim, plan["repeats"], llc))
+                sweeps[axis].append(
+                    measure_point(
+                        backend,
+                        p["k"],
+                        p["prefix"],
+                        p["suffix"],
+                        heads,
+                        head_dim,
+                        plan["repeats"],
+                        llc,
+                    )
+                )
             except Exception as err:  # out of memory is reported, never a crash
                 if not _is_oom(err):
                     raise
@@ -107,8 +154,15 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
     finally:
         bar.close()
     return {
-        "config": {"heads": heads, "head_dim": head_dim, "dtype": np.dtype(DTYPE).name,
-                   "itemsize_bytes": itemsize, "repeats": plan["repeats"], "base": plan["base"],
-                   "last_level_cache_bytes": llc, "cap_bytes": cap},
+        "config": {
+            "heads": heads,
+            "head_dim": head_dim,
+            "dtype": np.dtype(DTYPE).name,
+            "itemsize_bytes": itemsize,
+            "repeats": plan["repeats"],
+            "base": plan["base"],
+            "last_level_cache_bytes": llc,
+            "cap_bytes": cap,
+        },
         "sweeps": sweeps,
     }

@@ -35,11 +35,17 @@ class Timing:
         return q[2] - q[0]
 
     def to_json(self) -> dict:
-        return asdict(self) | {"median_s": self.median_s, "iqr_s": self.iqr_s,
-                               "min_s": self.min_s, "max_s": self.max_s}
+        return asdict(self) | {
+            "median_s": self.median_s,
+            "iqr_s": self.iqr_s,
+            "min_s": self.min_s,
+            "max_s": self.max_s,
+        }
 
 
-def time_fn(fn: Callable[[], object], backend: Backend, *, repeats: int = 10, warmup: int = 2) -> Timing:
+def time_fn(
+    fn: Callable[[], object], backend: Backend, *, repeats: int = 10, warmup: int = 2
+) -> Timing:
     """Run ``fn`` ``warmup`` times untimed, then time ``repeats`` runs one by one."""
     if repeats < 1 or warmup < 0:
         raise ValueError(f"repeats must be >= 1 and warmup >= 0, got {repeats}, {warmup}")
