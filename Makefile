@@ -7,11 +7,14 @@ STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going --all
 NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
 
-.PHONY: help venv book test lint unit nbval site browser figures notebooks measure gpu-check clean
+.PHONY: help venv book test lint unit freshness nbval site browser figures notebooks measure gpu-check clean
 
 help:
 	@echo "make book       build the website (executes every chapter here) -> _build/html/index.html"
-	@echo "make test       ruff, unit tests, nbval over chapters/, strict site build, browser test"
+	@echo "make test       lint, unit tests, nbval over chapters/, strict site build, browser test"
+	@echo "make lint       ruff check, ruff format --check, mypy on analysis/"
+	@echo "make site       strict site build from the stored outputs (make test runs it after nbval)"
+	@echo "make freshness  tests that compare catalogs with today's date (not in make test)"
 	@echo "make figures    regenerate figures/ and the generated pages (appendix, gallery, provenance)"
 	@echo "make browser    headless Chromium over the built site (after make book)"
 	@echo "make notebooks  re-execute the chapters in place (refreshes their stored outputs)"
@@ -35,14 +38,29 @@ book: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy analysis
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not gpu and not browser" tests
+	$(BIN)/python -m pytest -q -m "not gpu and not browser and not freshness" tests
+
+freshness: $(STAMP)
+	$(BIN)/python -m pytest -q -m freshness tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -q $(NBVAL_FLAGS) chapters
 
-site: book
+# The test build: nbval (run just before it in `make test`) has re-executed every chapter and
+# checked it against its stored outputs, so this build renders those outputs instead of executing
+# the chapters a second time. `make book` (the reader's build) still executes everything.
+site: $(STAMP)
+	rm -rf _build/html _build/.doctrees _build/jupyter_execute
+	mkdir -p _build
+	sed -e 's/^  execute_notebooks: force$$/  execute_notebooks: "off"/' -e 's|: _ext$$|: $(CURDIR)/_ext|' \
+	  _config.yml > _build/_config-stored.yml
+	grep -q 'execute_notebooks: "off"' _build/_config-stored.yml
+	$(BIN)/jupyter-book build . --config _build/_config-stored.yml $(BOOK_FLAGS)
+	touch _build/html/.stored-outputs
 
 # Headless Chromium over the built site (tests/test_browser.py, tests/test_site.py); needs
 # Debian's chromium (.ci/run installs it) and a built site (make book, or site in make test).

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,7 +21,7 @@ _ENTRY = re.compile(r"^@(\w+)\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 class Sourced:
     """One catalog value with the BibTeX key of its source and an optional note."""
 
-    value: object
+    value: Any  # a number, a string or None as the YAML states it; catalogs check the kind
     source: str
     note: str | None = None
     estimate: bool = False

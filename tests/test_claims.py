@@ -39,7 +39,10 @@ def test_record_fields(c):
 def test_quote_is_from_the_source(c):
     source = ROOT.parent / "shared" / "seed" / "000_2bf579b9673c4089.txt"
     if not source.exists():
-        pytest.skip("the source text is not beside this checkout")
+        pytest.skip(
+            f"the source text is expected at {source} (the project's shared/seed/ folder "
+            "beside the checkout); it is not there, so its quotes cannot be checked"
+        )
     text = " ".join(source.read_text().split())
     # Quotes may elide with "..." and insert an explanatory [bracket]; every other fragment is verbatim.
     for fragment in re.split(r"\s*(?:\.\.\.|\[[^\]]*\])\s*", c.quote):

@@ -142,10 +142,16 @@ def test_provenance_page_has_execution_table_and_versions():
     text = re.sub(
         r"<[^>]+>", " ", (SITE / "chapters" / "provenance.html").read_text(encoding="utf-8")
     )
+    assert "Installed in this build" in text and "differs" not in text
+    assert "Run Time (s)" in text, "the execution table is missing"
+    if (SITE / ".stored-outputs").exists():
+        pytest.skip(
+            "site built from the stored outputs (make test, after nbval): the execution table is "
+            "filled in only by a build that executes the chapters (make book)"
+        )
     notebooks = [f for f in toc_documents() if (ROOT / f"{f}.ipynb").is_file()]
     for name in notebooks:
         assert name in text, f"{name} missing from the execution table"
-    assert "Installed in this build" in text and "differs" not in text
 
 
 def test_notebook_chapters_offer_their_ipynb():

@@ -21,8 +21,13 @@ VERDICT_STYLE = {  # colour, marker
 }
 
 
-def _plotted() -> list[claims.Claim]:
-    return [c for c in claims.ledger() if c.value and c.claimed and c.value > 0 and c.claimed > 0]
+def _plotted() -> list[tuple[claims.Claim, float, float]]:
+    """(claim, recomputed, stated) for every claim with two positive numbers to compare."""
+    return [
+        (c, c.value, c.claimed)
+        for c in claims.ledger()
+        if c.value is not None and c.claimed is not None and c.value > 0 and c.claimed > 0
+    ]
 
 
 @register(
@@ -40,19 +45,20 @@ def _plotted() -> list[claims.Claim]:
     chapter="chapters/05-claims",
 )
 def claimed_vs_recomputed() -> plt.Figure:
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.5, 6.0), width_ratios=[1.15, 1])
     points = _plotted()
     band = math.sqrt(10)
-    lo = min(min(c.value, c.claimed) for c in points) / 10
-    hi = max(max(c.value, c.claimed) for c in points) * 10
+    lo = min(min(value, stated) for _, value, stated in points) / 10
+    hi = max(max(value, stated) for _, value, stated in points) * 10
     xs = np.geomspace(lo, hi, 20)
     ax.fill_between(xs, xs / band, xs * band, color="0.9", zorder=0)
     ax.plot(xs, xs, color="0.5", lw=0.8, zorder=1)
-    for c in points:
+    for c, value, stated in points:
         color, marker = VERDICT_STYLE[c.verdict]
-        ax.scatter(c.value, c.claimed, color=color, marker=marker, s=36, zorder=3)
+        ax.scatter(value, stated, color=color, marker=marker, s=36, zorder=3)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
@@ -62,8 +68,9 @@ def claimed_vs_recomputed() -> plt.Figure:
     ax.set_title("Stated against recomputed")
 
     # Right: the ratio, claim by claim, where the disagreements are visible.
-    ordered = sorted(points, key=lambda c: c.id, reverse=True)
-    ratios = [c.claimed / c.value for c in ordered]
+    ordered_points = sorted(points, key=lambda p: p[0].id, reverse=True)
+    ordered = [c for c, _, _ in ordered_points]
+    ratios = [stated / value for _, value, stated in ordered_points]
     span = max(max(max(ratios), 1 / min(ratios)) * 2, 20)
     bx.axvspan(1 / band, band, color="0.9", zorder=0)
     bx.axvline(1, color="0.5", lw=0.8, zorder=1)
@@ -76,7 +83,7 @@ def claimed_vs_recomputed() -> plt.Figure:
     bx.set_xlabel("Stated ÷ recomputed")
     bx.set_title("How far each claim is off")
     bx.grid(axis="y", alpha=0.15)
-    handles = [
+    handles: list[Artist] = [
         Line2D([], [], color=col, marker=mk, ls="", label=v)
         for v, (col, mk) in VERDICT_STYLE.items()
     ]

@@ -48,7 +48,7 @@ def accelerators_flops_vs_bandwidth() -> plt.Figure:
             ha="right",
             va="bottom",
         )
-    vendors = {}
+    vendors: dict[str, object] = {}
     for i, acc in enumerate(accs):
         color = VENDOR_COLOR.get(acc.vendor, PALETTE[3])
         marker = MARKERS[i % len(MARKERS)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import matplotlib as mpl
+from cycler import cycler
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
 PALETTE = (
@@ -18,7 +19,7 @@ RC = {
     "figure.dpi": 100,
     "font.family": "DejaVu Sans",
     "font.size": 10,
-    "axes.prop_cycle": mpl.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,

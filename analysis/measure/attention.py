@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -50,11 +51,11 @@ def _partial(xp, scores, values_matmul) -> Partial:
 
 def merge(xp, parts: list[Partial]):
     """Exact softmax over the union of the partials' positions (log-sum-exp merge)."""
-    m = parts[0].m
+    m: Any = parts[0].m
     for part in parts[1:]:
         m = xp.maximum(m, part.m)
-    num = 0
-    den = 0
+    num: Any = 0
+    den: Any = 0
     for part in parts:
         w = xp.exp(part.m - m) * part.total
         num = num + w[..., None] * part.o

@@ -106,7 +106,8 @@ def cpu_info() -> dict:
     for i in range(8):
         level, kind, size = (_read(f"{base}/index{i}/{f}") for f in ("level", "type", "size"))
         if level and size:
-            caches[f"L{level}{'' if kind == 'Unified' else kind[0].lower()}"] = _cache_bytes(size)
+            suffix = "" if kind in (None, "Unified") else kind[0].lower()
+            caches[f"L{level}{suffix}"] = _cache_bytes(size)
     llc = max(caches.values()) if caches else 32 * 1024**2
     return {
         "kind": "cpu",

@@ -81,6 +81,7 @@ class _Meter:
             self.rapl.start()
             duration = body()
             return self.rapl.stop(), duration, None
+        assert self.nvml is not None  # _Meter refuses to build without RAPL or NVML
         sampler = PowerSampler(self.nvml.power_w, 0.02).start()
         e0 = self.nvml.energy_j()
         duration = body()
@@ -94,25 +95,25 @@ class _Meter:
             self.nvml.close()
 
 
-def _busy(backend: Backend, fn: Callable[[], object], duration_s: float) -> Callable[[], float]:
+class _Busy:
     """A body that runs ``fn`` back to back for ``duration_s``; it records the passes it made."""
-    one = time_fn(fn, backend, repeats=3, warmup=1).median_s
-    chunk = max(1, int(CHUNK_S / max(one, 1e-9)))
-    state = {"passes": 0}
 
-    def body() -> float:
-        backend.synchronize()
+    def __init__(self, backend: Backend, fn: Callable[[], object], duration_s: float):
+        one = time_fn(fn, backend, repeats=3, warmup=1).median_s
+        self.backend, self.fn, self.duration_s = backend, fn, duration_s
+        self.chunk = max(1, int(CHUNK_S / max(one, 1e-9)))
+        self.state = {"passes": 0}
+
+    def __call__(self) -> float:
+        self.backend.synchronize()
         t0 = time.perf_counter()
         while True:
-            for _ in range(chunk):
-                fn()
-            backend.synchronize()
-            state["passes"] += chunk
-            if time.perf_counter() - t0 >= duration_s:
+            for _ in range(self.chunk):
+                self.fn()
+            self.backend.synchronize()
+            self.state["passes"] += self.chunk
+            if time.perf_counter() - t0 >= self.duration_s:
                 return time.perf_counter() - t0
-
-    body.state = state  # type: ignore[attr-defined]
-    return body
 
 
 def _idle(duration_s: float) -> Callable[[], float]:
@@ -154,7 +155,7 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
         if meter.nvml is not None:
             out["power_limit_w"] = meter.nvml.power_limit_w()
             out["nvml_device"] = meter.nvml.name
-        else:
+        elif meter.rapl is not None:
             out["rapl_domains"] = [d.name for d in meter.rapl.domains]
             out["cpu_threads"] = cpu_threads()
         n = p["gemm_n"]
@@ -182,7 +183,7 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
         }
 
         bar.step("stream read")
-        body = _busy(backend, stream_fn, p["stream_s"])
+        body = _Busy(backend, stream_fn, p["stream_s"])
         e, t, s = meter.measure(body)
         nbytes = body.state["passes"] * x.nbytes
         out["stream_read"] = derive(e, t, idle_w, nbytes) | {
@@ -194,7 +195,7 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
         }
 
         bar.step("gemm")
-        body = _busy(backend, gemm_fn, p["gemm_s"])
+        body = _Busy(backend, gemm_fn, p["gemm_s"])
         e, t, s = meter.measure(body)
         flops = body.state["passes"] * 2.0 * n**3
         out["gemm"] = derive(e, t, idle_w, flops) | {

@@ -20,7 +20,7 @@ SCHEMA_VERSION = 1
 def _versions(backend: Backend) -> dict:
     import numpy
 
-    versions = {"python": platform.python_version(), "numpy": numpy.__version__}
+    versions: dict[str, object] = {"python": platform.python_version(), "numpy": numpy.__version__}
     try:
         from threadpoolctl import threadpool_info
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import Any
 
 from .backend import Backend
 from .kernels import GEMM_DTYPES, copy, cpu_threads, gemm, random_matrix, stream_read
@@ -77,7 +78,8 @@ class _Case:
     """One kernel to time: built once, then timed once per round (rounds interleave the cases)."""
 
     def __init__(self, key: tuple, fn, meta: dict):
-        self.key, self.fn, self.meta, self.times = key, fn, meta, []
+        self.key, self.fn, self.meta = key, fn, meta
+        self.times: list[float] = []
 
 
 def _stream_cases(backend: Backend, sizes: dict) -> list[_Case]:
@@ -151,7 +153,7 @@ def run(backend: Backend, quick: bool, progress: bool) -> dict:
     load_start = None if backend.is_gpu else os.getloadavg()[0]
     busy0, own0, wall0 = _busy_cpu_s(), time.process_time(), time.perf_counter()
     cases = _stream_cases(backend, sizes)
-    out = {
+    out: dict[str, Any] = {
         "sizes": sizes,
         "threads": None if backend.is_gpu else cpu_threads(),
         "stream_read": {},

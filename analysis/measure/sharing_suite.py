@@ -7,6 +7,8 @@ checks that their outputs agree. float32 on both backends; h heads of dimension 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import attention
@@ -15,7 +17,7 @@ from .suites import Progress, suite
 from .timing import Timing, time_fn
 
 # (heads, head_dim, repeats, sweeps): sweeps vary one of k, prefix, suffix around a base point.
-PLANS = {
+PLANS: dict[str, dict[str, Any]] = {
     "quick": dict(
         heads=4,
         head_dim=64,
@@ -48,7 +50,7 @@ DTYPE = np.float32
 CPU_CAP_BYTES = 2 * 10**9  # the machine is shared: private caches of at most 2 GB
 
 
-def _points(plan: dict) -> list[tuple[str, dict]]:
+def _points(plan: dict) -> list[tuple[str, dict[str, int]]]:
     out = []
     for axis in ("k", "prefix", "suffix"):
         for value in plan[axis]:
@@ -81,7 +83,8 @@ def measure_point(
     b = backend.asnumpy(attention.prefix_once(xp, q, *args))
     # Interleave the two (one run each, back to back) so that load from other processes on a
     # shared machine falls on both alike; the pairwise ratios give the speed-up's spread.
-    branch_s, once_s = [], []
+    branch_s: list[float] = []
+    once_s: list[float] = []
     for i in range(repeats):
         warm = 1 if i == 0 else 0
         branch_s += time_fn(

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import yaml
 
 from .. import hardware, models, prices
@@ -16,7 +19,7 @@ from .pages import cell, cite, table
 PAGE = ROOT / "chapters" / "appendix-data-sources.md"
 
 
-_HW_UNITS = {
+_HW_UNITS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "mem_bytes": ("Memory capacity", lambda v: si(v, "B")),
     "mem_type": ("Memory type", str),
     "mem_bandwidth": ("Memory bandwidth", lambda v: si(v, "B/s")),
