@@ -58,6 +58,8 @@ BANDWIDTH_GPUS_PER_INSTANCE = sp.limit(g / BANDWIDTH_PER_GROUP, g, sp.oo)
 FLEET_GPUS_LIMIT = N_inst * sp.Max(CAPACITY_GPUS_PER_INSTANCE, BANDWIDTH_GPUS_PER_INSTANCE)
 # Speed above which bandwidth, not capacity, binds a KV-dominated fleet (about W / M).
 CROSSOVER_SPEED = sp.solve(sp.Eq(CAPACITY_GPUS_PER_INSTANCE, BANDWIDTH_GPUS_PER_INSTANCE), s)[0]
+# Long contexts (L -> oo: the L cached tokens dominate the one being written): W / (u M).
+CROSSOVER_SPEED_LONG_CONTEXT = sp.limit(CROSSOVER_SPEED, L, sp.oo)
 # The source's "dynamic ratio": per-instance KV = rho x weight bytes (k L = rho P, long context).
 RATIO_FLEET_GPUS_LIMIT = N_inst * sp.Max(
     *(
@@ -72,7 +74,7 @@ _compute = sp.lambdify((g, F, s, N, a, L), COMPUTE_PER_GROUP, "math")
 _share = sp.lambdify((B, P, k, L), DYNAMIC_SHARE, "math")
 _context_for_share = sp.lambdify((rho, P, k), CONTEXT_FOR_SHARE, "math")
 _ratio_fleet = sp.lambdify((N_inst, rho, P, u, M, s, W), RATIO_FLEET_GPUS_LIMIT, "math")
-_crossover = sp.lambdify((W, u, M, L), CROSSOVER_SPEED, "math")
+_crossover = sp.lambdify((W, u, M), CROSSOVER_SPEED_LONG_CONTEXT, "math")
 _kv_gpus = sp.lambdify((k, L, u, M), CAPACITY_GPUS_PER_INSTANCE, "math")
 
 # The source's scenario, in its own numbers (its claims, recomputed in the chapter).
@@ -518,7 +520,7 @@ def crossover_speed(accelerator: str | Accelerator, usable_fraction: float = 1.0
     """Tokens/s per instance above which bandwidth binds a KV-dominated fleet (W / (u M))."""
     acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
     _require_fraction("usable_fraction", usable_fraction)
-    return _crossover(acc.mem_bandwidth, usable_fraction, acc.mem_bytes, 1e30)
+    return _crossover(acc.mem_bandwidth, usable_fraction, acc.mem_bytes)
 
 
 def kv_only_gpus(

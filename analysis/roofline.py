@@ -66,7 +66,16 @@ ATTENTION_DECODE_INTENSITY = sp.simplify((g * 2 * 2 * h_d) / (2 * h_d * b_kv))
 D_tok, n_gpu, t_s, F_achieved = sp.symbols("D n_gpu t F_achieved", positive=True)
 TRAINING_FLOPS = 6 * N * D_tok  # forward 2 + backward 4 FLOP per parameter per token
 MFU = F_achieved / F  # model FLOP/s achieved per chip over the chip's dense peak
-RUN_UTILIZATION = TRAINING_FLOPS / (n_gpu * t_s * F)  # whole-run average, all overheads in
+C_total = sp.Symbol("C", positive=True)  # a run's total model FLOPs
+RUN_UTILIZATION_OF_TOTAL = C_total / (n_gpu * t_s * F)  # whole-run average, all overheads in
+RUN_UTILIZATION = RUN_UTILIZATION_OF_TOTAL.subs(C_total, TRAINING_FLOPS)
+
+_roofline_time = sp.lambdify((N_flop, N_byte, F, W), ROOFLINE_TIME, "math")
+_additive_time = sp.lambdify((N_flop, N_byte, F, W), ADDITIVE_TIME, "math")
+_critical_batch_weights = sp.lambdify((F, W, b_w), CRITICAL_BATCH_WEIGHTS, "math")
+_matmul_ceiling = sp.lambdify((d, f, b_a), MATMUL_INTENSITY_CEILING, "math")
+_mfu = sp.lambdify((F_achieved, F), MFU, "math")
+_run_utilization = sp.lambdify((C_total, n_gpu, t_s, F), RUN_UTILIZATION_OF_TOTAL, "math")
 
 _critical_batch = sp.lambdify((d, f, b_w, b_a, F, W), CRITICAL_BATCH, "math")
 _matmul_intensity = sp.lambdify((B, d, f, b_w, b_a), MATMUL_INTENSITY, "numpy")
@@ -91,13 +100,13 @@ def roofline_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: f
         require_positive(name, v, allow_zero=True)
     require_positive("peak_flops", peak_flops)
     require_positive("bandwidth", bandwidth)
-    return max(flops / peak_flops, nbytes / bandwidth)
+    return float(_roofline_time(flops, nbytes, peak_flops, bandwidth))
 
 
 def additive_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
     """flops / peak + bytes / bandwidth: the time with no overlap (an upper bound)."""
     roofline_time_s(flops, nbytes, peak_flops, bandwidth)  # validates
-    return flops / peak_flops + nbytes / bandwidth
+    return float(_additive_time(flops, nbytes, peak_flops, bandwidth))
 
 
 def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype: str):
@@ -126,13 +135,13 @@ def critical_batch(
     require_positive("bandwidth", bandwidth)
     bw_ = _bytes(weight_dtype)
     if d_in is None and d_out is None:
-        return peak_flops * bw_ / (2 * bandwidth)
+        return float(_critical_batch_weights(peak_flops, bandwidth, bw_))
     if d_in is None or d_out is None:
         raise ValueError("give both d_in and d_out (or neither, for the weights-only limit)")
     require_positive("d_in", d_in)
     require_positive("d_out", d_out)
     ba_ = _bytes(act_dtype or weight_dtype)
-    ceiling = 2 * d_in * d_out / ((d_in + d_out) * ba_)
+    ceiling = _matmul_ceiling(d_in, d_out, ba_)
     if peak_flops / bandwidth >= ceiling:
         raise ValueError(
             f"a {d_in}x{d_out} matmul never reaches the ridge {peak_flops / bandwidth:.4g} FLOP/byte "
@@ -342,7 +351,7 @@ def mfu(achieved_flops: float, peak_flops: float) -> float:
     """Model FLOPs utilisation: achieved model FLOP/s over the dense peak."""
     require_positive("achieved_flops", achieved_flops, allow_zero=True)
     require_positive("peak_flops", peak_flops)
-    return achieved_flops / peak_flops
+    return float(_mfu(achieved_flops, peak_flops))
 
 
 def run_utilization(total_flops: float, gpu_hours: float, peak_flops: float) -> float:
@@ -350,7 +359,7 @@ def run_utilization(total_flops: float, gpu_hours: float, peak_flops: float) -> 
     require_positive("total_flops", total_flops)
     require_positive("gpu_hours", gpu_hours)
     require_positive("peak_flops", peak_flops)
-    return total_flops / (gpu_hours * 3600.0 * peak_flops)
+    return float(_run_utilization(total_flops, 1, gpu_hours * 3600.0, peak_flops))  # GPU-seconds
 
 
 # ---- prediction against measurement -----------------------------------------------------------
