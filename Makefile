@@ -18,7 +18,7 @@ help:
 	@echo "make figures    regenerate figures/ and the generated pages (appendix, gallery, provenance)"
 	@echo "make browser    headless Chromium over the built site (after make book)"
 	@echo "make notebooks  re-execute the chapters in place (refreshes their stored outputs)"
-	@echo "make measure    run every CPU measurement suite and print results (never overwrites references)"
+	@echo "make measure    run every measurement suite here, into _build/measurements/ (never the stored references)"
 	@echo "make gpu-check  on an NVIDIA GPU host: GPU tests + measurement suites, JSON into OUT=dir"
 	@echo "make clean      remove _build and caches (keeps .venv)"
 
