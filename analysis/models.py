@@ -8,7 +8,9 @@ head unless it is tied to the embedding. KV-cache sizes cover MHA, GQA, MQA and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -175,6 +177,20 @@ class ModelSpec:
         """
         held = sum(self.layer_cached_tokens(context_tokens))
         return held // self.n_layers if held % self.n_layers == 0 else held / self.n_layers
+
+    def with_full_attention(self) -> ModelSpec:
+        """The same model with every layer keeping the whole context (the no-window counterfactual)."""
+        return dataclasses.replace(
+            self,
+            name=f"{self.name} (all layers full)",
+            layer_windows=(None,) * self.n_layers,
+            sliding_window=None,
+        )
+
+    def kv_gain_limit(self) -> float:
+        """Long-context limit of full-attention KV over this model's KV: layers / full layers."""
+        n_full = self.n_layers - self.n_windowed_layers
+        return math.inf if n_full == 0 else self.n_layers / n_full
 
     def kv_cache_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
         """KV-cache bytes [B] of one sequence at ``context_tokens``, layer by layer."""
