@@ -460,3 +460,28 @@ def test_layer_types_must_match_layers():
     cfg = config("gpt-oss-20b") | {"layer_types": ["linear_attention"] * 24}
     with pytest.raises(ConfigError, match="allowed: full_attention"):
         ModelSpec.from_hf_config(cfg)
+
+
+@pytest.mark.parametrize("name", models.NAMES)
+@pytest.mark.parametrize("context", [1, 127, 128, 4096, 8193, 131_072])
+def test_mean_cached_tokens_times_per_token_bytes_is_the_cache(name, context):
+    # Callers (memory, roofline, energy) multiply kv_bytes_per_token by cached_tokens: that
+    # product must be the layer-by-layer cache.
+    m = models.get(name)
+    assert m.kv_bytes_per_token("fp8") * m.cached_tokens(context) == pytest.approx(
+        m.kv_cache_bytes(context, "fp8"), rel=1e-12
+    )
+
+
+def test_capacity_and_decode_bytes_use_the_per_layer_cache():
+    from analysis import hardware, memory, roofline
+
+    m = models.get("gpt-oss-120b")
+    kv_32k = 2048 * (18 * 32_768 + 18 * 128)  # hand derivation above, bf16
+    weights = 2 * m.n_params
+    hbm = hardware.get("h200").mem_bytes
+    limits = memory.serving_limits(m, "h200", 32_768, group_gpus=8)
+    assert limits.capacity == int((8 * hbm - weights) // kv_32k)
+    # Decode step: weights once, each sequence reads its cache and writes one token's KV.
+    step = roofline.forward_step(m, 4, 1, 32_768)
+    assert step.bytes == weights + 4 * (kv_32k + 73_728)
