@@ -116,6 +116,7 @@ def report(
         "attention": spec.attention_kind,
         "windowed_layers": spec.n_windowed_layers,
         "n_layers": spec.n_layers,
+        "n_experts": spec.n_experts,
         "kv_bytes_per_token": spec.kv_bytes_per_token(kv_dtype),
         "kv_bytes_at_context": spec.kv_cache_bytes(context, kv_dtype),
         "hbm_bytes_per_gpu": acc.mem_bytes,
@@ -146,7 +147,7 @@ def render(r: dict) -> str:
         "layers windowed or chunked",
         f"  KV per token         {r['kv_bytes_per_token']:,} B (all layers, short context)",
         f"  KV at context        {_gb(r['kv_bytes_at_context'])} per sequence",
-        f"  instances per GPU    {fits if r['instances_per_gpu'] is None else r['instances_per_gpu']:}"
+        f"  instances per GPU    {fits if r['instances_per_gpu'] is None else r['instances_per_gpu']}"
         f"  (HBM {_gb(r['hbm_bytes_per_gpu'])})",
         f"  instances per node   "
         f"{'does not fit' if r['instances_per_node'] is None else r['instances_per_node']} ({node})",
@@ -162,6 +163,11 @@ def render(r: dict) -> str:
         )
     else:
         lines.append(f"  decode cost floor    n/a: {c['reason']}")
+    if r["n_experts"]:
+        lines.append(
+            "  note                 MoE: the decode step reads every expert "
+            "(roofline.forward_step), exact only at batches that touch them all"
+        )
     return "\n".join(lines)
 
 
