@@ -8,7 +8,9 @@ head unless it is tied to the embedding. KV-cache sizes cover MHA, GQA, MQA and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -16,9 +18,7 @@ import yaml
 
 from .errors import (
     ConfigError,
-    MissingConfigKeyError,
     UnknownNameError,
-    UnsupportedModelTypeError,
     require_positive,
 )
 from .sources import DATA_DIR, Sourced, check_source
@@ -27,9 +27,15 @@ from .units import exact_bytes
 NAMES = (
     "llama-3-8b", "llama-3-70b", "llama-3.1-405b", "llama-2-70b", "mistral-7b",
     "mixtral-8x7b", "deepseek-v3", "gpt-3-175b", "qwen2.5-72b",
+    "llama-3.1-8b", "llama-3.1-70b", "llama-4-scout", "llama-4-maverick", "qwen3-8b",
+    "qwen3-32b", "qwen3-30b-a3b", "qwen3-235b-a22b", "gpt-oss-20b", "gpt-oss-120b",
+    "deepseek-v3.1", "kimi-k2",
 )  # fmt: skip
-LLAMA_FAMILY = ("llama", "mistral", "mixtral", "qwen2")
-SUPPORTED_MODEL_TYPES = (*LLAMA_FAMILY, "opt", "gpt2", "deepseek_v3")
+# The config.json model_types that ModelSpec.from_hf_config reads (parsers: model_configs.py).
+SUPPORTED_MODEL_TYPES = (
+    "llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gpt_oss", "llama4",
+    "llama4_text", "gemma2", "gemma3", "gemma3_text", "deepseek_v3", "kimi_k2", "opt", "gpt2",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class ModelSpec:
     head_dim: int
     d_ff: int  # width of the dense MLP
     vocab_size: int
-    max_context: int
+    max_context: int | None  # max_position_embeddings; None when the config omits it
     gated_mlp: bool = True  # SwiGLU (gate, up, down) vs plain (fc1, fc2)
     layer_norm: bool = False  # LayerNorm (weight + bias) vs RMSNorm (weight only)
     tied_embeddings: bool = False
@@ -54,7 +60,13 @@ class ModelSpec:
     mlp_bias: bool = False
     learned_positions: int = 0  # rows of a learned position table (0 with RoPE)
     embed_proj_dim: int | None = None  # OPT's word_embed_proj_dim when it differs from d_model
-    sliding_window: int | None = None
+    sliding_window: int | None = None  # one window for every layer (Mistral 7B)
+    # Per-layer attention span: tokens a layer keeps at most (None = the whole context). Empty
+    # means every layer keeps ``sliding_window`` (or everything when that is None).
+    layer_windows: tuple[int | None, ...] = ()
+    qk_norm: bool = False  # per-head RMSNorm weights on q and k (Qwen3, Gemma 3)
+    attention_sinks: bool = False  # one learned logit per head (gpt-oss)
+    norms_per_layer: int = 2  # Gemma 2/3 add pre/post feed-forward norms: 4
     # Mixture of experts
     n_experts: int = 0
     n_experts_per_tok: int = 0
@@ -62,6 +74,8 @@ class ModelSpec:
     moe_d_ff: int = 0
     first_dense_layers: int = 0
     moe_layer_freq: int = 1
+    moe_layer_ids: tuple[int, ...] | None = None  # explicit MoE layers (Qwen3-MoE, Llama 4)
+    expert_bias: bool = False  # biases inside each expert's MLP (gpt-oss)
     router_bias: bool = False
     # Multi-head latent attention (DeepSeek)
     q_lora_rank: int | None = None
@@ -74,18 +88,14 @@ class ModelSpec:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_hf_config(cls, config: dict, name: str | None = None) -> ModelSpec:
-        """Build from a Hugging Face config.json dict (Llama/Mistral/Mixtral/Qwen2, OPT, GPT-2, DeepSeek-V3)."""
-        if not isinstance(config, dict):
-            raise ConfigError(
-                f"config must be a dict parsed from config.json, got {type(config).__name__}"
-            )
-        model_type = config.get("model_type")
-        if model_type is None and {"n_layer", "n_embd", "n_head"} <= config.keys():
-            model_type = "gpt2"
-        if model_type not in SUPPORTED_MODEL_TYPES:
-            raise UnsupportedModelTypeError(model_type, list(SUPPORTED_MODEL_TYPES))
-        name = name or str(config.get("_name_or_path") or model_type)
-        spec = _PARSERS[model_type](_Config(config, model_type), name)
+        """Build from a Hugging Face config.json dict (``model_configs.SUPPORTED_MODEL_TYPES``).
+
+        An unsupported ``model_type`` raises ``UnsupportedModelTypeError`` naming the supported
+        set; a key that counting needs and the config lacks raises ``MissingConfigKeyError``.
+        """
+        from .model_configs import parse_config
+
+        spec = parse_config(config, name)
         spec._validate()
         return spec
 
@@ -101,6 +111,11 @@ class ModelSpec:
             )
         if self.first_dense_layers > self.n_layers:
             raise ConfigError(f"{self.name}: first_k_dense_replace exceeds num_hidden_layers")
+        if self.layer_windows and len(self.layer_windows) != self.n_layers:
+            raise ConfigError(
+                f"{self.name}: {len(self.layer_windows)} layer types for "
+                f"num_hidden_layers = {self.n_layers}"
+            )
 
     # ---- attention and KV cache -----------------------------------------------------------
     @property
@@ -122,25 +137,65 @@ class ModelSpec:
         return self.n_heads if self.is_mla else self.n_heads // self.n_kv_heads
 
     @property
-    def kv_elements_per_token(self) -> int:
-        """Cached elements per token over all layers: K and V, or MLA's latent plus its RoPE key."""
+    def kv_elements_per_layer_token(self) -> int:
+        """Cached elements one token adds in one layer: K and V, or MLA's latent + RoPE key."""
         if self.is_mla:
-            return self.n_layers * (self.kv_lora_rank + self.qk_rope_head_dim)
-        return 2 * self.n_layers * self.n_kv_heads * self.head_dim
+            return self.kv_lora_rank + self.qk_rope_head_dim
+        return 2 * self.n_kv_heads * self.head_dim
+
+    @property
+    def kv_elements_per_token(self) -> int:
+        """Cached elements per token over all layers (every layer still inside its window)."""
+        return self.n_layers * self.kv_elements_per_layer_token
 
     def kv_bytes_per_token(self, dtype: str = "bf16") -> int:
-        """KV-cache bytes one token adds, over all layers."""
+        """KV-cache bytes [B] one token adds over all layers, at a context inside every window."""
         return exact_bytes(self.kv_elements_per_token, dtype)
 
-    def cached_tokens(self, context_tokens: int) -> int:
-        """Tokens whose KV is held at a context length: capped by a sliding window if there is one."""
+    @property
+    def windows(self) -> tuple[int | None, ...]:
+        """Tokens each layer keeps at most [tokens]; None for a layer that keeps the context."""
+        return self.layer_windows or (self.sliding_window,) * self.n_layers
+
+    @property
+    def n_windowed_layers(self) -> int:
+        """Layers whose cache is capped by a sliding window or an attention chunk."""
+        return sum(w is not None for w in self.windows)
+
+    def layer_cached_tokens(self, context_tokens: int) -> tuple[int, ...]:
+        """Tokens [tokens] each layer holds at ``context_tokens``: min(context, its window)."""
         require_positive("context_tokens", context_tokens, allow_zero=True)
-        window = self.sliding_window
-        return int(context_tokens if window is None else min(context_tokens, window))
+        ctx = int(context_tokens)
+        return tuple(ctx if w is None else min(ctx, w) for w in self.windows)
+
+    def cached_tokens(self, context_tokens: int) -> int | float:
+        """Tokens [tokens] whose KV a layer holds at ``context_tokens``, averaged over layers.
+
+        ``kv_bytes_per_token(dtype) * cached_tokens(c) == kv_cache_bytes(c, dtype)``: callers
+        that multiply per-token bytes (or attention FLOPs per position) by this number get the
+        per-layer truth. An int when the mean is whole (always, without hybrid layers).
+        """
+        held = sum(self.layer_cached_tokens(context_tokens))
+        return held // self.n_layers if held % self.n_layers == 0 else held / self.n_layers
+
+    def with_full_attention(self) -> ModelSpec:
+        """The same model with every layer keeping the whole context (the no-window counterfactual)."""
+        return dataclasses.replace(
+            self,
+            name=f"{self.name} (all layers full)",
+            layer_windows=(None,) * self.n_layers,
+            sliding_window=None,
+        )
+
+    def kv_gain_limit(self) -> float:
+        """Long-context limit of full-attention KV over this model's KV: layers / full layers."""
+        n_full = self.n_layers - self.n_windowed_layers
+        return math.inf if n_full == 0 else self.n_layers / n_full
 
     def kv_cache_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
-        """KV-cache bytes of one sequence at ``context_tokens``."""
-        return exact_bytes(self.kv_elements_per_token * self.cached_tokens(context_tokens), dtype)
+        """KV-cache bytes [B] of one sequence at ``context_tokens``, layer by layer."""
+        held = sum(self.layer_cached_tokens(context_tokens))
+        return exact_bytes(self.kv_elements_per_layer_token * held, dtype)
 
     # ---- parameters -------------------------------------------------------------------------
     def _mlp_params(self, width: int) -> int:
@@ -166,12 +221,15 @@ class ModelSpec:
         q_out, kv_out = h * self.head_dim, self.n_kv_heads * self.head_dim
         weights = d * q_out + 2 * d * kv_out + q_out * d
         biases = (q_out + 2 * kv_out if self.qkv_bias else 0) + (d if self.o_bias else 0)
-        return weights + biases
+        extras = (2 * self.head_dim if self.qk_norm else 0) + (h if self.attention_sinks else 0)
+        return weights + biases + extras
 
     def _norm_params(self) -> int:
         return 2 * self.d_model if self.layer_norm else self.d_model
 
     def _is_moe_layer(self, layer: int) -> bool:
+        if self.moe_layer_ids is not None:
+            return self.n_experts > 0 and layer in self.moe_layer_ids
         return (
             self.n_experts > 0
             and layer >= self.first_dense_layers
@@ -190,12 +248,14 @@ class ModelSpec:
         if embed_dim != d:  # OPT-350m style projections in and out of the model width
             parts["embedding"] += 2 * embed_dim * d
         parts["attention"] = self.n_layers * self._attention_params()
-        parts["norms"] = (2 * self.n_layers + 1) * self._norm_params()
+        parts["norms"] = (self.norms_per_layer * self.n_layers + 1) * self._norm_params()
         n_moe = self.n_moe_layers
         parts["mlp"] = (self.n_layers - n_moe) * self._mlp_params(self.d_ff)
         if n_moe:
             routed = self.n_experts_per_tok if active else self.n_experts
             expert = self._mlp_params(self.moe_d_ff)
+            if self.expert_bias and not self.mlp_bias:
+                expert += 2 * self.moe_d_ff + d if self.gated_mlp else self.moe_d_ff + d
             parts["experts"] = n_moe * (routed + self.n_shared_experts) * expert
             parts["router"] = n_moe * (
                 d * self.n_experts + (self.n_experts if self.router_bias else 0)
@@ -221,157 +281,6 @@ class ModelSpec:
     def weight_bytes(self, dtype: str = "bf16") -> int:
         """Bytes of all weights stored in ``dtype``."""
         return exact_bytes(self.n_params, dtype)
-
-
-# ---- config parsing --------------------------------------------------------------------------
-class _Config:
-    """Typed access to a config dict with errors that name the missing or bad key."""
-
-    def __init__(self, raw: dict, model_type: str):
-        self.raw, self.model_type = raw, model_type
-
-    def int(self, key: str, default: object = ..., *, allow_zero: bool = False) -> int:
-        if key not in self.raw or self.raw[key] is None:
-            if default is ...:
-                raise MissingConfigKeyError(key, self.model_type)
-            return default
-        value = self.raw[key]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"config key {key!r} must be an integer, got {value!r}")
-        require_positive(f"config key {key!r}", value, allow_zero=allow_zero)
-        return value
-
-    def bool(self, key: str, default: bool) -> bool:
-        value = self.raw.get(key, default)
-        if not isinstance(value, bool):
-            raise ConfigError(f"config key {key!r} must be true or false, got {value!r}")
-        return value
-
-
-def _head_dim(c: _Config, d: int, heads: int) -> int:
-    head_dim = c.int("head_dim", None)
-    if head_dim is None:
-        if d % heads:
-            raise ConfigError(f"hidden_size {d} is not divisible by num_attention_heads {heads}")
-        head_dim = d // heads
-    return head_dim
-
-
-def _llama_family(c: _Config, name: str) -> ModelSpec:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
-    is_qwen2, is_mixtral = c.model_type == "qwen2", c.model_type == "mixtral"
-    window = c.int("sliding_window", None)
-    if is_qwen2 and not c.bool("use_sliding_window", False):
-        window = None  # Qwen2 configs carry a window value that is switched off
-    return ModelSpec(
-        name=name,
-        model_type=c.model_type,
-        n_layers=c.int("num_hidden_layers"),
-        d_model=d,
-        n_heads=heads,
-        n_kv_heads=c.int("num_key_value_heads", heads),
-        head_dim=_head_dim(c, d, heads),
-        d_ff=c.int("intermediate_size"),
-        vocab_size=c.int("vocab_size"),
-        max_context=c.int("max_position_embeddings"),
-        tied_embeddings=c.bool("tie_word_embeddings", False),
-        qkv_bias=is_qwen2 or c.bool("attention_bias", False),  # Qwen2 always has q/k/v biases
-        o_bias=c.bool("attention_bias", False),
-        mlp_bias=c.bool("mlp_bias", False),
-        sliding_window=window,
-        n_experts=c.int("num_local_experts") if is_mixtral else 0,
-        n_experts_per_tok=c.int("num_experts_per_tok") if is_mixtral else 0,
-        moe_d_ff=c.int("intermediate_size") if is_mixtral else 0,
-    )
-
-
-def _opt(c: _Config, name: str) -> ModelSpec:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
-    bias = c.bool("enable_bias", True)
-    return ModelSpec(
-        name=name,
-        model_type="opt",
-        n_layers=c.int("num_hidden_layers"),
-        d_model=d,
-        n_heads=heads,
-        n_kv_heads=heads,
-        head_dim=_head_dim(c, d, heads),
-        d_ff=c.int("ffn_dim"),
-        vocab_size=c.int("vocab_size"),
-        max_context=c.int("max_position_embeddings"),
-        gated_mlp=False,
-        layer_norm=True,
-        tied_embeddings=c.bool("tie_word_embeddings", True),
-        qkv_bias=bias,
-        o_bias=bias,
-        mlp_bias=bias,
-        learned_positions=c.int("max_position_embeddings") + 2,  # OPT offsets positions by 2
-        embed_proj_dim=c.int("word_embed_proj_dim", d),
-    )
-
-
-def _gpt2(c: _Config, name: str) -> ModelSpec:
-    d, heads = c.int("n_embd"), c.int("n_head")
-    context = c.int("n_positions", None) or c.int("n_ctx")
-    return ModelSpec(
-        name=name,
-        model_type="gpt2",
-        n_layers=c.int("n_layer"),
-        d_model=d,
-        n_heads=heads,
-        n_kv_heads=heads,
-        head_dim=_head_dim(c, d, heads),
-        d_ff=c.int("n_inner", 4 * d),
-        vocab_size=c.int("vocab_size"),
-        max_context=context,
-        gated_mlp=False,
-        layer_norm=True,
-        tied_embeddings=c.bool("tie_word_embeddings", True),
-        qkv_bias=True,
-        o_bias=True,
-        mlp_bias=True,
-        learned_positions=context,
-    )
-
-
-def _deepseek_v3(c: _Config, name: str) -> ModelSpec:
-    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
-    return ModelSpec(
-        name=name,
-        model_type="deepseek_v3",
-        n_layers=c.int("num_hidden_layers"),
-        d_model=d,
-        n_heads=heads,
-        n_kv_heads=c.int("num_key_value_heads", heads),
-        head_dim=c.int("v_head_dim"),
-        d_ff=c.int("intermediate_size"),
-        vocab_size=c.int("vocab_size"),
-        max_context=c.int("max_position_embeddings"),
-        tied_embeddings=c.bool("tie_word_embeddings", False),
-        n_experts=c.int("n_routed_experts"),
-        n_experts_per_tok=c.int("num_experts_per_tok"),
-        n_shared_experts=c.int("n_shared_experts", 0, allow_zero=True),
-        moe_d_ff=c.int("moe_intermediate_size"),
-        first_dense_layers=c.int("first_k_dense_replace", 0, allow_zero=True),
-        moe_layer_freq=c.int("moe_layer_freq", 1),
-        router_bias=c.raw.get("topk_method") == "noaux_tc",  # e_score_correction_bias
-        q_lora_rank=c.int("q_lora_rank", None),
-        kv_lora_rank=c.int("kv_lora_rank"),
-        qk_nope_head_dim=c.int("qk_nope_head_dim"),
-        qk_rope_head_dim=c.int("qk_rope_head_dim"),
-        v_head_dim=c.int("v_head_dim"),
-        notes=(
-            "multi-token-prediction module (num_nextn_predict_layers) not counted: "
-            "it is used for training and speculative decoding, not in the 671B main model",
-        ),
-    )
-
-
-_PARSERS = {t: _llama_family for t in LLAMA_FAMILY} | {
-    "opt": _opt,
-    "gpt2": _gpt2,
-    "deepseek_v3": _deepseek_v3,
-}
 
 
 # ---- catalog -----------------------------------------------------------------------------------

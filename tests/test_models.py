@@ -35,10 +35,80 @@ def test_llama3_70b_exact_parameter_count():
     assert models.get("llama-3-70b").n_params == 70_553_706_496
 
 
+# Relative tolerance per model: 1% unless the published figure is rounded harder, or counts
+# something the config does not describe.
+TOTAL_TOLERANCE = {
+    # "about 109B" is text + vision; the text model alone is 107.8B (1.1% less).
+    "llama-4-scout": 0.015,
+    # The report's 1.04T (three figures); the count from the config is 1.026T (1.3% less).
+    "kimi-k2": 0.015,
+}
+
+
 @pytest.mark.parametrize("name", models.NAMES)
-def test_total_parameters_within_1_percent_of_model_card(name):
+def test_total_parameters_match_model_card(name):
     published = models.info(name).published_params.value
-    assert models.get(name).n_params == pytest.approx(published, rel=0.01)
+    rel = TOTAL_TOLERANCE.get(name, 0.01)
+    assert models.get(name).n_params == pytest.approx(published, rel=rel)
+
+
+# Active parameters: (published, tolerance, counting). The model cards round to two figures
+# (3.3B, 22B, 17B, 32B), hence the tolerances; gpt-oss counts active without the input
+# embedding (its model card: "active parameters ... excluding the embedding").
+ACTIVE = {
+    "qwen3-30b-a3b": (3.3e9, 0.02, "all"),  # 3.353B
+    "qwen3-235b-a22b": (22e9, 0.01, "all"),  # 22.19B
+    "llama-4-scout": (17e9, 0.015, "all"),  # 17.17B
+    "llama-4-maverick": (17e9, 0.015, "all"),  # 17.19B
+    "gpt-oss-20b": (3.6e9, 0.005, "no-embedding"),  # 3.608B (card: 3.61B)
+    "gpt-oss-120b": (5.1e9, 0.01, "no-embedding"),  # 5.133B (card: 5.13B)
+    "deepseek-v3.1": (37e9, 0.02, "all"),  # 37.55B
+    "kimi-k2": (32e9, 0.03, "all"),  # 32.86B; 31.69B without the embedding
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVE))
+def test_active_parameters_match_model_card(name):
+    published, rel, counting = ACTIVE[name]
+    assert models.info(name).published_active_params.value == published
+    m = models.get(name)
+    active = m.n_active_params - (m.n_embedding_params if counting == "no-embedding" else 0)
+    assert active == pytest.approx(published, rel=rel)
+
+
+def test_gpt_oss_matches_the_model_card_papers_exact_counts():
+    # gpt-oss model card (arXiv:2508.10925), Table 1: 116.83B / 5.13B and 20.91B / 3.61B.
+    for name, total, active in (
+        ("gpt-oss-120b", 116.83e9, 5.13e9),
+        ("gpt-oss-20b", 20.91e9, 3.61e9),
+    ):
+        m = models.get(name)
+        assert m.n_params == pytest.approx(total, abs=0.005e9)
+        assert m.n_active_params - m.n_embedding_params == pytest.approx(active, abs=0.005e9)
+
+
+@pytest.mark.parametrize(
+    "name, non_embedding",
+    [
+        ("qwen3-8b", 6.95e9),
+        ("qwen3-32b", 31.2e9),
+        ("qwen3-30b-a3b", 29.9e9),
+        ("qwen3-235b-a22b", 234e9),
+    ],
+)
+def test_qwen3_non_embedding_counts_match_model_cards(name, non_embedding):
+    # Qwen3 model cards: "Number of Parameters (Non-Embedding)", i.e. without embedding and head.
+    m = models.get(name)
+    parts = m.param_breakdown()
+    assert m.n_params - parts["embedding"] - parts["lm_head"] == pytest.approx(
+        non_embedding, rel=0.005
+    )
+
+
+def test_llama_3_1_shares_llama_3_architecture():
+    # Llama 3.1 changed RoPE scaling and context, not the shapes: same exact safetensors counts.
+    assert models.get("llama-3.1-8b").n_params == models.get("llama-3-8b").n_params
+    assert models.get("llama-3.1-70b").n_params == models.get("llama-3-70b").n_params
 
 
 def test_mixtral_active_parameters_match_release():
@@ -146,10 +216,31 @@ def test_missing_key_is_named():
 
 
 def test_unsupported_model_type_names_supported():
-    with pytest.raises(
-        UnsupportedModelTypeError, match="llama, mistral, mixtral, qwen2, opt, gpt2, deepseek_v3"
-    ):
+    with pytest.raises(UnsupportedModelTypeError, match="'mamba'") as err:
         ModelSpec.from_hf_config({"model_type": "mamba"})
+    for t in ("qwen3_moe", "gpt_oss", "llama4", "gemma2", "gemma3", "deepseek_v3", "kimi_k2"):
+        assert t in str(err.value)
+    assert err.value.supported == list(models.SUPPORTED_MODEL_TYPES)
+
+
+def test_missing_key_inside_text_config_is_named():
+    cfg = copy.deepcopy(config("llama-4-scout"))
+    del cfg["text_config"]["num_local_experts"]
+    with pytest.raises(MissingConfigKeyError, match="'num_local_experts'"):
+        ModelSpec.from_hf_config(cfg)
+    with pytest.raises(MissingConfigKeyError, match="'text_config'"):
+        ModelSpec.from_hf_config({"model_type": "llama4"})
+
+
+@pytest.mark.parametrize("name", ["qwen3-8b", "gpt-oss-120b", "llama-4-scout", "kimi-k2"])
+def test_keys_counting_does_not_need_may_be_absent(name):
+    cfg = copy.deepcopy(config(name))
+    inner = cfg.get("text_config", cfg)
+    for key in ("max_position_embeddings", "rope_theta", "rope_scaling", "torch_dtype"):
+        inner.pop(key, None)
+    m = ModelSpec.from_hf_config(cfg)
+    assert m.max_context is None
+    assert m.n_params == models.get(name).n_params
 
 
 @pytest.mark.parametrize("value", [0, -8, 1.5, "32", True])
@@ -237,3 +328,160 @@ def test_invalid_configs_raise_only_documented_errors(cfg):
     except (ConfigError, ValueError):
         return
     assert m.n_params > 0 and m.kv_bytes_per_token("bf16") > 0
+
+
+# ---- current families: structure and per-layer KV, derived by hand ------------------------------------
+def test_gpt_oss_120b_kv_follows_each_layers_window():
+    # 36 layers, 8 KV heads, head_dim 64: 2 x 8 x 64 x 2 B = 2,048 B per token per layer (bf16).
+    # Even layers slide over 128 tokens, odd layers keep the context (layer_types).
+    m = models.get("gpt-oss-120b")
+    assert (m.n_layers, m.n_kv_heads, m.head_dim) == (36, 8, 64)
+    assert m.windows == (128, None) * 18
+    assert m.kv_bytes_per_token("bf16") == 36 * 2048 == 73_728
+    assert m.kv_cache_bytes(100, "bf16") == 100 * 73_728  # inside every window
+    assert m.kv_cache_bytes(32_768, "bf16") == 2048 * (18 * 32_768 + 18 * 128) == 1_212_678_144
+    assert m.cached_tokens(32_768) == (32_768 + 128) // 2 == 16_448
+    assert m.kv_cache_bytes(32_768, "bf16") == m.kv_bytes_per_token("bf16") * m.cached_tokens(
+        32_768
+    )
+
+
+def test_gpt_oss_20b_structure():
+    m = models.get("gpt-oss-20b")
+    assert (m.n_layers, m.n_experts, m.n_experts_per_tok, m.n_windowed_layers) == (24, 32, 4, 12)
+    assert m.attention_sinks and m.qkv_bias and m.o_bias and m.router_bias and m.expert_bias
+
+
+def test_llama4_scout_chunked_layers_hold_at_most_a_chunk():
+    # Three of every four layers use RoPE and attend within 8,192-token chunks; every 4th layer
+    # (NoPE) attends to everything. 48 layers, 8 KV heads, head_dim 128: 4,096 B per token-layer.
+    m = models.get("llama-4-scout")
+    assert m.windows == (8192, 8192, 8192, None) * 12
+    assert m.kv_cache_bytes(4096, "bf16") == 4096 * 48 * 4096
+    assert m.kv_cache_bytes(131_072, "bf16") == 4096 * (12 * 131_072 + 36 * 8192) == 7_650_410_496
+
+
+def test_llama4_moe_interleaving():
+    scout, maverick = models.get("llama-4-scout"), models.get("llama-4-maverick")
+    assert scout.n_moe_layers == 48  # interleave_moe_layer_step 1
+    assert maverick.n_moe_layers == 24  # step 2: layers 1, 3, ..., 47
+    assert maverick.moe_layer_ids == tuple(range(1, 48, 2))
+    assert (scout.n_experts, maverick.n_experts, scout.n_shared_experts) == (16, 128, 1)
+    assert scout.d_ff == 16_384 and scout.moe_d_ff == 8192  # dense MLP vs expert width
+
+
+def test_qwen3_moe_sparse_step_and_mlp_only_layers():
+    # A layer i is MoE if i is not in mlp_only_layers and (i + 1) % decoder_sparse_step == 0.
+    base = config("qwen3-30b-a3b")
+    m = ModelSpec.from_hf_config(base)
+    assert m.n_moe_layers == 48 and m.qk_norm
+    d, ff, moe_ff, experts = 2048, 6144, 768, 128
+    dense_mlp, moe_block = 3 * d * ff, experts * 3 * d * moe_ff + d * experts
+    two_dense = ModelSpec.from_hf_config(base | {"mlp_only_layers": [0, 1]})
+    assert two_dense.n_moe_layers == 46
+    assert m.n_params - two_dense.n_params == 2 * (moe_block - dense_mlp)
+    every_other = ModelSpec.from_hf_config(base | {"decoder_sparse_step": 2})
+    assert every_other.moe_layer_ids == tuple(range(1, 48, 2))
+
+
+def test_qwen3_qk_norm_parameters():
+    # q_norm and k_norm: head_dim weights each, per layer (Qwen3-8B: 36 x 2 x 128).
+    cfg = config("qwen3-8b")
+    with_norm = models.get("qwen3-8b")
+    assert with_norm.param_breakdown()["attention"] == 36 * (
+        4096 * 4096 + 2 * 4096 * 1024 + 4096 * 4096 + 2 * 128
+    )
+    assert cfg["head_dim"] == 128 and not with_norm.qkv_bias
+
+
+def test_kimi_k2_experts_and_first_dense_layer():
+    m = models.get("kimi-k2")
+    assert m.model_type == "kimi_k2" and m.attention_kind == "MLA"
+    assert (m.n_experts, m.n_experts_per_tok, m.n_shared_experts) == (384, 8, 1)
+    assert m.first_dense_layers == 1 and m.n_moe_layers == 60
+    assert m.kv_bytes_per_token("bf16") == 61 * (512 + 64) * 2
+
+
+def test_deepseek_v3_1_has_v3s_architecture():
+    assert models.get("deepseek-v3.1").n_params == models.get("deepseek-v3").n_params
+
+
+GEMMA2_9B = {  # google/gemma-2-9b config.json, the keys counting reads
+    "model_type": "gemma2", "hidden_size": 3584, "intermediate_size": 14336,
+    "num_hidden_layers": 42, "num_attention_heads": 16, "num_key_value_heads": 8,
+    "head_dim": 256, "vocab_size": 256000, "sliding_window": 4096,
+    "final_logit_softcapping": 30.0, "attn_logit_softcapping": 50.0,
+}  # fmt: skip
+GEMMA3_12B = {  # google/gemma-3-12b-it config.json (multimodal; text model in text_config)
+    "model_type": "gemma3",
+    "text_config": {
+        "model_type": "gemma3_text", "hidden_size": 3840, "intermediate_size": 15360,
+        "num_hidden_layers": 48, "num_attention_heads": 16, "num_key_value_heads": 8,
+        "head_dim": 256, "sliding_window": 1024, "sliding_window_pattern": 6,
+        "vocab_size": 262208,
+    },
+}  # fmt: skip
+
+
+def test_gemma2_9b_count_and_alternating_window():
+    # Hugging Face safetensors count for google/gemma-2-9b: 9,241,705,984. Soft-capping costs no
+    # parameters. Even layers slide over 4,096 tokens: 21 of 42.
+    m = ModelSpec.from_hf_config(GEMMA2_9B)
+    assert m.n_params == 9_241_705_984
+    assert m.n_windowed_layers == 21 and m.windows[:2] == (4096, None)
+    per_layer_token = 2 * 8 * 256 * 2
+    assert m.kv_cache_bytes(32_768, "bf16") == per_layer_token * (21 * 32_768 + 21 * 4096)
+
+
+def test_gemma3_local_global_pattern():
+    # Five local layers (1,024-token window) per global layer: 40 local, 8 global of 48.
+    m = ModelSpec.from_hf_config(GEMMA3_12B)
+    assert m.n_windowed_layers == 40 and m.windows[:6] == (1024,) * 5 + (None,)
+    assert m.qk_norm and m.tied_embeddings and m.norms_per_layer == 4
+    per_layer_token = 2 * 8 * 256 * 2
+    assert m.kv_cache_bytes(131_072, "bf16") == per_layer_token * (8 * 131_072 + 40 * 1024)
+    # Gemma 3 12B is "12B" with its 0.4B SigLIP vision encoder; the text model is 11.77B.
+    assert m.n_params == pytest.approx(11.77e9, rel=0.001)
+
+
+def test_mistral_with_explicit_head_dim():
+    # Mistral-NeMo style: head_dim (128) is not hidden_size / heads (5120 / 32 = 160).
+    cfg = config("mistral-7b") | {"hidden_size": 5120, "head_dim": 128, "sliding_window": None}
+    m = ModelSpec.from_hf_config(cfg)
+    assert m.head_dim == 128
+    assert m.kv_bytes_per_token("bf16") == 2 * 32 * 8 * 128 * 2
+    assert m.param_breakdown()["attention"] == 32 * (2 * 5120 * 4096 + 2 * 5120 * 1024)
+
+
+def test_layer_types_must_match_layers():
+    cfg = config("gpt-oss-20b") | {"layer_types": ["full_attention"] * 3}
+    with pytest.raises(ConfigError, match="layer_types"):
+        ModelSpec.from_hf_config(cfg)
+    cfg = config("gpt-oss-20b") | {"layer_types": ["linear_attention"] * 24}
+    with pytest.raises(ConfigError, match="allowed: full_attention"):
+        ModelSpec.from_hf_config(cfg)
+
+
+@pytest.mark.parametrize("name", models.NAMES)
+@pytest.mark.parametrize("context", [1, 127, 128, 4096, 8193, 131_072])
+def test_mean_cached_tokens_times_per_token_bytes_is_the_cache(name, context):
+    # Callers (memory, roofline, energy) multiply kv_bytes_per_token by cached_tokens: that
+    # product must be the layer-by-layer cache.
+    m = models.get(name)
+    assert m.kv_bytes_per_token("fp8") * m.cached_tokens(context) == pytest.approx(
+        m.kv_cache_bytes(context, "fp8"), rel=1e-12
+    )
+
+
+def test_capacity_and_decode_bytes_use_the_per_layer_cache():
+    from analysis import hardware, memory, roofline
+
+    m = models.get("gpt-oss-120b")
+    kv_32k = 2048 * (18 * 32_768 + 18 * 128)  # hand derivation above, bf16
+    weights = 2 * m.n_params
+    hbm = hardware.get("h200").mem_bytes
+    limits = memory.serving_limits(m, "h200", 32_768, group_gpus=8)
+    assert limits.capacity == int((8 * hbm - weights) // kv_32k)
+    # Decode step: weights once, each sequence reads its cache and writes one token's KV.
+    step = roofline.forward_step(m, 4, 1, 32_768)
+    assert step.bytes == weights + 4 * (kv_32k + 73_728)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import hardware, memory, sharing
+from .. import hardware, memory, models, sharing
 from ..measure import reference
 from .registry import register
 from .style import MARKERS, PALETTE
@@ -26,10 +26,18 @@ def _hw_sources(keys=ACCS) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def _per_gpu(acc: str, ctx: int, dtype: str) -> float:
+HYBRID_ACC = "h200"
+# (catalog model, what its windowed layers do): hybrid attention against its own counterfactual.
+HYBRID_MODELS = (
+    ("gpt-oss-120b", "18 of 36 layers slide over 128 tokens"),
+    ("llama-4-scout", "36 of 48 layers attend in 8,192-token chunks"),
+)
+
+
+def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
     try:
         return memory.serving_limits(
-            "llama-3-70b", acc, ctx, group_gpus=GROUP, weight_dtype=dtype
+            model, acc, ctx, group_gpus=GROUP, weight_dtype=dtype
         ).instances_per_gpu
     except memory.InfeasibleServingError:
         return np.nan
@@ -37,18 +45,27 @@ def _per_gpu(acc: str, ctx: int, dtype: str) -> float:
 
 @register(
     "ch2-instances-vs-context",
-    title="Llama-3-70B instances per GPU against context length",
+    title="Instances per GPU against context: full and hybrid attention",
     caption=(
-        "Most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once per "
-        "group, the rest of HBM for KV caches), bf16 (solid) and fp8 weights and KV (dashed), "
+        "Left: most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once "
+        "per group, the rest of HBM for KV caches), bf16 (solid) and fp8 weights and KV (dashed), "
         "against context on log axes. The grey line is the source's throughput-only figure: "
-        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU."
+        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU. Right: the "
+        "same count on 8 H200s in bf16 for two hybrid-attention models as released (solid) and "
+        "with every layer keeping the whole context (dotted): gpt-oss-120b keeps 128 tokens in "
+        "half its layers, Llama 4 Scout at most 8,192 in three layers of four."
     ),
-    sources=("hf-llama3-70b", "source-text", *_hw_sources()),
+    sources=(
+        "hf-llama3-70b",
+        "hf-gpt-oss-120b",
+        "hf-llama4-scout",
+        "source-text",
+        *_hw_sources((*ACCS, HYBRID_ACC)),
+    ),
     chapter=CHAPTER,
 )
 def instances_vs_context() -> plt.Figure:
-    fig, ax = plt.subplots()
+    fig, (ax, hx) = plt.subplots(1, 2, figsize=(10.0, 4.4), sharey=True)
     ctx = np.array(CONTEXTS)
     for i, acc in enumerate(ACCS):
         for dtype, ls in (("bf16", "-"), ("fp8", "--")):
@@ -63,7 +80,8 @@ def instances_vs_context() -> plt.Figure:
                 label=f"{hardware.get(acc).name}, {dtype}",
             )
     ratio = memory.SOURCE_GPU_TOKENS_PER_S.value / SPEED
-    ax.axhline(ratio, color="0.5", lw=1)
+    for a in (ax, hx):
+        a.axhline(ratio, color="0.5", lw=1)
     ax.annotate(
         "throughput-only: 2,000 / 40 = 50 per GPU",
         (ctx[0], ratio),
@@ -71,13 +89,25 @@ def instances_vs_context() -> plt.Figure:
         fontsize=8,
         va="bottom",
     )
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xticks(ctx, [f"{c // 1024}K" for c in ctx])
-    ax.set_xlabel("Context per instance (tokens)")
+    for j, (name, what) in enumerate(HYBRID_MODELS):
+        spec = models.get(name)
+        color = PALETTE[3 + j]
+        for variant, ls, label in (
+            (spec, "-", f"{models.info(name).display_name}: {what}"),
+            (spec.with_full_attention(), ":", "same, every layer full"),
+        ):
+            ys = [_per_gpu(HYBRID_ACC, c, "bf16", variant) for c in CONTEXTS]
+            hx.plot(ctx, ys, ls=ls, marker=MARKERS[3 + j], color=color, ms=4, label=label)
+    for a in (ax, hx):
+        a.set_xscale("log", base=2)
+        a.set_yscale("log")
+        a.set_xticks(ctx, [f"{c // 1024}K" for c in ctx])
+        a.set_xlabel("Context per instance (tokens)")
     ax.set_ylabel("Concurrent instances per GPU")
-    ax.set_title("Memory, not throughput, sets the count at long context")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("Llama-3-70B: memory, not throughput, sets the count")
+    hx.set_title(f"Hybrid attention on 8x {hardware.get(HYBRID_ACC).name}, bf16", fontsize=10)
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    hx.legend(fontsize=7, loc="lower left")
     return fig
 
 
