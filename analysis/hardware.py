@@ -1,7 +1,11 @@
 """Accelerator catalog: dense peak FLOP/s per dtype, memory, bandwidth, power and silicon.
 
 Every number comes from ``data/hardware.yaml`` where it carries the BibTeX key of its source.
-Peak FLOP/s are dense (no 2:4 structured sparsity); bytes and bytes/s are decimal SI.
+Peak FLOP/s are dense (no 2:4 structured sparsity). Bandwidths are decimal bytes/s (1 TB/s =
+1e12 B/s). Memory capacities are bytes counted exactly: HBM is built in binary sizes and the
+vendors' "80 GB" is 80 GiB = 80 x 2**30 B, so ``mem_bytes`` is the physical capacity in the unit
+the source states, and ``usable_mem_bytes`` what the driver reports as allocatable where a source
+gives it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ SPEC_FIELDS = (
     "mem_bytes", "mem_type", "mem_bandwidth", "tdp_w",
     "transistors", "die_area_mm2", "process", "clock_hz",
 )  # fmt: skip
+OPTIONAL_SPEC_FIELDS = ("usable_mem_bytes",)  # absent or null: the physical capacity stands in
 REQUIRED_NUMBERS = ("mem_bytes", "mem_bandwidth")
 SCALE_UP_FIELDS = ("name", "bandwidth", "domain")
 TEXT_FIELDS = ("mem_type", "process")
@@ -69,8 +74,28 @@ class Accelerator:
 
     @property
     def mem_bytes(self) -> float:
-        """Memory capacity, bytes (decimal)."""
+        """Physical memory capacity [bytes], binary as built: the vendors' "80 GB" HBM is 80 GiB.
+
+        An H100 SXM's 80 GB is 80 x 2**30 = 85,899,345,920 B. Bandwidths stay decimal bytes/s.
+        """
         return self._number("mem_bytes")
+
+    @property
+    def usable_mem_bytes(self) -> float:
+        """Driver-reported allocatable memory [bytes] where a source gives it, else ``mem_bytes``.
+
+        nvidia-smi shows 81,559 MiB on an H100 SXM (85,520,809,984 B, 0.44% under its 80 GiB).
+        """
+        rec = self.specs.get("usable_mem_bytes")
+        if rec is None or rec.value is None:
+            return self.mem_bytes
+        return float(rec.value)
+
+    @property
+    def usable_mem_known(self) -> bool:
+        """Whether ``usable_mem_bytes`` comes from a driver-reported source (not the fallback)."""
+        rec = self.specs.get("usable_mem_bytes")
+        return rec is not None and rec.value is not None
 
     @property
     def tdp_w(self) -> float | None:
@@ -151,9 +176,25 @@ def _parse(key: str, raw: dict) -> Accelerator:
         if field not in TEXT_FIELDS:
             _check_number(rec, f"{where}.{field}")
         specs[field] = rec
+    for field in OPTIONAL_SPEC_FIELDS:
+        if field in raw:
+            rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
+            check_source(rec.source, f"{where}.{field}")
+            _check_number(rec, f"{where}.{field}")
+            specs[field] = rec
     for field in REQUIRED_NUMBERS:
         if specs[field].value is None or float(specs[field].value) <= 0:
             raise ValueError(f"{where}.{field}: a positive number is required")
+    usable = specs.get("usable_mem_bytes")
+    if (
+        usable is not None
+        and usable.value is not None
+        and not 0 < usable.value <= specs["mem_bytes"].value
+    ):
+        raise ValueError(
+            f"{where}.usable_mem_bytes: must be > 0 and <= mem_bytes "
+            f"({specs['mem_bytes'].value}), got {usable.value}"
+        )
     if not flops:
         raise ValueError(f"{where}: no peak_flops")
     scale_up = _parse_scale_up(raw.get("scale_up"), f"{where}.scale_up")

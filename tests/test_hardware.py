@@ -17,12 +17,12 @@ def test_every_canonical_accelerator_is_present():
 
 def test_h100_sxm_datasheet_values():
     # NVIDIA H100 datasheet / Hopper whitepaper: 989.4 dense bf16 TFLOP/s (1,979 "with sparsity"),
-    # 1,978.9 dense fp8, 3.35 TB/s HBM3, 80 GB, 700 W.
+    # 1,978.9 dense fp8, 3.35 TB/s HBM3, 80 GB (= 80 GiB: HBM is built in binary sizes), 700 W.
     h100 = hardware.get("h100-sxm")
     assert h100.peak_flops("bf16") == pytest.approx(989.4e12)
     assert h100.peak_flops("fp8") == pytest.approx(1978.9e12)
     assert h100.mem_bandwidth == pytest.approx(3.35e12)
-    assert h100.mem_bytes == pytest.approx(80e9)
+    assert h100.mem_bytes == 80 * 2**30 == 85_899_345_920
     assert h100.tdp_w == 700
 
 
@@ -44,14 +44,14 @@ def test_tpu_v5e_critical_intensity_matches_scaling_book():
 def test_h200_has_h100_compute_and_more_memory():
     h100, h200 = hardware.get("h100-sxm"), hardware.get("h200")
     assert h200.peak_flops("bf16") == pytest.approx(h100.peak_flops("bf16"), rel=0.001)
-    assert h200.mem_bytes == pytest.approx(141e9)
+    assert h200.mem_bytes == 141 * 2**30
     assert h200.mem_bandwidth == pytest.approx(4.8e12)
 
 
 def test_mi300x_datasheet_values():
     mi = hardware.get("mi300x")
     assert mi.peak_flops("bf16") == pytest.approx(1307.4e12)
-    assert mi.mem_bytes == pytest.approx(192e9)
+    assert mi.mem_bytes == 192 * 2**30  # AMD's ROCm table: "192 GiB"
     assert mi.mem_bandwidth == pytest.approx(5.3e12)
 
 
@@ -161,3 +161,65 @@ def test_a_chip_without_scale_up_is_rejected():
     }
     with pytest.raises(ValueError, match="domain"):
         hardware._parse_scale_up(bad, "hardware.yaml[x].scale_up")
+
+
+# Capacity is binary (vendors' "GB" of HBM is GiB); usable capacity is what the driver reports.
+PHYSICAL_GIB = {
+    "a100-sxm": 80, "h100-sxm": 80, "h100-pcie": 80, "h200": 141, "b200": 180,
+    "mi300x": 192, "mi325x": 256, "tpu-v5e": 16, "tpu-v5p": 96, "tpu-v6e": 32,
+}  # fmt: skip
+DRIVER_REPORTED_BYTES = {
+    "a100-sxm": 81_920 * 2**20,  # nvidia-smi 81920MiB (Modal PR 2797)
+    "h100-sxm": 81_559 * 2**20,  # nvidia-smi 81559MiB (NCCL issue 1264)
+    "b200": 183_359 * 2**20,  # nvidia-smi 183359MiB (TensorRT-LLM issue 10278)
+    "mi300x": 196_592 * 2**20,  # hipDeviceProp 196592 MiB = 206,141,652,992 B
+    "tpu-v5p": 95 * 2**30,  # Google: "HBM capacity per chip (GiB) 95" of 96 GiB physical
+}
+
+
+@pytest.mark.parametrize("name", sorted(PHYSICAL_GIB))
+def test_physical_capacity_is_binary(name):
+    assert hardware.get(name).mem_bytes == PHYSICAL_GIB[name] * 2**30
+
+
+def test_h100_80gb_is_85_9_decimal_gigabytes():
+    # The 7% that decimal GB understated: 80 GiB / 80 GB = 1.0737.
+    assert hardware.get("h100-sxm").mem_bytes / 80e9 == pytest.approx(1.073741824)
+
+
+@pytest.mark.parametrize("name", sorted(DRIVER_REPORTED_BYTES))
+def test_usable_capacity_matches_driver_report(name):
+    acc = hardware.get(name)
+    assert acc.usable_mem_known
+    assert acc.usable_mem_bytes == DRIVER_REPORTED_BYTES[name]
+    assert acc.usable_mem_bytes <= acc.mem_bytes
+
+
+def test_usable_capacity_falls_back_to_physical_where_unknown():
+    for acc in hardware.all_accelerators():
+        if not acc.usable_mem_known:
+            assert acc.usable_mem_bytes == acc.mem_bytes, acc.key
+        assert 0.95 * acc.mem_bytes <= acc.usable_mem_bytes <= acc.mem_bytes, acc.key
+
+
+def test_b200_note_says_gib_not_gb():
+    note = hardware.get("b200").specs["mem_bytes"].note
+    assert "178.35 GiB" in note and "178.35 GB of" not in note
+
+
+def test_usable_above_physical_is_rejected():
+    raw = {
+        "name": "x", "vendor": "y", "year": 2024,
+        "peak_flops": {"bf16": {"value": 1.0e12, "source": "nvidia-h100-datasheet"}},
+        **{f: {"value": None, "source": "nvidia-h100-datasheet"} for f in hardware.SPEC_FIELDS},
+        "mem_bytes": {"value": 100, "source": "nvidia-h100-datasheet"},
+        "mem_bandwidth": {"value": 1.0e12, "source": "nvidia-h100-datasheet"},
+        "usable_mem_bytes": {"value": 101, "source": "nvidia-h100-datasheet"},
+        "scale_up": {
+            "name": {"value": "NVLink 4", "source": "nvidia-h100-datasheet"},
+            "bandwidth": {"value": 9.0e11, "source": "nvidia-h100-datasheet"},
+            "domain": {"value": 8, "source": "nvidia-h100-datasheet"},
+        },
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="usable_mem_bytes"):
+        hardware._parse("x", raw)
