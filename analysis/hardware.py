@@ -20,8 +20,9 @@ from .sources import DATA_DIR, Sourced, check_source
 from .units import DTYPES
 
 NAMES = (
-    "a100-sxm", "h100-sxm", "h100-pcie", "h200", "b200",
-    "mi300x", "mi325x", "tpu-v5e", "tpu-v5p", "tpu-v6e",
+    "a100-sxm", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "b200", "b300", "gb200", "gb300",
+    "mi300x", "mi325x", "mi350x", "mi355x", "tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7", "gaudi3",
+    "groq-lpu",
 )  # fmt: skip
 SPEC_FIELDS = (
     "mem_bytes", "mem_type", "mem_bandwidth", "tdp_w",
@@ -242,4 +243,45 @@ def get(name: str) -> Accelerator:
 
 
 def all_accelerators() -> list[Accelerator]:
+    """Every accelerator record (one chip each), in NAMES order."""
     return list(catalog().values())
+
+
+# Rack-scale systems, derived from their per-GPU records so rack and GPU numbers cannot disagree.
+RACKS = {"gb200-nvl72": ("gb200", 72), "gb300-nvl72": ("gb300", 72)}
+
+
+@dataclass(frozen=True)
+class Rack:
+    """A rack-scale system of ``n_gpus`` identical accelerators: totals are n x the per-GPU value."""
+
+    key: str
+    gpu: Accelerator
+    n_gpus: int
+
+    def peak_flops(self, dtype: str) -> float:
+        """Dense peak FLOP/s of the whole rack for ``dtype`` [FLOP/s]."""
+        return self.n_gpus * self.gpu.peak_flops(dtype)
+
+    @property
+    def mem_bytes(self) -> float:
+        """Physical HBM of the whole rack [bytes, binary as built]."""
+        return self.n_gpus * self.gpu.mem_bytes
+
+    @property
+    def mem_bandwidth(self) -> float:
+        """Aggregate HBM bandwidth of the rack [bytes/s]."""
+        return self.n_gpus * self.gpu.mem_bandwidth
+
+    @property
+    def scale_up_bandwidth(self) -> float:
+        """Aggregate scale-up (NVLink) bandwidth of the rack [bytes/s, bidirectional]."""
+        return self.n_gpus * self.gpu.scale_up_bandwidth
+
+
+def rack(name: str) -> Rack:
+    """The rack-scale system called ``name`` (``gb200-nvl72``, ``gb300-nvl72``)."""
+    if name not in RACKS:
+        raise UnknownNameError("rack", name, list(RACKS))
+    gpu, n = RACKS[name]
+    return Rack(name, get(gpu), n)

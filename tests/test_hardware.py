@@ -223,3 +223,103 @@ def test_usable_above_physical_is_rejected():
     }  # fmt: skip
     with pytest.raises(ValueError, match="usable_mem_bytes"):
         hardware._parse("x", raw)
+
+
+# ---- the 2026 chips, each against its vendor's table (dense = sparse / 2 where NVIDIA lists sparse)
+NEW_CHIP_DATASHEET = {
+    # chip: {dtype: dense FLOP/s}, physical GiB, bandwidth B/s
+    "h100-nvl": ({"bf16": 1671e12 / 2, "fp8": 3341e12 / 2}, 94, 3.9e12),  # H100 datasheet, NVL
+    "b300": ({"bf16": 36e15 / 8 / 2, "fp8": 72e15 / 8 / 2, "fp4": 105e15 / 8}, 288, 8e12),  # HGX
+    "gb200": (
+        {"bf16": 360e15 / 72 / 2, "fp8": 720e15 / 72 / 2, "fp4": 1440e15 / 72 / 2},
+        186,
+        8e12,
+    ),
+    "gb300": ({"bf16": 180e15 / 72, "fp8": 360e15 / 72, "fp4": 1080e15 / 72}, 288, 8e12),
+    "mi350x": ({"bf16": 2306.9e12, "fp8": 4613.7e12, "fp4": 18.45e15 / 2}, 288, 8e12),
+    "mi355x": ({"bf16": 2516.6e12, "fp8": 5033.2e12, "fp4": 20.1e15 / 2}, 288, 8e12),
+    "tpu-v7": ({"bf16": 2307e12, "fp8": 4614e12}, 192, 7.38e12),  # Google TPU7x table
+    "gaudi3": ({"bf16": 1835e12, "fp8": 1835e12}, 128, 3.67e12),  # Intel, Hot Chips 2024
+    "groq-lpu": ({"fp16": 188e12, "int8": 750e12}, None, 80e12),  # 230 MB SRAM, 80 TB/s
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_CHIP_DATASHEET))
+def test_new_chip_matches_datasheet(name):
+    rates, gib, bandwidth = NEW_CHIP_DATASHEET[name]
+    acc = hardware.get(name)
+    for dtype, rate in rates.items():
+        assert acc.peak_flops(dtype) == pytest.approx(rate, rel=0.003), dtype
+    if gib is not None:
+        assert acc.mem_bytes == gib * 2**30
+    assert acc.mem_bandwidth == pytest.approx(bandwidth)
+
+
+def test_canonical_names_of_the_2026_catalog():
+    for name in ("b300", "gb200", "gb300", "mi355x", "mi350x", "tpu-v7", "gaudi3", "h100-nvl"):
+        assert name in hardware.NAMES
+
+
+def test_fp4_where_the_chip_has_it():
+    for name in ("b200", "b300", "gb200", "gb300", "mi350x", "mi355x"):
+        acc = hardware.get(name)
+        assert "fp4" in acc.dtypes
+        assert acc.peak_flops("fp4") > acc.peak_flops("fp8"), name
+
+
+def test_sram_design_has_capacity_in_megabytes_and_bandwidth_in_tens_of_tb():
+    lpu, h100 = hardware.get("groq-lpu"), hardware.get("h100-sxm")
+    assert lpu.mem_bytes == 230e6  # 230 MB of on-die SRAM
+    assert lpu.mem_bandwidth / h100.mem_bandwidth > 20  # 80 TB/s against 3.35 TB/s
+    assert h100.mem_bytes / lpu.mem_bytes > 350  # 80 GiB against 230 MB
+
+
+NEW_CHIP_SCALE_UP = {
+    "h100-nvl": ("NVLink 4 bridge", 600e9, 2),  # NVLink bridge pairs, 600 GB/s
+    "b300": ("NVLink 5", 1.8e12, 8),
+    "gb200": ("NVLink 5", 1.8e12, 72),  # 130 TB/s per NVL72 rack / 72
+    "gb300": ("NVLink 5", 1.8e12, 72),
+    "mi350x": ("Infinity Fabric", 7 * 153.6e9, 8),
+    "mi355x": ("Infinity Fabric", 7 * 153.6e9, 8),
+    "tpu-v7": ("ICI", 1.2e12, 9216),  # "Bidirectional ICI bandwidth per chip 1200"; 9,216 per pod
+    "gaudi3": ("RoCE v2 (200GbE)", 21 * 200e9 * 2 / 8, 8),  # 21 of 24 200GbE ports in-node
+    "groq-lpu": ("Groq chip-to-chip (C2C)", 480e9, 8),  # Linley: 480 GB/s total; 8 per node
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_CHIP_SCALE_UP))
+def test_new_chip_scale_up(name):
+    link, bidirectional, domain = NEW_CHIP_SCALE_UP[name]
+    acc = hardware.get(name)
+    assert (acc.scale_up_name, acc.scale_up_domain) == (link, domain)
+    assert acc.scale_up_bandwidth == pytest.approx(bidirectional)
+
+
+# NVIDIA's rack pages: GB200 NVL72 1,440 PF FP4 / 720 FP8 / 360 BF16 with sparsity, 13.4 TB HBM3e
+# (72 x 186 GB), 576 TB/s, 130 TB/s NVLink; GB300 NVL72 1,080 PF FP4 dense, 20.7 TB (72 x 288 GB).
+RACK_PUBLISHED = {
+    "gb200-nvl72": {"fp4": 1440e15 / 2, "fp8": 720e15 / 2, "bf16": 360e15 / 2, "gib": 13_392},
+    "gb300-nvl72": {"fp4": 1080e15, "fp8": 360e15, "bf16": 180e15, "gib": 20_736},
+}
+
+
+@pytest.mark.parametrize("name", sorted(RACK_PUBLISHED))
+def test_rack_totals_match_nvidia_rack_figures(name):
+    pub, r = RACK_PUBLISHED[name], hardware.rack(name)
+    assert r.n_gpus == 72
+    for dtype in ("fp4", "fp8", "bf16"):
+        assert r.peak_flops(dtype) == pytest.approx(pub[dtype]), dtype
+    assert r.mem_bytes == pub["gib"] * 2**30
+    assert r.mem_bandwidth == pytest.approx(576e12)
+    assert r.scale_up_bandwidth == pytest.approx(130e12, rel=0.01)  # 72 x 1.8 = 129.6 TB/s
+
+
+def test_rack_is_72_times_its_gpu():
+    r = hardware.rack("gb200-nvl72")
+    assert r.mem_bytes == 72 * hardware.get("gb200").mem_bytes
+    assert r.peak_flops("fp8") == 72 * hardware.get("gb200").peak_flops("fp8")
+
+
+def test_unknown_rack_lists_known_racks():
+    with pytest.raises(UnknownNameError, match="gb200-nvl72"):
+        hardware.rack("gb100-nvl36")
