@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -323,3 +325,25 @@ def test_rack_is_72_times_its_gpu():
 def test_unknown_rack_lists_known_racks():
     with pytest.raises(UnknownNameError, match="gb200-nvl72"):
         hardware.rack("gb100-nvl36")
+
+
+# ---- chapter 2's SRAM comparison, by hand from published numbers
+def test_sram_smallest_group_is_weights_plus_one_kv_over_230_mb():
+    from analysis.figures import ch2_vram
+
+    # Llama-3-70B fp8: 70,553,706,496 weight bytes; KV 163,840 B/token x 8,192 tokens.
+    need = 70_553_706_496 + 163_840 * 8192
+    assert ch2_vram.smallest_group("groq-lpu") == math.ceil(need / 230e6) == 313
+    assert ch2_vram.smallest_group("h100-sxm") == 1  # 80 GiB holds the 70.6 GB copy alone
+
+
+def test_sram_instances_per_chip_limit_is_capacity_over_one_kv():
+    from analysis.figures import ch2_vram
+
+    kv = 163_840 * 8192  # 1.34 GB per 8K-token sequence in fp8
+    assert ch2_vram.sram_chips_per_instance_limit("groq-lpu") == pytest.approx(kv / 230e6)  # 5.84
+    assert 1 / ch2_vram.sram_chips_per_instance_limit("h100-sxm") == pytest.approx(
+        80 * 2**30 / kv
+    )  # 64 sequences per H100
+    assert math.isnan(ch2_vram.sram_per_chip("groq-lpu", 312))
+    assert ch2_vram.sram_per_chip("groq-lpu", 313) == pytest.approx(1 / 313)
