@@ -173,6 +173,7 @@ PHYSICAL_GIB = {
 DRIVER_REPORTED_BYTES = {
     "a100-sxm": 81_920 * 2**20,  # nvidia-smi 81920MiB (Modal PR 2797)
     "h100-sxm": 81_559 * 2**20,  # nvidia-smi 81559MiB (NCCL issue 1264)
+    "h200": 143_771 * 2**20,  # nvidia-smi 143771MiB (SGLang issue 3196)
     "b200": 183_359 * 2**20,  # nvidia-smi 183359MiB (TensorRT-LLM issue 10278)
     "mi300x": 196_592 * 2**20,  # hipDeviceProp 196592 MiB = 206,141,652,992 B
     "tpu-v5p": 95 * 2**30,  # Google: "HBM capacity per chip (GiB) 95" of 96 GiB physical
