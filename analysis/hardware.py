@@ -1,7 +1,11 @@
 """Accelerator catalog: dense peak FLOP/s per dtype, memory, bandwidth, power and silicon.
 
 Every number comes from ``data/hardware.yaml`` where it carries the BibTeX key of its source.
-Peak FLOP/s are dense (no 2:4 structured sparsity); bytes and bytes/s are decimal SI.
+Peak FLOP/s are dense (no 2:4 structured sparsity). Bandwidths are decimal bytes/s (1 TB/s =
+1e12 B/s). Memory capacities are bytes counted exactly: HBM is built in binary sizes and the
+vendors' "80 GB" is 80 GiB = 80 x 2**30 B, so ``mem_bytes`` is the physical capacity in the unit
+the source states, and ``usable_mem_bytes`` what the driver reports as allocatable where a source
+gives it.
 """
 
 from __future__ import annotations
@@ -16,14 +20,17 @@ from .sources import DATA_DIR, Sourced, check_source
 from .units import DTYPES
 
 NAMES = (
-    "a100-sxm", "h100-sxm", "h100-pcie", "h200", "b200",
-    "mi300x", "mi325x", "tpu-v5e", "tpu-v5p", "tpu-v6e",
+    "a100-sxm", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "b200", "b300", "gb200", "gb300",
+    "mi300x", "mi325x", "mi350x", "mi355x", "tpu-v5e", "tpu-v5p", "tpu-v6e", "tpu-v7", "gaudi3",
+    "groq-lpu",
 )  # fmt: skip
 SPEC_FIELDS = (
     "mem_bytes", "mem_type", "mem_bandwidth", "tdp_w",
     "transistors", "die_area_mm2", "process", "clock_hz",
 )  # fmt: skip
+OPTIONAL_SPEC_FIELDS = ("usable_mem_bytes",)  # absent or null: the physical capacity stands in
 REQUIRED_NUMBERS = ("mem_bytes", "mem_bandwidth")
+SCALE_UP_FIELDS = ("name", "bandwidth", "domain")
 TEXT_FIELDS = ("mem_type", "process")
 
 
@@ -42,6 +49,7 @@ class Accelerator:
     year: int
     flops: dict[str, Sourced]  # dtype -> dense FLOP/s (int8: OP/s)
     specs: dict[str, Sourced]  # SPEC_FIELDS -> value (None where unpublished)
+    scale_up: dict[str, Sourced]  # SCALE_UP_FIELDS -> value: the chip's scale-up interconnect
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -67,8 +75,28 @@ class Accelerator:
 
     @property
     def mem_bytes(self) -> float:
-        """Memory capacity, bytes (decimal)."""
+        """Physical memory capacity [bytes], binary as built: the vendors' "80 GB" HBM is 80 GiB.
+
+        An H100 SXM's 80 GB is 80 x 2**30 = 85,899,345,920 B. Bandwidths stay decimal bytes/s.
+        """
         return self._number("mem_bytes")
+
+    @property
+    def usable_mem_bytes(self) -> float:
+        """Driver-reported allocatable memory [bytes] where a source gives it, else ``mem_bytes``.
+
+        nvidia-smi shows 81,559 MiB on an H100 SXM (85,520,809,984 B, 0.44% under its 80 GiB).
+        """
+        rec = self.specs.get("usable_mem_bytes")
+        if rec is None or rec.value is None:
+            return self.mem_bytes
+        return float(rec.value)
+
+    @property
+    def usable_mem_known(self) -> bool:
+        """Whether ``usable_mem_bytes`` comes from a driver-reported source (not the fallback)."""
+        rec = self.specs.get("usable_mem_bytes")
+        return rec is not None and rec.value is not None
 
     @property
     def tdp_w(self) -> float | None:
@@ -87,6 +115,29 @@ class Accelerator:
         return self._number("clock_hz")
 
     @property
+    def scale_up_name(self) -> str:
+        """Name of the scale-up interconnect (e.g. "NVLink 4", "PCIe Gen5 x16", "ICI")."""
+        return str(self.scale_up["name"].value)
+
+    @property
+    def scale_up_bandwidth(self) -> float:
+        """Scale-up bandwidth per chip [bytes/s, decimal], bidirectional aggregate as vendors quote it.
+
+        NVLink 4 on an H100 SXM: 900 GB/s = 450 GB/s each way.
+        """
+        return float(self.scale_up["bandwidth"].value)
+
+    @property
+    def scale_up_bandwidth_per_direction(self) -> float:
+        """Scale-up bandwidth per chip in one direction [bytes/s]: half the bidirectional figure."""
+        return self.scale_up_bandwidth / 2.0
+
+    @property
+    def scale_up_domain(self) -> int:
+        """Chips in one scale-up domain [count]: 8 on an HGX board, 72 in an NVL72 rack, a TPU pod."""
+        return int(self.scale_up["domain"].value)
+
+    @property
     def process(self) -> str | None:
         return self.specs["process"].value
 
@@ -98,6 +149,8 @@ class Accelerator:
         """BibTeX key of a spec field, or of ``flops:<dtype>``."""
         if field.startswith("flops:"):
             return self.flops[field.split(":", 1)[1]].source
+        if field.startswith("scale_up:"):
+            return self.scale_up[field.split(":", 1)[1]].source
         return self.specs[field].source
 
 
@@ -124,12 +177,51 @@ def _parse(key: str, raw: dict) -> Accelerator:
         if field not in TEXT_FIELDS:
             _check_number(rec, f"{where}.{field}")
         specs[field] = rec
+    for field in OPTIONAL_SPEC_FIELDS:
+        if field in raw:
+            rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
+            check_source(rec.source, f"{where}.{field}")
+            _check_number(rec, f"{where}.{field}")
+            specs[field] = rec
     for field in REQUIRED_NUMBERS:
         if specs[field].value is None or float(specs[field].value) <= 0:
             raise ValueError(f"{where}.{field}: a positive number is required")
+    usable = specs.get("usable_mem_bytes")
+    if (
+        usable is not None
+        and usable.value is not None
+        and not 0 < usable.value <= specs["mem_bytes"].value
+    ):
+        raise ValueError(
+            f"{where}.usable_mem_bytes: must be > 0 and <= mem_bytes "
+            f"({specs['mem_bytes'].value}), got {usable.value}"
+        )
     if not flops:
         raise ValueError(f"{where}: no peak_flops")
-    return Accelerator(key, raw["name"], raw["vendor"], int(raw["year"]), flops, specs)
+    scale_up = _parse_scale_up(raw.get("scale_up"), f"{where}.scale_up")
+    return Accelerator(key, raw["name"], raw["vendor"], int(raw["year"]), flops, specs, scale_up)
+
+
+def _parse_scale_up(raw: object, where: str) -> dict[str, Sourced]:
+    """The scale-up record: a name, a positive bandwidth [bytes/s] and a whole domain size >= 1."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: missing (a mapping with {SCALE_UP_FIELDS} is required)")
+    out = {}
+    for field in SCALE_UP_FIELDS:
+        if field not in raw:
+            raise ValueError(f"{where}: missing field {field!r}")
+        rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
+        check_source(rec.source, f"{where}.{field}")
+        out[field] = rec
+    if not isinstance(out["name"].value, str) or not out["name"].value:
+        raise ValueError(f"{where}.name: a non-empty string is required")
+    _check_number(out["bandwidth"], f"{where}.bandwidth")
+    if out["bandwidth"].value is None or out["bandwidth"].value <= 0:
+        raise ValueError(f"{where}.bandwidth: a positive number of bytes/s is required")
+    domain = out["domain"].value
+    if isinstance(domain, bool) or not isinstance(domain, int) or domain < 1:
+        raise ValueError(f"{where}.domain: a whole number >= 1 is required, got {domain!r}")
+    return out
 
 
 @cache
@@ -151,4 +243,45 @@ def get(name: str) -> Accelerator:
 
 
 def all_accelerators() -> list[Accelerator]:
+    """Every accelerator record (one chip each), in NAMES order."""
     return list(catalog().values())
+
+
+# Rack-scale systems, derived from their per-GPU records so rack and GPU numbers cannot disagree.
+RACKS = {"gb200-nvl72": ("gb200", 72), "gb300-nvl72": ("gb300", 72)}
+
+
+@dataclass(frozen=True)
+class Rack:
+    """A rack-scale system of ``n_gpus`` identical accelerators: totals are n x the per-GPU value."""
+
+    key: str
+    gpu: Accelerator
+    n_gpus: int
+
+    def peak_flops(self, dtype: str) -> float:
+        """Dense peak FLOP/s of the whole rack for ``dtype`` [FLOP/s]."""
+        return self.n_gpus * self.gpu.peak_flops(dtype)
+
+    @property
+    def mem_bytes(self) -> float:
+        """Physical HBM of the whole rack [bytes, binary as built]."""
+        return self.n_gpus * self.gpu.mem_bytes
+
+    @property
+    def mem_bandwidth(self) -> float:
+        """Aggregate HBM bandwidth of the rack [bytes/s]."""
+        return self.n_gpus * self.gpu.mem_bandwidth
+
+    @property
+    def scale_up_bandwidth(self) -> float:
+        """Aggregate scale-up (NVLink) bandwidth of the rack [bytes/s, bidirectional]."""
+        return self.n_gpus * self.gpu.scale_up_bandwidth
+
+
+def rack(name: str) -> Rack:
+    """The rack-scale system called ``name`` (``gb200-nvl72``, ``gb300-nvl72``)."""
+    if name not in RACKS:
+        raise UnknownNameError("rack", name, list(RACKS))
+    gpu, n = RACKS[name]
+    return Rack(name, get(gpu), n)

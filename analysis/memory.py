@@ -9,7 +9,9 @@ symbols below are chapter 1's: ``P`` weight bytes, ``k`` KV bytes per token, ``L
 ``B`` instances (sequences) in the step, ``N`` matmul parameters, ``a`` attention FLOPs per
 token per position, ``F`` and ``W`` one GPU's dense FLOP/s and bytes/s.
 
-Bytes are decimal (GB = 1e9). Every expression is defined once here; the book shows its LaTeX
+Capacities ``M`` are an accelerator's physical memory in bytes (``Accelerator.mem_bytes``: HBM is
+binary-sized, so an H100's "80 GB" is 80 GiB = 85.9e9 B), of which a fraction ``u`` is usable;
+bandwidths are decimal bytes/s. Every expression is defined once here; the book shows its LaTeX
 and the numbers come from its ``lambdify`` form.
 """
 

@@ -58,16 +58,17 @@ def test_vllm_opt13b_request_is_1_6_gb():
 def test_capacity_llama70_on_eight_h100_matches_hand_arithmetic():
     published_params = models.info("llama-3-70b").published_params.value
     static = published_params * 2  # bf16
-    expected = math.floor((8 * 80e9 - static) / (327_680 * 131_072))  # (640 - 141.1) / 42.95 = 11.6
+    # 80 GB of HBM is 80 GiB: (687.2 - 141.1) / 42.95 = 12.7
+    expected = math.floor((8 * 80 * 2**30 - static) / (327_680 * 131_072))
     limits = memory.serving_limits("llama-3-70b", "h100-sxm", 131_072, group_gpus=8)
-    assert limits.capacity == expected == 11
-    assert limits.instances_per_gpu == pytest.approx(11 / 8)
+    assert limits.capacity == expected == 12
+    assert limits.instances_per_gpu == pytest.approx(12 / 8)
 
 
 def test_fp8_halves_weights_and_kv():
     bf = memory.serving_limits("llama-3-70b", "h100-sxm", 8192, group_gpus=1, weight_dtype="fp8")
-    # (80e9 - 70.55e9) / (163,840 x 8,192) = 7.04 instances on one GPU
-    assert bf.capacity == math.floor((80e9 - 70_553_706_496) / (163_840 * 8192)) == 7
+    # (85.90e9 - 70.55e9) / (163,840 x 8,192) = 11.4 instances on one GPU (80 GiB)
+    assert bf.capacity == math.floor((80 * 2**30 - 70_553_706_496) / (163_840 * 8192)) == 11
 
 
 def test_bandwidth_limit_matches_chapter1_roofline_step():
@@ -89,7 +90,10 @@ def test_bandwidth_limit_matches_chapter1_roofline_step():
 def test_compute_limit_is_far_above_memory_limits():
     limits = memory.serving_limits("llama-3-70b", "h100-sxm", 8192, group_gpus=8, tokens_per_s=40)
     assert limits.compute > 5 * max(limits.capacity, limits.bandwidth)
-    assert limits.binding == "capacity"
+    # capacity (8 x 85.90e9 - 141.1e9) / 2.684e9 = 203; bandwidth (8 x 3.35e12 / 40 - 141.1e9)
+    # / (327,680 x 8,193) = 197: with binary capacity the bandwidth limit binds first.
+    assert (limits.capacity, limits.bandwidth) == (203, 197)
+    assert limits.binding == "bandwidth"
 
 
 def test_sliding_window_caps_dynamic_memory():
@@ -108,15 +112,18 @@ def test_cluster_instances_is_groups_times_instances():
     assert memory.cluster_instances("llama-3-70b", "h100-sxm", 24_000, 32_768) == 3000 * per_group
 
 
-def test_ratio_fleet_100t_bf16_h100_is_25_million():
+def test_ratio_fleet_100t_bf16_h100_is_24_million():
     fleet = memory.ratio_fleet(
         1e6, 1e14, 0.01, weight_dtype="bf16", accelerator="h100-sxm", tokens_per_s=40
     )
-    # 1e6 instances x (1% of 200 TB = 2 TB) / 80 GB = 25,000,000 GPUs; bandwidth: x 40 / 3.35 TB/s
-    assert fleet.capacity_gpus == pytest.approx(25e6)
-    assert fleet.bandwidth_gpus == pytest.approx(1e6 * 40 * 2e12 / 3.35e12)
-    assert fleet.binding == "capacity"
-    assert fleet.min_group_gpus == 2500  # 200 TB / 80 GB
+    # 1e6 instances x (1% of 200 TB = 2 TB) / 80 GiB = 23,283,064 GPUs; bandwidth: x 40 / 3.35 TB/s
+    assert fleet.capacity_gpus == pytest.approx(1e6 * 2e12 / (80 * 2**30))
+    assert fleet.bandwidth_gpus == pytest.approx(1e6 * 40 * 2e12 / 3.35e12)  # 23,880,597
+    # 23.28 M by capacity < 23.88 M by bandwidth: at 80 GiB the bandwidth bound is the larger.
+    assert fleet.binding == "bandwidth"
+    assert fleet.gpus == pytest.approx(1e6 * 40 * 2e12 / 3.35e12)
+    # max(200 TB / 80 GiB = 2,328.3, 40/s x 200 TB / 3.35 TB/s = 2,388.1), rounded up
+    assert fleet.min_group_gpus == 2389
 
 
 def test_ratio_fleet_h200_is_bandwidth_bound_at_40_tokens_per_s():
@@ -130,12 +137,14 @@ def test_ratio_fleet_h200_is_bandwidth_bound_at_40_tokens_per_s():
 
 
 def test_crossover_speed_is_bandwidth_over_memory():
-    assert memory.crossover_speed("h100-sxm") == pytest.approx(3.35e12 / 80e9)  # 41.9 tokens/s
-    assert memory.crossover_speed("h200") == pytest.approx(4.8e12 / 141e9)
+    assert memory.crossover_speed("h100-sxm") == pytest.approx(3.35e12 / (80 * 2**30))  # 39.0/s
+    assert memory.crossover_speed("h200") == pytest.approx(4.8e12 / (141 * 2**30))
 
 
 def test_thousand_instances_of_one_tb_kv():
-    assert memory.kv_only_gpus(1000, 1e12, "h100-sxm") == pytest.approx(12_500)  # 1 PB / 80 GB
+    assert memory.kv_only_gpus(1000, 1e12, "h100-sxm") == pytest.approx(
+        11_641.5, abs=0.1
+    )  # / 80 GiB
 
 
 def test_context_for_half_share_llama70():
@@ -159,7 +168,7 @@ def test_fleet_limit_is_approached_by_large_groups():
                 memory.k: 327_680,
                 memory.L: ctx,
                 memory.u: 1,
-                memory.M: 80e9,
+                memory.M: 80 * 2**30,
                 memory.s: 40,
                 memory.W: 3.35e12,
             }

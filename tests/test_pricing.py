@@ -59,7 +59,8 @@ def test_max_batch_hand_arithmetic():
     # Qwen2.5-72B: 80 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 327,680 B/token (HF config).
     assert QWEN.model.kv_bytes_per_token("bf16") == 327_680
     kv = 327_680 * 8192
-    assert QWEN.max_batch(8192) == math.floor((8 * 80e9 - QWEN.weight_bytes) / kv)
+    # 8 x H100 SXM "80 GB" = 8 x 80 GiB of HBM
+    assert QWEN.max_batch(8192) == math.floor((8 * 80 * 2**30 - QWEN.weight_bytes) / kv)
 
 
 def test_h100_ridge_matches_scaling_book():

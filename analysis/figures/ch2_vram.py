@@ -310,3 +310,103 @@ def shared_prefix_speedup() -> plt.Figure:
     axes[0].legend(fontsize=7)
     fig.suptitle("Reading the shared prefix once: measured against the bytes ratio (lines)")
     return fig
+
+
+# ---- an SRAM-only chip: weights sharded over hundreds of chips, a fraction of an instance each ----
+SRAM_CHIP = "groq-lpu"
+SRAM_HBM_CHIPS = ("h100-sxm", "b200")  # the HBM chips it is set against
+SRAM_MODEL, SRAM_DTYPE, SRAM_CONTEXT = "llama-3-70b", "fp8", 8192
+SRAM_GROUPS = tuple(2**i for i in range(13))  # 1 .. 4,096 chips sharing one weight copy
+
+
+def _sram_compute_dtype(acc: str) -> str | None:
+    """Compute dtype for fp8 weights: the chip's own fp8, else fp16 (the LPU lists fp16, int8)."""
+    return None if SRAM_DTYPE in hardware.get(acc).flops else "fp16"
+
+
+def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
+    """``memory.serving_limits`` for the SRAM comparison: Llama-3-70B, fp8 weights and KV, 8K."""
+    return memory.serving_limits(
+        SRAM_MODEL,
+        acc,
+        SRAM_CONTEXT,
+        group_gpus=group_chips,
+        weight_dtype=SRAM_DTYPE,
+        compute_dtype=_sram_compute_dtype(acc),
+    )
+
+
+def sram_per_chip(acc: str, group_chips: int) -> float:
+    """Instances per chip [count] in a group of ``group_chips``; NaN where one does not fit."""
+    try:
+        return sram_limits(acc, group_chips).instances_per_gpu
+    except memory.InfeasibleServingError:
+        return float("nan")
+
+
+def smallest_group(acc: str, max_chips: int = 1 << 16) -> int:
+    """Fewest chips [count] whose memory holds one weight copy and one instance's KV.
+
+    Found with ``memory.serving_limits`` alone (feasibility is monotone in the group size):
+    doubling to a feasible size, then bisecting.
+    """
+    hi = 1
+    while np.isnan(sram_per_chip(acc, hi)):
+        hi *= 2
+        if hi > max_chips:
+            raise memory.InfeasibleServingError(f"{acc}: no group of up to {max_chips} chips")
+    lo = hi // 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if not np.isnan(sram_per_chip(acc, mid)) else (mid, hi)
+    return hi
+
+
+def sram_chips_per_instance_limit(acc: str) -> float:
+    """Chips per instance [count] as groups grow without bound: one instance's KV over one chip."""
+    kv = models.get(SRAM_MODEL).kv_cache_bytes(SRAM_CONTEXT, SRAM_DTYPE)
+    return memory.kv_only_gpus(1, kv, acc)
+
+
+@register(
+    "ch2-sram-instances",
+    title="An SRAM-only chip against HBM GPUs: instances per chip as weights are sharded",
+    caption=(
+        "Most concurrent Llama-3-70B instances (fp8 weights and KV, 8K context) per chip "
+        "against the number of chips that share one weight copy, on log axes, for the Groq "
+        "LPU (230 MB of on-die SRAM at 80 TB/s) and two HBM GPUs. The LPU needs hundreds of "
+        "chips before one instance fits, and even in unboundedly large groups holds less than "
+        "one 8K-token sequence per chip (dotted lines: memory over one instance's KV); an HBM "
+        "GPU holds one copy alone and tens of sequences each."
+    ),
+    sources=("hf-llama3-70b", *_hw_sources((SRAM_CHIP, *SRAM_HBM_CHIPS))),
+    chapter=CHAPTER,
+)
+def sram_instances() -> plt.Figure:
+    fig, ax = plt.subplots()
+    colors = {SRAM_CHIP: PALETTE[3], "h100-sxm": PALETTE[0], "b200": PALETTE[2]}  # as ACCS
+    for i, acc in enumerate((SRAM_CHIP, *SRAM_HBM_CHIPS)):
+        color, first = colors[acc], smallest_group(acc)
+        groups = sorted({first, *(g for g in SRAM_GROUPS if g >= first)})
+        ys = [sram_per_chip(acc, g) for g in groups]
+        ax.plot(groups, ys, marker=MARKERS[i], color=color, ms=4, label=hardware.get(acc).name)
+        ax.axhline(1 / sram_chips_per_instance_limit(acc), color=color, ls=":", lw=1)
+        if acc == SRAM_CHIP:
+            ax.annotate(
+                f"one instance first fits\nin {first:,} chips",
+                (first, sram_per_chip(acc, first)),
+                xytext=(-110, 4),
+                textcoords="offset points",
+                fontsize=8,
+                color=color,
+                arrowprops={"arrowstyle": "->", "color": color, "lw": 0.8},
+            )
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("Chips sharing one copy of the weights")
+    ax.set_ylabel("Concurrent instances per chip")
+    ax.set_xticks(SRAM_GROUPS[::2], [f"{g:,}" for g in SRAM_GROUPS[::2]])
+    ax.set_ylim(1e-3, 500)
+    ax.set_title("Fast memory, little of it: capacity binds harder")
+    ax.legend(fontsize=7, loc="center right")
+    return fig

@@ -13,10 +13,15 @@ VENDOR_COLOR = {"NVIDIA": PALETTE[0], "AMD": PALETTE[1], "Google": PALETTE[2]}
 RIDGE_LINES = (100, 300, 1000)  # FLOP/byte
 
 
+def _half(acc: hardware.Accelerator) -> str:
+    """The chip's 16-bit dtype: bf16, or fp16 where it publishes no bf16 rate (the Groq LPU)."""
+    return "bf16" if "bf16" in acc.flops else "fp16"
+
+
 def _sources() -> tuple[str, ...]:
     keys = set()
     for acc in hardware.all_accelerators():
-        keys |= {acc.source("mem_bandwidth"), acc.source("flops:bf16")}
+        keys |= {acc.source("mem_bandwidth"), acc.source(f"flops:{_half(acc)}")}
     return tuple(sorted(keys))
 
 
@@ -24,8 +29,9 @@ def _sources() -> tuple[str, ...]:
     "accelerators-flops-vs-bandwidth",
     title="Peak dense FLOP/s against memory bandwidth, every accelerator in the catalog",
     caption=(
-        "Dense bf16 peak (filled) and fp8 peak where the chip has it (hollow) against HBM "
-        "bandwidth, on log axes. Grey lines are constant FLOP per byte: a kernel whose "
+        "Dense bf16 peak (filled; fp16 for the Groq LPU, which lists no bf16) and fp8 peak "
+        "where the chip has it (hollow) against memory bandwidth (HBM; on-die SRAM for the "
+        "Groq LPU), on log axes. Grey lines are constant FLOP per byte: a kernel whose "
         "arithmetic intensity (FLOP per byte moved) lies below a chip's ratio is limited by "
         "memory bandwidth, not arithmetic. Sources: vendor datasheets (see Data sources)."
     ),
@@ -55,7 +61,7 @@ def accelerators_flops_vs_bandwidth() -> plt.Figure:
         x = acc.mem_bandwidth / 1e12
         ax.scatter(
             x,
-            acc.peak_flops("bf16") / 1e12,
+            acc.peak_flops(_half(acc)) / 1e12,
             color=color,
             marker=marker,
             s=45,
