@@ -59,6 +59,26 @@ rho, kappa, Delta = sp.symbols(
 )  # USD/(byte s), KV bytes/token, s/step
 
 
+# Holding one token's KV for one step costs rho kappa (Delta + tau): the step's generation time
+# plus the time tau the agent waits on its tool while the cache stays resident. Re-reading that
+# token instead costs a prefill of it, pi_pre (USD per token). Their ratio is what keeping the
+# KV saves per token per step; at cost both come from the same GPU rent, at list price pi_pre is
+# replaced by the list input price (which carries the provider's margin).
+pi_pre, tau = sp.symbols("pi_pre tau", positive=True)  # USD per prefilled token; s waiting on tools
+KV_HOLD_USD_PER_TOKEN_STEP = rho * kappa * (Delta + tau)
+REPREFILL_OVER_HOLD = pi_pre / KV_HOLD_USD_PER_TOKEN_STEP
+_reprefill_over_hold = sp.lambdify((pi_pre, rho, kappa, Delta, tau), REPREFILL_OVER_HOLD, "math")
+# The hold time Delta + tau at which renting costs as much as re-prefilling (ratio = 1).
+HOLD_BREAKEVEN_S = sp.solve(sp.Eq(REPREFILL_OVER_HOLD, 1), tau)[0] + Delta  # pi_pre / (rho kappa)
+_hold_breakeven = sp.lambdify((pi_pre, rho, kappa, Delta), HOLD_BREAKEVEN_S, "math")
+
+# Tool wait: an ASSUMPTION, not a sourced figure. A tool call of an agent (a shell command, a
+# test run, a file read, a web fetch) takes from well under a second to a minute; the chapter
+# uses 5 s and shows 0-60 s.
+TOOL_WAIT_S = 5.0
+TOOL_WAIT_S_RANGE = (0.0, 60.0)
+
+
 def context(step):
     """Tokens in the context after ``step`` steps: n_p + step (n_a + n_o)."""
     return n_p + step * (n_a + n_o)
@@ -374,11 +394,18 @@ def crossover_context(
     wage_usd_per_hour: float,
     tokens_per_s: float | None = None,
 ) -> float:
-    """Prompt length at which one request's cost per hour of output thought equals the wage."""
+    """Prompt length [tokens] at which one request's cost per hour of output thought equals the wage.
+
+    0.0 when the output tokens alone already cost more than the wage (no prompt length is needed
+    to pass it).
+    """
     _whole("output_tokens", output_tokens, 1)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
     budget = wage_usd_per_hour * thought_hours(output_tokens, tokens_per_s)
-    return (budget - row.output_usd_per_mtok / 1e6 * output_tokens) / (row.input_usd_per_mtok / 1e6)
+    prompt = (budget - row.output_usd_per_mtok / 1e6 * output_tokens) / (
+        row.input_usd_per_mtok / 1e6
+    )
+    return max(0.0, prompt)  # 0: the output alone already costs more than the wage
 
 
 # ---- the source's worked example ----------------------------------------------------------------
@@ -447,59 +474,94 @@ CACHE_RULES = (
 )
 
 
+EXAMPLE_CONTEXT = 32_768  # context at which the stand-in's stream rate and prefill cost are taken
+
+
 @dataclass(frozen=True)
 class ExampleSetup:
     loop: AgentLoop
     row: prices.PriceRow
-    regimes: tuple[Regime, ...]
+    regimes: tuple[Regime, ...]  # list prices: none, each caching rule, KV rent
     rent_usd_per_gpu_hour: float
     rent_gpu: str
     kv_bytes_per_token: int
     stream_tokens_per_s: float
-    step_s: float
+    step_s: float  # generating one action [s]
+    tool_wait_s: float  # the tool's latency, during which the KV stays resident [s]
+    prefill_usd_per_mtok: (
+        float  # re-prefilling at cost: the stand-in's roofline prefill at the rent
+    )
+    decode_usd_per_mtok: float  # an output token at cost, same deployment and rent
+    cost_regimes: tuple[Regime, ...]  # at cost: no caching (every token re-prefilled) and KV rent
     sources: tuple[str, ...]
 
+    @property
+    def hold_s(self) -> float:
+        """Seconds the KV of the context is held per step: the action plus the tool wait."""
+        return self.step_s + self.tool_wait_s
 
-def example_setup(rent_usd_per_gpu_hour: float | None = None) -> ExampleSetup:
+
+def example_setup(
+    rent_usd_per_gpu_hour: float | None = None, tool_wait_s: float = TOOL_WAIT_S
+) -> ExampleSetup:
     """GPT-4 Turbo list prices under no caching, each provider's caching rule, and KV rent on an H100.
 
     The KV is rented on one 8x H100 replica of the stand-in model; with memory full, a decode step
     reads all of it, so each stream makes W / M tokens per second (chapter 3, memory-bound decode).
-    Rent default: the median H100 SXM rental row in market.yaml.
+    Each step holds the KV for the action's generation plus ``tool_wait_s`` [s] (default
+    ``TOOL_WAIT_S``, an assumption; range ``TOOL_WAIT_S_RANGE``). Rent default [USD/GPU-h]: the
+    median H100 SXM rental row in market.yaml. ``cost_regimes`` price input and output tokens at
+    the same deployment's roofline cost instead of GPT-4 Turbo's list prices.
     """
     from . import models, pricing
 
+    require_positive("tool_wait_s", tool_wait_s, allow_zero=True)
     row = prices.price(EXAMPLE_MODEL)
-    rows = pricing.rental_rows("h100-sxm")
+    rows = prices.rental_rows("h100-sxm")
     if rent_usd_per_gpu_hour is None:
-        rent_usd_per_gpu_hour = float(rows[len(rows) // 2]["usd_per_gpu_hour"])
+        rent_usd_per_gpu_hour = prices.median_rent_usd_per_gpu_hour("h100-sxm")
     dep = pricing.Deployment.of(KV_STAND_IN, "h100-sxm", 8)
-    stream_rate = 1.0 / pricing.decode_cost(dep, rent_usd_per_gpu_hour, 32_768).step_s
+    decode = pricing.decode_cost(dep, rent_usd_per_gpu_hour, EXAMPLE_CONTEXT)
+    prefill = pricing.prefill_cost(dep, rent_usd_per_gpu_hour, EXAMPLE_CONTEXT)
+    stream_rate = 1.0 / decode.step_s
     step = step_seconds(EXAMPLE_LOOP.action_tokens, stream_rate)
     kv = models.get(KV_STAND_IN).kv_bytes_per_token("bf16")
+    rho_ = usd_per_byte_s(rent_usd_per_gpu_hour, "h100-sxm")
     regimes = [no_cache(row)]
     keys = {row.source}
     for provider, date in CACHE_RULES:
-        rule = pricing.cache_rule(provider, date)
+        rule = prices.cache_rule(provider, date)
         regimes.append(
             prompt_cache(
                 row,
-                rule["cached_input_fraction"],
-                rule["cache_write_fraction"],
+                rule.cached_input_fraction,
+                rule.cache_write_fraction,
                 label=f"{provider} caching ({date:%b %Y})",
             )
         )
-        keys.add(rule["source"])
-    regimes.append(
-        kv_rent(
-            row,
-            usd_per_byte_s(rent_usd_per_gpu_hour, "h100-sxm"),
-            kv,
-            step,
-            label="KV rent on H100 HBM",
-        )
+        keys.add(rule.source)
+    regimes.append(kv_rent(row, rho_, kv, step + tool_wait_s, label="KV rent on H100 HBM"))
+    at_cost = prices.PriceRow(
+        "roofline",
+        f"{KV_STAND_IN} on 8x h100-sxm at cost",
+        row.date,
+        prefill.usd_per_mtok,
+        decode.usd_per_mtok,
+        None,
+        None,
+        None,
+        row.source,
     )
-    keys |= {r["source"] for r in rows} | {models.info(KV_STAND_IN).config_source.source}
+    cost_regimes = (
+        Regime(
+            "none",
+            at_cost.input_usd_per_mtok,
+            at_cost.output_usd_per_mtok,
+            label="re-prefill at cost",
+        ),
+        kv_rent(at_cost, rho_, kv, step + tool_wait_s, label="KV rent at cost"),
+    )
+    keys |= {r.source for r in rows} | {models.info(KV_STAND_IN).config_source.source}
     return ExampleSetup(
         EXAMPLE_LOOP,
         row,
@@ -509,5 +571,66 @@ def example_setup(rent_usd_per_gpu_hour: float | None = None) -> ExampleSetup:
         kv,
         stream_rate,
         step,
+        tool_wait_s,
+        prefill.usd_per_mtok,
+        decode.usd_per_mtok,
+        cost_regimes,
         tuple(sorted(keys)),
+    )
+
+
+@dataclass(frozen=True)
+class RentVsReprefill:
+    """What keeping a token's KV for one step saves against re-reading it, at cost and at list price."""
+
+    hold_s: float  # the step's generation time plus the tool wait [s]
+    hold_usd_per_mtok: float  # rent of one million tokens' KV for hold_s [USD]
+    prefill_usd_per_mtok: float  # re-prefilling one million tokens at cost [USD]
+    list_input_usd_per_mtok: float  # re-billing them at the list input price [USD]
+    at_cost: float  # prefill at cost / rent at cost (the physics)
+    at_list: float  # list input price / rent at cost (physics times the list margin)
+    list_over_cost: float  # list input price / prefill at cost (the margin and everything else)
+    run_at_cost: float  # whole-run bill, re-prefill at cost / KV rent at cost
+    run_at_list: (
+        float  # whole-run bill, no caching at list / KV rent with list prices for new tokens
+    )
+    breakeven_hold_s: (
+        float  # hold time [s] beyond which renting the KV costs more than re-prefilling
+    )
+
+
+def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
+    """Ratio of re-prefilling a context to renting its KV for one step, at cost and at list price.
+
+    Per token and step: ``REPREFILL_OVER_HOLD`` = pi_pre / (rho kappa (Delta + tau)). At cost,
+    pi_pre is the stand-in's roofline prefill cost at the same GPU rent that prices the memory;
+    at list price it is GPT-4 Turbo's input price. The whole-run ratios use the closed-form bills
+    over the example's full window.
+    """
+    setup = example_setup() if setup is None else setup
+    rent = setup.regimes[-1]
+    rho_, kappa_ = rent.usd_per_byte_s, rent.kv_bytes_per_token
+    at_cost = _reprefill_over_hold(
+        setup.prefill_usd_per_mtok / 1e6, rho_, kappa_, setup.step_s, setup.tool_wait_s
+    )
+    at_list = _reprefill_over_hold(
+        setup.row.input_usd_per_mtok / 1e6, rho_, kappa_, setup.step_s, setup.tool_wait_s
+    )
+    steps = setup.loop.max_steps()
+    none_c, rent_c = setup.cost_regimes
+    return RentVsReprefill(
+        hold_s=setup.hold_s,
+        hold_usd_per_mtok=rho_ * kappa_ * setup.hold_s * 1e6,
+        prefill_usd_per_mtok=setup.prefill_usd_per_mtok,
+        list_input_usd_per_mtok=setup.row.input_usd_per_mtok,
+        at_cost=at_cost,
+        at_list=at_list,
+        list_over_cost=setup.row.input_usd_per_mtok / setup.prefill_usd_per_mtok,
+        run_at_cost=total_cost_usd(setup.loop, none_c, steps)
+        / total_cost_usd(setup.loop, rent_c, steps),
+        run_at_list=total_cost_usd(setup.loop, setup.regimes[0], steps)
+        / total_cost_usd(setup.loop, rent, steps),
+        breakeven_hold_s=_hold_breakeven(
+            setup.prefill_usd_per_mtok / 1e6, rho_, kappa_, setup.step_s
+        ),
     )

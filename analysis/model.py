@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import hardware, memory, models, pricing, roofline
+from . import hardware, memory, models, prices, pricing, roofline
 from .errors import ConfigError, UnknownDTypeError, UnknownNameError
 from .models import ModelSpec
 from .units import DTYPES
@@ -58,7 +58,7 @@ def _fits(spec: ModelSpec, acc, context: int, group: int, wdt: str, kdt: str) ->
 def _decode_floor(spec: ModelSpec, acc, context: int, wdt: str, kdt: str) -> dict:
     """Decode $/M output tokens at the cheapest rental row, on the smallest group that fits."""
     try:
-        rows = pricing.rental_rows(acc.key)
+        rows = prices.rental_rows(acc.key)
     except UnknownNameError as err:
         return {"available": False, "reason": f"no rental price for {acc.key} in the catalog "
                 f"(rented GPUs: {', '.join(err.known)})"}  # fmt: skip
@@ -73,17 +73,17 @@ def _decode_floor(spec: ModelSpec, acc, context: int, wdt: str, kdt: str) -> dic
     row = rows[0]
     compute = memory._compute_dtype(acc, wdt, None)
     dep = pricing.Deployment(spec, acc, group, wdt, kdt, compute)
-    cost = pricing.decode_cost(dep, row["usd_per_gpu_hour"], context)
+    cost = pricing.decode_cost(dep, row.usd_per_gpu_hour, context)
     return {
         "available": True,
         "usd_per_mtok": cost.usd_per_mtok,
         "batch": cost.batch,
         "n_gpus": group,
         "bound": cost.bound,
-        "usd_per_gpu_hour": row["usd_per_gpu_hour"],
-        "provider": row["provider"],
-        "date": str(row["date"]),
-        "source": row["source"],
+        "usd_per_gpu_hour": row.usd_per_gpu_hour,
+        "provider": row.provider,
+        "date": str(row.date),
+        "source": row.source,
     }
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
 
 import sympy as sp
 
 from . import hardware, memory, models, prices, roofline
-from .errors import UnknownNameError, require_positive
+from .errors import require_positive
 from .hardware import Accelerator
 from .models import ModelSpec
 from .units import DTYPES
@@ -379,7 +378,15 @@ def ratio_from_utilizations(
     """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d."""
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("decode_utilization", decode_utilization)
+    require_positive("n_matmul_params", n_matmul_params)
     require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
+    require_positive("context_tokens", context_tokens)
+    for name, u in (
+        ("prefill_utilization", prefill_utilization),
+        ("decode_utilization", decode_utilization),
+    ):
+        if u > 1:
+            raise ValueError(f"{name} is a fraction of peak, in (0, 1]; got {u!r}")
     return _ratio(
         prefill_utilization,
         decode_utilization,
@@ -396,7 +403,17 @@ def implied_decode_utilization(
     require_positive("price_ratio", price_ratio)
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("flops_ratio", flops_ratio)
-    return prefill_utilization * flops_ratio / price_ratio
+    if prefill_utilization > 1:
+        raise ValueError(
+            f"prefill_utilization is a fraction of peak, in (0, 1]; got {prefill_utilization!r}"
+        )
+    u_d = prefill_utilization * flops_ratio / price_ratio
+    if u_d > 1:
+        raise ValueError(
+            f"price_ratio {price_ratio!r} with prefill_utilization {prefill_utilization!r} and flops_ratio "
+            f"{flops_ratio!r} implies a decode utilization of {u_d:.3g} > 1: no utilization explains it"
+        )
+    return u_d
 
 
 def source_formula(
@@ -412,49 +429,59 @@ def source_formula(
 # ---- price data ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RatioSummary:
+    """Output/input list-price ratios over a set of price rows, compared exactly (Fractions)."""
+
     n_rows: int
     lowest: float
     median: float
     highest: float
-    share_in_3_to_10: float  # fraction of rows with 3 <= ratio <= 10
+    share_in_3_to_10: float  # fraction of rows with 3 <= ratio <= 10 (exact comparison)
+    n_in_3_to_10: int
+    n_below_3: int
+    n_at_or_above_10: int  # rows whose ratio reaches the source's top end (>= 10)
+    at_or_above_10: tuple[prices.PriceRow, ...]  # those rows, highest ratio first
+    tiers: tuple[str, ...]  # the tiers the rows were drawn from
 
 
-def ratio_summary(rows=None) -> RatioSummary:
-    """Output/input price ratios over the catalog's rows."""
+def ratio_summary(rows=None, *, tiers: tuple[str, ...] | None = ("standard",)) -> RatioSummary:
+    """Output/input price ratios over ``rows`` (default: the catalog) in ``tiers``.
+
+    ``tiers``: which price tiers to include (``prices.TIERS``); None includes every row given.
+    Ratios are exact fractions of the catalog's decimals, so a ratio of exactly 3 or 10 (e.g.
+    $1.68 / $0.56) is inside the source's 3x-10x, never 2.9999999999999996.
+    """
+    if tiers is not None:
+        bad = [t for t in tiers if t not in prices.TIERS]
+        if bad or not tiers:
+            raise ValueError(
+                f"tiers must be a non-empty tuple of {', '.join(prices.TIERS)}; got {tiers!r}"
+            )
     rows = list(prices.api_prices() if rows is None else rows)
+    if tiers is not None:
+        rows = [r for r in rows if r.tier in tiers]
     if not rows:
-        raise ValueError("no price rows to summarise")
-    ratios = sorted(r.output_input_ratio for r in rows)
+        raise ValueError(f"no price rows to summarise in tiers {tiers!r}")
+    ratios = sorted(r.output_input_ratio_exact for r in rows)
     n = len(ratios)
     median = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
-    inside = sum(3 <= x <= 10 for x in ratios) / n
-    return RatioSummary(n, ratios[0], median, ratios[-1], inside)
-
-
-def rental_rows(gpu: str | None = None) -> list[dict]:
-    """GPU rental prices from market.yaml (optionally one GPU), cheapest first."""
-    rows = prices.market()["gpu_rental_usd_per_hour"]
-    if gpu is not None:
-        known = sorted({r["gpu"] for r in rows})
-        if gpu not in known:
-            raise UnknownNameError("rented GPU", gpu, known)
-        rows = [r for r in rows if r["gpu"] == gpu]
-    return sorted(rows, key=lambda r: r["usd_per_gpu_hour"])
-
-
-@cache
-def cache_rule(provider: str, date=None) -> dict:
-    """The provider's caching rule in force on ``date`` (default: its latest) from market.yaml."""
-    rules = [r for r in prices.market()["cache_rules"] if r["provider"] == provider]
-    if not rules:
-        known = sorted({r["provider"] for r in prices.market()["cache_rules"]})
-        raise UnknownNameError("caching provider", provider, known)
-    rules.sort(key=lambda r: r["date"])
-    if date is not None:
-        rules = [r for r in rules if r["date"] <= date]
-        if not rules:
-            raise ValueError(f"no caching rule for {provider} on or before {date}")
-    return rules[-1]
+    inside = sum(3 <= x <= 10 for x in ratios)
+    top = sorted(
+        (r for r in rows if r.output_input_ratio_exact >= 10),
+        key=lambda r: r.output_input_ratio_exact,
+        reverse=True,
+    )
+    return RatioSummary(
+        n_rows=n,
+        lowest=float(ratios[0]),
+        median=float(median),
+        highest=float(ratios[-1]),
+        share_in_3_to_10=inside / n,
+        n_in_3_to_10=inside,
+        n_below_3=sum(x < 3 for x in ratios),
+        n_at_or_above_10=len(top),
+        at_or_above_10=tuple(top),
+        tiers=tuple(sorted({r.tier for r in rows}, key=prices.TIERS.index)),
+    )
 
 
 def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> int | None:

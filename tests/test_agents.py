@@ -147,6 +147,85 @@ def test_crossover_context_hand():
     assert agents.crossover_context(ROW, 1000, wage, 9.0) == pytest.approx(expected)
 
 
+def test_crossover_context_never_negative():
+    # Issue 15: crossover_context(gpt-4-turbo, 1000 output tokens, $0.5/h) returned -1456.8 tokens.
+    # At $0.5/h the 1,000 output tokens ($0.03) already cost more than 1000/9 s of wage ($0.015).
+    assert agents.crossover_context(ROW, 1000, 0.5) == 0.0
+
+
+# ---- KV rent against re-prefill (issue 14 item 9) --------------------------------------------------
+def _hand_at_cost_ratio(tool_wait_s: float) -> float:
+    """Re-prefill cost / KV rent per token and step, from the catalogs by hand (no agents code).
+
+    Prefill at cost: 8 GPUs at rent c [USD/GPU-s] for FLOPs-per-token / (8 F) seconds (compute-bound)
+    = c (2N + a(L+1)/2) / F per token. Rent: c / M per byte-second, times kappa bytes, for the
+    hold time = 250 action tokens x decode step + tool wait. The rent c cancels.
+    """
+    from analysis import hardware, models, roofline
+
+    acc, m = hardware.get("h100-sxm"), models.get("qwen2.5-72b")
+    n_gpu, ctx = 8, 32_768
+    F, W, M = acc.peak_flops("bf16"), acc.mem_bandwidth, acc.mem_bytes
+    N, a = roofline.matmul_params(m), roofline.attention_flops_per_position(m)
+    kappa = m.kv_bytes_per_token("bf16")
+    flops_per_prefill_token = 2 * N + a * (ctx + 1) / 2
+    # Decode at the largest batch that fits: the step reads the weights and every sequence's KV.
+    P, kv_seq = m.weight_bytes("bf16"), m.kv_cache_bytes(ctx, "bf16")
+    batch = (n_gpu * M - P) // kv_seq
+    decode_flops = batch * (2 * N + a * (ctx - 1))
+    decode_bytes = P + batch * kappa * (ctx - 1)
+    step_s = max(decode_flops / (n_gpu * F), decode_bytes / (n_gpu * W))
+    hold_s = 250 * step_s + tool_wait_s
+    return (flops_per_prefill_token / F) * M / (kappa * hold_s)
+
+
+@pytest.mark.parametrize("tool_wait_s", [0.0, agents.TOOL_WAIT_S, 60.0])
+def test_rent_vs_reprefill_at_cost_by_hand(tool_wait_s):
+    r = agents.rent_vs_reprefill(agents.example_setup(tool_wait_s=tool_wait_s))
+    assert r.at_cost == pytest.approx(_hand_at_cost_ratio(tool_wait_s), rel=1e-3)
+    # At list price the ratio is the at-cost ratio times list price over prefill cost.
+    assert r.at_list == pytest.approx(r.at_cost * r.list_over_cost)
+    assert r.list_over_cost == pytest.approx(10.0 / r.prefill_usd_per_mtok)
+
+
+def test_at_cost_ratio_does_not_depend_on_rent():
+    lo = agents.rent_vs_reprefill(agents.example_setup(2.0))
+    hi = agents.rent_vs_reprefill(agents.example_setup(12.0))
+    assert lo.at_cost == pytest.approx(hi.at_cost)
+    assert lo.at_list > hi.at_list  # the list price does not move with the rent
+
+
+def test_breakeven_hold_makes_the_ratio_one():
+    s = agents.example_setup()
+    r = agents.rent_vs_reprefill(s)
+    at_breakeven = agents.rent_vs_reprefill(
+        agents.example_setup(tool_wait_s=r.breakeven_hold_s - s.step_s)
+    )
+    assert at_breakeven.at_cost == pytest.approx(1.0)
+    assert r.at_cost == pytest.approx(r.breakeven_hold_s / r.hold_s)
+
+
+def test_longer_tool_wait_raises_the_rent():
+    bills = [
+        agents.rent_vs_reprefill(agents.example_setup(tool_wait_s=w)).run_at_cost
+        for w in (0.0, 5.0, 60.0)
+    ]
+    assert bills[0] > bills[1] > bills[2]
+    lo, hi = agents.TOOL_WAIT_S_RANGE
+    assert lo <= agents.TOOL_WAIT_S <= hi
+
+
+def test_rent_is_not_changed_by_a_caller():
+    import dataclasses
+
+    row = prices.rental_rows("h100-sxm")[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.usd_per_gpu_hour = 1000.0
+    assert agents.example_setup().rent_usd_per_gpu_hour == prices.median_rent_usd_per_gpu_hour(
+        "h100-sxm"
+    )
+
+
 # ---- errors -------------------------------------------------------------------------------------
 def test_bad_inputs():
     with pytest.raises(

@@ -122,7 +122,8 @@ def test_implied_utilization_inverts_the_ratio(u_p, ratio):
 
 def test_price_rows_have_dates_sources_and_ratios():
     s = pricing.ratio_summary()
-    assert s.n_rows == len(prices.api_prices())
+    assert s.n_rows == len([r for r in prices.api_prices() if r.tier == "standard"])
+    assert pricing.ratio_summary(tiers=None).n_rows == len(prices.api_prices())
     # gpt-3.5-turbo launched at one rate: $0.002/1K for prompt and completion.
     assert s.lowest == pytest.approx(1.0)
     # Claude 3 Opus: $15 in, $75 out.
@@ -131,17 +132,155 @@ def test_price_rows_have_dates_sources_and_ratios():
 
 
 def test_rental_rows_sorted_and_known():
-    rows = pricing.rental_rows("h100-sxm")
-    assert [r["usd_per_gpu_hour"] for r in rows] == sorted(r["usd_per_gpu_hour"] for r in rows)
+    rows = prices.rental_rows("h100-sxm")
+    assert [r.usd_per_gpu_hour for r in rows] == sorted(r.usd_per_gpu_hour for r in rows)
     # AWS p5.48xlarge: $98.32/h for 8 GPUs = $12.29/GPU-h.
-    assert max(r["usd_per_gpu_hour"] for r in rows) == pytest.approx(98.32 / 8, abs=0.01)
+    assert max(r.usd_per_gpu_hour for r in rows) == pytest.approx(98.32 / 8, abs=0.01)
+    assert {"h100-sxm", "h200", "b200", "mi300x"} <= set(prices.rented_gpus())
+
+
+def test_current_rental_rows_as_transcribed():
+    # runpod.io/pricing as transcribed 2026-09-25: H200 Community Cloud $3.59, B200 $5.98 per GPU-h;
+    # lambda.ai: 1x B200 SXM6 $6.99.
+    by = {(r.gpu, r.provider, r.usd_per_gpu_hour) for r in prices.rental_rows()}
+    assert {("h200", "RunPod", 3.59), ("b200", "RunPod", 5.98), ("b200", "Lambda", 6.99)} <= by
+    assert all(r.date.year >= 2026 for r in prices.rental_rows("b200"))
 
 
 def test_cache_rule_by_date():
     import datetime as dt
 
-    assert pricing.cache_rule("OpenAI", dt.date(2024, 10, 1))["cached_input_fraction"] == 0.5
-    assert pricing.cache_rule("Anthropic")["cache_write_fraction"] == 1.25
+    assert prices.cache_rule("OpenAI", dt.date(2024, 10, 1)).cached_input_fraction == 0.5
+    assert prices.cache_rule("Anthropic").cache_write_fraction == 1.25
+
+
+def test_anthropic_one_hour_cache_write_is_twice_input():
+    # Anthropic's pricing table: Claude Sonnet 4 base input $3, 5m cache write $3.75, 1h write $6.
+    five, hour = (
+        prices.cache_rule("Anthropic", ttl_s=300),
+        prices.cache_rule("Anthropic", ttl_s=3600),
+    )
+    assert (five.cache_write_fraction, hour.cache_write_fraction) == (1.25, 2.0)
+    assert hour.cached_input_fraction == five.cached_input_fraction == 0.1
+    assert 3.0 * hour.cache_write_fraction == 6.0
+    with pytest.raises(ValueError, match="ttl_s"):
+        prices.cache_rule("OpenAI", ttl_s=3600)
+
+
+def test_dates_accept_iso_strings_or_refuse_clearly():
+    import datetime as dt
+
+    # Issue 15: both used to raise a raw TypeError (a date compared with a string).
+    assert prices.price("gpt-4-turbo", "2024-01-01") == prices.price("gpt-4-turbo")
+    assert prices.cache_rule("OpenAI", "2024-10-01").cached_input_fraction == 0.5
+    for bad in ("01/01/2024", "", 20240101, 1.5):
+        with pytest.raises(ValueError, match="ISO date"):
+            prices.price("gpt-4-turbo", bad)
+    with pytest.raises(ValueError, match="not a datetime"):
+        prices.cache_rule("OpenAI", dt.datetime(2024, 10, 1, 12))
+    with pytest.raises(ValueError, match="on or before 2023-01-01"):
+        prices.price("gpt-4-turbo", "2023-01-01")
+
+
+def test_catalog_records_are_immutable():
+    # Issue 15: editing a rental row changed agents.example_setup()'s rent from 4.916 to 1000.
+    import dataclasses
+
+    row = prices.rental_rows("h100-sxm")[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.usd_per_gpu_hour = 1000.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prices.cache_rule("OpenAI").cached_input_fraction = 0.0
+    assert isinstance(prices.rental_rows(), tuple)
+
+
+# ---- exact ratios and tiers (issue 14 item 8) --------------------------------------------------
+def test_ratio_exactly_three_counts_inside_the_range():
+    # DeepSeek V3.1, 2025-09-05: $0.56 input, $1.68 output. In floats 1.68 / 0.56 is
+    # 2.9999999999999996, which a float comparison drops from 3x-10x.
+    row = prices.price("deepseek-chat", "2025-09-05")
+    assert row.output_usd_per_mtok / row.input_usd_per_mtok < 3  # the float artefact
+    assert row.output_input_ratio_exact == 3
+    s = pricing.ratio_summary([row], tiers=None)
+    assert s.share_in_3_to_10 == 1.0 and s.n_below_3 == 0
+
+
+def test_ratio_summary_counts_exactly_by_hand():
+    rows = [prices.price(m) for m in ("gpt-3.5-turbo", "gpt-4-turbo", "claude-3-opus-20240229")]
+    rows.append(prices.price("deepseek-chat", "2025-09-05"))
+    s = pricing.ratio_summary(rows)
+    # Ratios 1, 3, 5, 3: three inside 3-10x (both 3s count), one below, none at 10.
+    assert (s.n_rows, s.n_in_3_to_10, s.n_below_3, s.n_at_or_above_10) == (4, 3, 1, 0)
+    assert s.median == 3.0 and s.lowest == 1.0 and s.highest == 5.0
+
+
+def test_thinking_tier_reaches_ten():
+    # Gemini 2.5 Flash preview: $0.15 input; $0.60 output without thinking, $3.50 with it.
+    std = prices.price("gemini-2.5-flash-preview-04-17")
+    think = prices.price("gemini-2.5-flash-preview-04-17", tier="thinking")
+    assert std.output_input_ratio_exact == 4
+    assert (
+        think.output_input_ratio_exact == pytest.approx(3.50 / 0.15)
+        and think.output_input_ratio > 10
+    )
+    everything = pricing.ratio_summary(tiers=None)
+    assert think in everything.at_or_above_10
+    assert all(r.tier == "standard" for r in pricing.ratio_summary().at_or_above_10)
+
+
+def test_long_context_tiers_as_published():
+    # Claude Sonnet 4/4.5 above 200K input tokens: $6 / $22.50; Gemini 2.5 Pro: $2.50 / $15.
+    for model in ("claude-sonnet-4-20250514", "claude-sonnet-4-5-20250929"):
+        r = prices.price(model, tier="long-context")
+        assert (r.input_usd_per_mtok, r.output_usd_per_mtok, r.min_prompt_tokens) == (
+            6.0,
+            22.5,
+            200_000,
+        )
+        assert prices.price(model).output_input_ratio_exact == 5
+    g = prices.price("gemini-2.5-pro", tier="long-context")
+    assert (g.input_usd_per_mtok, g.output_usd_per_mtok) == (2.5, 15.0)
+    with pytest.raises(ValueError, match="tiers: standard"):
+        prices.price("gpt-4-turbo", tier="long-context")
+
+
+def test_current_rows_as_published():
+    # o3 after the 2025-06-10 cut: $2 / $8 (from $10 / $40); GPT-5: $1.25 / $10, cached $0.125;
+    # Claude Opus 4.5: $5 / $25; Haiku 4.5: $1 / $5; Kimi K2: $0.60 miss, $0.15 hit, $2.50 out.
+    assert prices.price("o3", "2025-06-09").input_usd_per_mtok == 10.0
+    assert (prices.price("o3").input_usd_per_mtok, prices.price("o3").output_usd_per_mtok) == (
+        2.0,
+        8.0,
+    )
+    g5 = prices.price("gpt-5")
+    assert (g5.input_usd_per_mtok, g5.output_usd_per_mtok, g5.cached_fraction) == (1.25, 10.0, 0.1)
+    assert prices.price("claude-opus-4-5-20251101").output_input_ratio_exact == 5
+    assert prices.price("claude-haiku-4-5-20251001").input_usd_per_mtok == 1.0
+    k2 = prices.price("kimi-k2-0711-preview")
+    assert (k2.input_usd_per_mtok, k2.cached_input_usd_per_mtok, k2.output_usd_per_mtok) == (
+        0.6,
+        0.15,
+        2.5,
+    )
+
+
+def test_data_as_of_is_the_newest_row():
+    newest = max(
+        [r.date for r in prices.api_prices()]
+        + [r.date for r in prices.rental_rows()]
+        + [r.date for r in prices.cache_rules()]
+    )
+    assert prices.data_as_of() == newest
+    assert prices.data_as_of("api") == max(r.date for r in prices.api_prices())
+    with pytest.raises(LookupError, match="rental"):
+        prices.data_as_of("bogus")
+
+
+def test_bad_tiers():
+    with pytest.raises(ValueError, match="tiers"):
+        pricing.ratio_summary(tiers=("premium",))
+    with pytest.raises(ValueError, match="tier 'premium' unknown"):
+        prices.price("gpt-5", tier="premium")
 
 
 # ---- errors -------------------------------------------------------------------------------------
@@ -182,9 +321,15 @@ def test_bad_dtype_and_names():
     with pytest.raises(ValueError, match="allowed"):
         Deployment.of("llama-3-8b", "h100-sxm", 1, weight_dtype="fp3")
     with pytest.raises(LookupError, match="known"):
-        pricing.rental_rows("h900")
+        prices.rental_rows("h900")
     with pytest.raises(ValueError, match="price_ratio"):
         pricing.implied_decode_utilization(-3, 0.4)
+    with pytest.raises(ValueError, match="implies a decode utilization"):
+        pricing.implied_decode_utilization(0.5, 0.6)  # issue 15: returned 1.2
+    with pytest.raises(ValueError, match="n_matmul_params"):
+        pricing.ratio_from_utilizations(0.6, 0.1, n_matmul_params=0)
+    with pytest.raises(ValueError, match="context_tokens"):
+        pricing.ratio_from_utilizations(0.6, 0.1, context_tokens=-5)
 
 
 def test_context_for_ratio_brackets_the_ratio():

@@ -13,7 +13,24 @@ from .style import MARKERS, PALETTE
 CHAPTER = "chapters/03-pricing"
 PROVIDER_COLOR = {
     p: PALETTE[i]
-    for i, p in enumerate(("OpenAI", "Anthropic", "Google", "DeepSeek", "Mistral", "Fireworks"))
+    for i, p in enumerate(
+        (
+            "OpenAI",
+            "Anthropic",
+            "Google",
+            "DeepSeek",
+            "Mistral",
+            "Fireworks",
+            "Moonshot",
+            "Together",
+        )
+    )
+}
+# Price tiers (prices.TIERS): the marker face says which rate a point is.
+TIER_STYLE = {
+    "standard": dict(marker="o", filled=True),
+    "long-context": dict(marker="D", filled=False),
+    "thinking": dict(marker="*", filled=True),
 }
 
 # Deployments compared in the chapter: (model, accelerator, GPUs, weight/compute dtype).
@@ -56,54 +73,89 @@ def _deployment_sources() -> tuple[str, ...]:
 
 @register(
     "ch3-api-prices",
-    title="API list prices 2023-2025 and their output/input ratios",
+    title="API list prices by date, and their output/input ratios",
     caption=(
-        "Left: input (filled circle), output (triangle) and cached-input (hollow square) list "
-        "prices in USD per million tokens, on a log axis, at the date each took effect. Right: "
-        "output price over input price for the same rows; the shaded band is the source's "
-        "'3x - 10x'. Prices fell about 100-fold; the ratio stayed between 1 and 8."
+        "Left: input (lower point) and output (upper point, joined by a line) list prices in USD "
+        "per million tokens at the date each took effect, one colour per provider, log axis. "
+        "Filled circles: standard rates; hollow diamonds: long-context rates (prompts above "
+        "200K tokens); stars: a thinking-output rate. Right: output price over input price for "
+        "the same rows, log axis; the shaded band is the source's '3x - 10x'. Data as of "
+        f"{prices.data_as_of('api').isoformat()} (the newest catalogued price row)."
     ),
     sources=_price_sources(),
     chapter=CHAPTER,
 )
 def api_prices() -> plt.Figure:
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
     seen = set()
     for r in prices.api_prices():
         color = PROVIDER_COLOR.get(r.provider, PALETTE[7])
+        style = TIER_STYLE[r.tier]
+        face = color if style["filled"] else "none"
         label = r.provider if r.provider not in seen else None
         seen.add(r.provider)
-        ax.scatter(
-            r.date, r.input_usd_per_mtok, color=color, marker="o", s=28, label=label, zorder=3
-        )
-        ax.scatter(r.date, r.output_usd_per_mtok, color=color, marker="^", s=32, zorder=3)
         ax.plot(
             [r.date, r.date], [r.input_usd_per_mtok, r.output_usd_per_mtok], color=color, lw=0.8
         )
-        if r.cached_input_usd_per_mtok:
+        for y in (r.input_usd_per_mtok, r.output_usd_per_mtok):
             ax.scatter(
                 r.date,
-                r.cached_input_usd_per_mtok,
-                facecolor="none",
+                y,
+                marker=style["marker"],
+                s=30,
+                facecolor=face,
                 edgecolor=color,
-                marker="s",
-                s=28,
+                label=label,
                 zorder=3,
             )
-        ax2.scatter(r.date, r.output_input_ratio, color=color, marker="o", s=30, zorder=3)
+            label = None
+        ax2.scatter(
+            r.date,
+            r.output_input_ratio,
+            marker=style["marker"],
+            s=34,
+            facecolor=face,
+            edgecolor=color,
+            zorder=3,
+        )
+        if r.tier == "thinking":
+            ax2.annotate(
+                f"{r.provider} {r.model}, thinking output",
+                (r.date, r.output_input_ratio),
+                xytext=(0, -9),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=8,
+            )
+    for tier, style in TIER_STYLE.items():
+        ax2.scatter(
+            [],
+            [],
+            marker=style["marker"],
+            s=34,
+            edgecolor="0.3",
+            facecolor="0.3" if style["filled"] else "none",
+            label=f"{tier} rate",
+        )
+    as_of = prices.data_as_of("api").isoformat()
     ax.set_yscale("log")
     ax.set_ylabel("List price (USD per million tokens)")
     ax.set_xlabel("Date the price took effect")
-    ax.set_title("Input, output and cached-input prices")
-    ax.legend(fontsize=7, loc="lower left")
-    ax2.axhspan(3, 10, color="0.85", zorder=0, label="source: 3x - 10x")
-    ax2.set_ylim(0, 11)
+    ax.set_title(f"Input and output list prices (data as of {as_of})")
+    ax.legend(fontsize=8, loc="lower left", ncol=2)
+    ax2.axhspan(3, 10, color="0.88", zorder=0, label="source: 3x - 10x")
+    ax2.set_yscale("log")
+    ax2.set_ylim(0.7, 90)
+    ax2.set_yticks([1, 2, 3, 5, 10, 20, 30])
+    ax2.set_yticklabels(["1", "2", "3", "5", "10", "20", "30"])
+    ax2.yaxis.set_minor_formatter(NullFormatter())
     ax2.set_ylabel("Output price / input price")
     ax2.set_xlabel("Date the price took effect")
     ax2.set_title("Output/input price ratio")
-    ax2.legend(fontsize=7, loc="upper left")
+    ax2.legend(fontsize=8, loc="upper left", ncol=2)
     for a_ in (ax, ax2):
-        a_.tick_params(axis="x", labelrotation=30, labelsize=8)
+        a_.tick_params(axis="x", labelrotation=30, labelsize=9)
     return fig
 
 
@@ -201,7 +253,7 @@ REFERENCE_CONTEXTS = (8_192, 131_072)
     ),
     sources=tuple(
         sorted(
-            {r["source"] for r in pricing.rental_rows("h100-sxm")}
+            {r.source for r in prices.rental_rows("h100-sxm")}
             | {prices.price("llama-v3p1-405b-instruct").source, "hf-llama31-405b"}
             | set(_deployment_sources())
         )
@@ -219,8 +271,8 @@ def rent_sensitivity() -> plt.Figure:
         ax.plot(
             rents, inp, color=PALETTE[j], lw=1.6, ls="--", label=f"input, {ctx // 1024}K context"
         )
-    for row in pricing.rental_rows("h100-sxm"):
-        ax.axvline(row["usd_per_gpu_hour"], color="0.6", lw=0.8, ymax=0.06)
+    for row in prices.rental_rows("h100-sxm"):
+        ax.axvline(row.usd_per_gpu_hour, color="0.6", lw=0.8, ymax=0.06)
     host = prices.price("llama-v3p1-405b-instruct")
     ax.axhline(
         host.output_usd_per_mtok,
