@@ -24,6 +24,7 @@ SPEC_FIELDS = (
     "transistors", "die_area_mm2", "process", "clock_hz",
 )  # fmt: skip
 REQUIRED_NUMBERS = ("mem_bytes", "mem_bandwidth")
+SCALE_UP_FIELDS = ("name", "bandwidth", "domain")
 TEXT_FIELDS = ("mem_type", "process")
 
 
@@ -42,6 +43,7 @@ class Accelerator:
     year: int
     flops: dict[str, Sourced]  # dtype -> dense FLOP/s (int8: OP/s)
     specs: dict[str, Sourced]  # SPEC_FIELDS -> value (None where unpublished)
+    scale_up: dict[str, Sourced]  # SCALE_UP_FIELDS -> value: the chip's scale-up interconnect
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -87,6 +89,29 @@ class Accelerator:
         return self._number("clock_hz")
 
     @property
+    def scale_up_name(self) -> str:
+        """Name of the scale-up interconnect (e.g. "NVLink 4", "PCIe Gen5 x16", "ICI")."""
+        return str(self.scale_up["name"].value)
+
+    @property
+    def scale_up_bandwidth(self) -> float:
+        """Scale-up bandwidth per chip [bytes/s, decimal], bidirectional aggregate as vendors quote it.
+
+        NVLink 4 on an H100 SXM: 900 GB/s = 450 GB/s each way.
+        """
+        return float(self.scale_up["bandwidth"].value)
+
+    @property
+    def scale_up_bandwidth_per_direction(self) -> float:
+        """Scale-up bandwidth per chip in one direction [bytes/s]: half the bidirectional figure."""
+        return self.scale_up_bandwidth / 2.0
+
+    @property
+    def scale_up_domain(self) -> int:
+        """Chips in one scale-up domain [count]: 8 on an HGX board, 72 in an NVL72 rack, a TPU pod."""
+        return int(self.scale_up["domain"].value)
+
+    @property
     def process(self) -> str | None:
         return self.specs["process"].value
 
@@ -98,6 +123,8 @@ class Accelerator:
         """BibTeX key of a spec field, or of ``flops:<dtype>``."""
         if field.startswith("flops:"):
             return self.flops[field.split(":", 1)[1]].source
+        if field.startswith("scale_up:"):
+            return self.scale_up[field.split(":", 1)[1]].source
         return self.specs[field].source
 
 
@@ -129,7 +156,30 @@ def _parse(key: str, raw: dict) -> Accelerator:
             raise ValueError(f"{where}.{field}: a positive number is required")
     if not flops:
         raise ValueError(f"{where}: no peak_flops")
-    return Accelerator(key, raw["name"], raw["vendor"], int(raw["year"]), flops, specs)
+    scale_up = _parse_scale_up(raw.get("scale_up"), f"{where}.scale_up")
+    return Accelerator(key, raw["name"], raw["vendor"], int(raw["year"]), flops, specs, scale_up)
+
+
+def _parse_scale_up(raw: object, where: str) -> dict[str, Sourced]:
+    """The scale-up record: a name, a positive bandwidth [bytes/s] and a whole domain size >= 1."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: missing (a mapping with {SCALE_UP_FIELDS} is required)")
+    out = {}
+    for field in SCALE_UP_FIELDS:
+        if field not in raw:
+            raise ValueError(f"{where}: missing field {field!r}")
+        rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
+        check_source(rec.source, f"{where}.{field}")
+        out[field] = rec
+    if not isinstance(out["name"].value, str) or not out["name"].value:
+        raise ValueError(f"{where}.name: a non-empty string is required")
+    _check_number(out["bandwidth"], f"{where}.bandwidth")
+    if out["bandwidth"].value is None or out["bandwidth"].value <= 0:
+        raise ValueError(f"{where}.bandwidth: a positive number of bytes/s is required")
+    domain = out["domain"].value
+    if isinstance(domain, bool) or not isinstance(domain, int) or domain < 1:
+        raise ValueError(f"{where}.domain: a whole number >= 1 is required, got {domain!r}")
+    return out
 
 
 @cache

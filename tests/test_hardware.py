@@ -104,3 +104,60 @@ def test_random_dtypes_return_positive_rate_or_raise_unknown_dtype(name, dtype):
     except UnknownDTypeError:
         return
     assert dtype in acc.dtypes and rate > 0
+
+
+# Scale-up interconnect, against the vendors' published figures (bidirectional per chip).
+SCALE_UP_DATASHEET = {
+    # chip: (name, bidirectional bytes/s per chip, domain)
+    "a100-sxm": ("NVLink 3", 600e9, 8),  # A100 datasheet: NVLink 600 GB/s; HGX A100 8-GPU
+    "h100-sxm": ("NVLink 4", 900e9, 8),  # H100 datasheet: NVLink 900 GB/s; HGX H100 8-GPU
+    "h100-pcie": ("PCIe Gen5 x16", 128e9, 8),  # H100 datasheet: PCIe Gen5 128 GB/s
+    "h200": ("NVLink 4", 900e9, 8),  # H200 datasheet: NVLink 900 GB/s
+    "b200": ("NVLink 5", 1.8e12, 8),  # HGX B200: 14.4 TB/s over 8 GPUs
+    "mi300x": ("Infinity Fabric", 896e9, 8),  # 7 peer links x 128 GB/s
+    "mi325x": ("Infinity Fabric", 896e9, 8),
+    "tpu-v5e": ("ICI", 400e9, 256),  # 1,600 Gbps each way; 256-chip pod
+    "tpu-v5p": ("ICI", 1200e9, 8960),  # "Bidirectional ICI bandwidth per chip 1200 GBps"; 8,960
+    "tpu-v6e": ("ICI", 800e9, 256),  # "Bidirectional ICI bandwidth per chip 800 GBps"; 256
+}
+
+
+def test_every_chip_has_a_scale_up_record():
+    assert set(SCALE_UP_DATASHEET) <= set(hardware.NAMES)
+    for acc in hardware.all_accelerators():
+        assert acc.scale_up_name and acc.scale_up_bandwidth > 0 and acc.scale_up_domain >= 1
+
+
+@pytest.mark.parametrize("name", sorted(SCALE_UP_DATASHEET))
+def test_scale_up_matches_datasheet(name):
+    link, bidirectional, domain = SCALE_UP_DATASHEET[name]
+    acc = hardware.get(name)
+    assert acc.scale_up_name == link
+    assert acc.scale_up_bandwidth == pytest.approx(bidirectional)
+    assert acc.scale_up_bandwidth_per_direction == pytest.approx(bidirectional / 2)
+    assert acc.scale_up_domain == domain
+    assert isinstance(acc.scale_up_domain, int)
+
+
+def test_nvlink4_is_450_gb_per_s_each_way():
+    # Hopper: 18 NVLink 4 links x 25 GB/s each way = 450 GB/s per direction.
+    assert hardware.get("h100-sxm").scale_up_bandwidth_per_direction == pytest.approx(18 * 25e9)
+
+
+def test_scale_up_sources_are_known():
+    keys = bib_entries()
+    for acc in hardware.all_accelerators():
+        for field in ("name", "bandwidth", "domain"):
+            assert acc.source(f"scale_up:{field}") in keys
+
+
+def test_a_chip_without_scale_up_is_rejected():
+    with pytest.raises(ValueError, match="scale_up"):
+        hardware._parse_scale_up(None, "hardware.yaml[x].scale_up")
+    bad = {
+        "name": {"value": "NVLink 4", "source": "nvidia-h100-datasheet"},
+        "bandwidth": {"value": 9.0e11, "source": "nvidia-h100-datasheet"},
+        "domain": {"value": 0, "source": "nvidia-h100-datasheet"},
+    }
+    with pytest.raises(ValueError, match="domain"):
+        hardware._parse_scale_up(bad, "hardware.yaml[x].scale_up")
