@@ -53,10 +53,8 @@ test: lint unit nbval site browser
 
 figures: $(STAMP)
 	$(BIN)/python -m analysis.figures --out figures
-	$(BIN)/python -m analysis.appendix
 	$(BIN)/python -m analysis.claims
-	$(BIN)/python -m analysis.gallery
-	$(BIN)/python -m analysis.provenance
+	$(BIN)/python -m analysis.site
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py chapters

@@ -1,6 +1,6 @@
 """Ends every page of the HTML book with "How to cite this page": plain text and BibTeX.
 
-The citation is built by ``analysis.citation`` from CITATION.cff (title, authors, version,
+The citation is built by ``analysis.site.citation`` from CITATION.cff (title, authors, version,
 year) and the page's own title and path, so no chapter carries its own citation and none can
 go stale. The block goes into the HTML body only (``html-page-context``): the search index and
 the LaTeX/PDF output do not repeat it on every page. Once ``html.baseurl`` is set in
@@ -19,7 +19,7 @@ from sphinx.application import Sphinx
 def _add_block(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if doctree is None or "body" not in context or pagename in app.config.cite_page_exclude:
         return
-    from analysis import citation
+    from analysis.site import citation
 
     meta = citation.book_meta(Path(app.srcdir) / "CITATION.cff", Path(app.srcdir) / "_config.yml")
     path = app.builder.get_target_uri(pagename)

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
-from analysis.pages import toc_documents
+from analysis.site.pages import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()

@@ -8,7 +8,8 @@ import re
 import pytest
 import yaml
 
-from analysis import appendix, prices
+from analysis import prices
+from analysis.site import appendix
 from analysis.sources import BIB_PATH, DATA_DIR, bib_entries
 
 

@@ -11,7 +11,8 @@ import re
 import nbformat
 import pytest
 
-from analysis import claims, claims_catalog
+from analysis import claims
+from analysis.claims import catalog as claims_catalog
 from analysis.sources import ROOT, bib_entries
 
 LEDGER = claims.ledger()
@@ -66,7 +67,7 @@ def test_every_section_label_exists_in_its_chapter():
 
 
 def _builder_calls():
-    tree = ast.parse((ROOT / "analysis" / "claims_catalog.py").read_text())
+    tree = ast.parse((ROOT / "analysis" / "claims" / "catalog.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) in {"numeric", "judged"}:
             yield node
@@ -145,5 +146,6 @@ def test_builders_are_all_registered():
         if callable(obj)
         and getattr(obj, "__module__", "") == claims_catalog.__name__
         and not name.startswith("_")
+        and name not in claims_catalog.REGISTRY_API
     ]
     assert len(claims.BUILDERS) == len(builders)

@@ -83,3 +83,11 @@ def test_no_orphan_figure_files():
 def test_unknown_figure_lists_known_ids():
     with pytest.raises(LookupError, match="accelerators-flops-vs-bandwidth"):
         registry.spec("no-such-figure")
+
+
+def test_every_figure_module_is_listed():
+    from analysis.figures import chapters
+
+    folder = registry.FIGURES_DIR.parent / "analysis" / "figures"
+    found = {p.stem for p in folder.glob("*.py")} - set(chapters.NOT_FIGURES)
+    assert found == set(chapters.MODULES), f"add {found - set(chapters.MODULES)} to MODULES"

@@ -10,8 +10,8 @@ import re
 
 import yaml
 
-from analysis import citation, gallery, provenance
 from analysis.figures import registry
+from analysis.site import citation, gallery, provenance
 from analysis.sources import BIB_PATH, ROOT
 
 

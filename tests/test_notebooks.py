@@ -7,7 +7,7 @@ import re
 import nbformat
 import pytest
 
-from analysis.pages import toc_documents
+from analysis.site.pages import toc_documents
 from analysis.sources import ROOT
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))

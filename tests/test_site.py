@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import gallery
 from analysis.figures import registry
-from analysis.pages import toc_documents
+from analysis.site import gallery
+from analysis.site.pages import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()

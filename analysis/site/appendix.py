@@ -1,16 +1,17 @@
 """Generates chapters/appendix-data-sources.md from the catalogs: never typed, always cited.
 
-``python -m analysis.appendix`` rewrites the page; a test fails when the committed page is stale.
+``python -m analysis.site.appendix`` rewrites the page; a test fails when the committed page is stale.
 """
 
 from __future__ import annotations
 
 import yaml
 
-from . import hardware, models, pages, prices
+from .. import hardware, models, prices
+from ..sources import DATA_DIR, ROOT
+from ..units import fmt_sig, si, thousands
+from . import pages
 from .pages import cell, cite, table
-from .sources import DATA_DIR, ROOT
-from .units import fmt_sig, si, thousands
 
 PAGE = ROOT / "chapters" / "appendix-data-sources.md"
 
@@ -168,7 +169,7 @@ def render() -> str:
     sections = [
         "# Data sources\n",
         "This appendix is generated from the catalogs in `analysis/data/` by "
-        "`python -m analysis.appendix` (run by `make figures`); a test fails if it is stale. "
+        "`python -m analysis.site.appendix` (run by `make figures`); a test fails if it is stale. "
         "Each value is shown with the source it is keyed to in `references.bib`.\n",
         hardware_section(),
         models_section(),

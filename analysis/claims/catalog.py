@@ -7,13 +7,52 @@ source's own numbers (``claimed``) and the stated assumptions.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import cache
 
-from . import agents, energy, hardware, memory, models, physics, prices, pricing, roofline
-from .claims import claim, judged, numeric
-from .units import sci, si
+from .. import agents, energy, hardware, memory, models, physics, prices, pricing, roofline
+from ..errors import UnknownNameError
+from ..units import sci, si
+from .ledger import TOPICS, VERDICTS, Claim, judged, numeric
 
 THOUGHT_RATE = float(agents.THOUGHT_TOKENS_PER_S.value)  # the source's assumed tokens/s of thought
 INSTANCE_RATE = float(memory.SOURCE_INSTANCE_TOKENS_PER_S.value)  # the article's 40 tokens/s
+
+# ---- the registry: every builder below adds itself with @claim -------------------------------
+BUILDERS: list[Callable[[], Claim]] = []
+REGISTRY_API = ("claim", "ledger", "get", "by_topic", "verdict_counts")  # not builders
+
+
+def claim(func: Callable[[], Claim]) -> Callable[[], Claim]:
+    BUILDERS.append(func)
+    return func
+
+
+@cache
+def ledger() -> tuple[Claim, ...]:
+    """Every claim, in id order."""
+    claims = tuple(sorted((build() for build in BUILDERS), key=lambda c: c.id))
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate claim ids in {ids}")
+    return claims
+
+
+def get(id: str) -> Claim:
+    """The claim with ``id`` (e.g. "C04"); an unknown id raises listing the known ones."""
+    for c in ledger():
+        if c.id == id:
+            return c
+    raise UnknownNameError("claim", id, [c.id for c in ledger()])
+
+
+def by_topic() -> dict[str, list[Claim]]:
+    """The ledger grouped by chapter, in chapter order."""
+    return {topic: [c for c in ledger() if c.topic == topic] for topic in TOPICS}
+
+
+def verdict_counts() -> dict[str, int]:
+    return {v: sum(c.verdict == v for c in ledger()) for v in VERDICTS}
 
 
 # ---- chapter 1: the asymmetry ------------------------------------------------------------------

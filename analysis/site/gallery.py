@@ -3,7 +3,7 @@
 For each figure in the registry: its title, the figure itself, its id and caption, the
 chapter that shows it, its sources as citations, download links for the SVG, the 2x PNG and
 the PDF that ``make figures`` exports, and a "cite this figure" block (text and BibTeX) under
-the stable anchor ``gallery.html#fig-<id>``. ``python -m analysis.gallery`` rewrites the page
+the stable anchor ``gallery.html#fig-<id>``. ``python -m analysis.site.gallery`` rewrites the page
 (``make figures`` runs it); a test fails when the committed page is stale.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
+from ..figures import registry
+from ..sources import ROOT
 from . import citation, pages
-from .figures import registry
-from .sources import ROOT
 
 PAGE = ROOT / "chapters" / "gallery.md"
 PAGE_PATH = "chapters/gallery.html"  # where the page lands in the built site
@@ -87,7 +87,7 @@ def render() -> str:
         "exports each as SVG, PNG at twice screen resolution (200 dpi) and PDF, byte for byte "
         "reproducibly, and writes their captions and sources to "
         "{download}`figures/index.json <../figures/index.json>`. This page is generated from the "
-        "same registry by `python -m analysis.gallery`; a test fails if it is stale. Each "
+        "same registry by `python -m analysis.site.gallery`; a test fails if it is stale. Each "
         "figure keeps its anchor, `gallery.html#fig-<id>`, for as long as its id exists. "
         "The figures are licensed CC BY 4.0: cite them as shown under each one, and see "
         "{doc}`provenance` for the measurement files they are drawn from.\n",

@@ -1,29 +1,17 @@
-"""The claims ledger: every quantitative claim of the source text, recomputed, with a verdict.
+"""The ledger's rule and record: what a claim is, and the one rule that gives its verdict.
 
-Each record's ``value`` is computed by the chapters' functions when the ledger is built — never a
-literal — and, where the source states a number, ``verdict`` follows from ``value`` against
-``claimed`` by one rule (``classify``). Claims whose truth turns on an interpretation carry
+Where the source states a number, ``verdict`` follows from ``value`` against ``claimed`` by
+``classify`` (never chosen by hand). Claims whose truth turns on an interpretation carry
 ``depends on assumptions`` and say which assumption flips them; claims no data here can test
-carry ``not checkable``.
-
-``python -m analysis.claims [--out DIR]`` writes ``claims.csv`` and ``claims.json`` (default
-``figures/``); a test fails when the committed exports are stale.
+carry ``not checkable``. The builders live in ``claims.catalog``, the exports in ``claims.export``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from pathlib import Path
 
-from .fileio import atomic_write_bytes
-from .sources import ROOT
-from .units import fmt_sig, sci
+from ..units import fmt_sig, sci
 
 VERDICTS = (
     "holds",
@@ -181,35 +169,6 @@ def judged(
     )
 
 
-BUILDERS: list[Callable[[], Claim]] = []
-
-
-def claim(func: Callable[[], Claim]) -> Callable[[], Claim]:
-    BUILDERS.append(func)
-    return func
-
-
-@cache
-def ledger() -> tuple[Claim, ...]:
-    """Every claim, in id order."""
-    from . import claims_catalog  # noqa: F401  (registers the builders)
-
-    claims = tuple(sorted((build() for build in BUILDERS), key=lambda c: c.id))
-    ids = [c.id for c in claims]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"duplicate claim ids in {ids}")
-    return claims
-
-
-def get(id: str) -> Claim:
-    for c in ledger():
-        if c.id == id:
-            return c
-    from .errors import UnknownNameError
-
-    raise UnknownNameError("claim", id, [c.id for c in ledger()])
-
-
 def format_number(value: float | None) -> str:
     """A claim's number for a table: three significant figures, scientific outside 1e-2..1e6."""
     if value is None:
@@ -217,81 +176,3 @@ def format_number(value: float | None) -> str:
     if value == 0 or 1e-2 <= abs(value) < 1e6:
         return fmt_sig(value, 3)
     return sci(value, 2)
-
-
-def by_topic() -> dict[str, list[Claim]]:
-    """The ledger grouped by chapter, in chapter order."""
-    return {topic: [c for c in ledger() if c.topic == topic] for topic in TOPICS}
-
-
-def verdict_counts() -> dict[str, int]:
-    return {v: sum(c.verdict == v for c in ledger()) for v in VERDICTS}
-
-
-CSV_FIELDS = (
-    "id",
-    "topic",
-    "chapter",
-    "section",
-    "quote",
-    "value",
-    "unit",
-    "comparison",
-    "claimed",
-    "ratio",
-    "verdict",
-    "why",
-    "assumptions",
-    "sources",
-)
-
-
-def render_csv() -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for c in ledger():
-        row = c.to_json()
-        row["assumptions"] = json.dumps(row["assumptions"], sort_keys=True, ensure_ascii=False)
-        row["sources"] = " ".join(row["sources"])
-        writer.writerow({k: ("" if row[k] is None else row[k]) for k in CSV_FIELDS})
-    return buf.getvalue().encode()
-
-
-def render_json() -> bytes:
-    doc = [c.to_json() for c in ledger()]
-    return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
-
-
-EXPORTS = {"claims.csv": render_csv, "claims.json": render_json}
-
-
-def export(outdir: Path = ROOT / "figures") -> list[Path]:
-    paths = []
-    for name, render in EXPORTS.items():
-        path = Path(outdir) / name
-        atomic_write_bytes(path, render())
-        paths.append(path)
-    return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.claims", description="Export the claims ledger."
-    )
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "figures", help="output folder (default: figures/)"
-    )
-    args = parser.parse_args(argv)
-    for path in export(args.out):
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    # Run through the package module: builders register themselves on analysis.claims, not __main__.
-    from analysis.claims import main as _main
-
-    raise SystemExit(_main())

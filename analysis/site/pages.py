@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from .fileio import atomic_write_bytes
-from .sources import ROOT
+from ..fileio import atomic_write_bytes
+from ..sources import ROOT
 
 
 def cite(key: str) -> str:

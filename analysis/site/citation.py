@@ -1,7 +1,7 @@
 """How to cite the book, a page of it or one of its figures: text and BibTeX from CITATION.cff.
 
 CITATION.cff is the single source of the book's title, authors, version, year and URL; the
-figure gallery (``analysis.gallery``) and the "How to cite this page" block that the local
+figure gallery (``analysis.site.gallery``) and the "How to cite this page" block that the local
 Sphinx extension ``_ext/cite_page.py`` adds to every page both use these functions.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .sources import ROOT
+from ..sources import ROOT
 
 CFF_PATH = ROOT / "CITATION.cff"
 CONFIG_PATH = ROOT / "_config.yml"

@@ -1,0 +1,27 @@
+"""The claims ledger: every quantitative claim of the source text, recomputed, with a verdict.
+
+``ledger`` holds the rule (``classify``) and the record (``Claim``); ``catalog`` one builder per
+claim, which calls the chapters' functions (never a literal value); ``export`` the CSV and JSON
+files. Import order is one way: ledger <- catalog <- export.
+"""
+
+from .catalog import BUILDERS, by_topic, get, ledger, verdict_counts
+from .export import CSV_FIELDS, EXPORTS, export, main, render_csv, render_json
+from .ledger import (
+    COMPARISONS,
+    HALF_DECADE,
+    NUMERIC_VERDICTS,
+    TOPICS,
+    VERDICTS,
+    Claim,
+    classify,
+    format_number,
+    judged,
+    numeric,
+)
+
+__all__ = [
+    "BUILDERS", "COMPARISONS", "CSV_FIELDS", "EXPORTS", "HALF_DECADE", "NUMERIC_VERDICTS",
+    "TOPICS", "VERDICTS", "Claim", "by_topic", "classify", "export", "format_number", "get",
+    "judged", "ledger", "main", "numeric", "render_csv", "render_json", "verdict_counts",
+]  # fmt: skip
