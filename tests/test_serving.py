@@ -33,7 +33,7 @@ def test_alltoall_law():
 
 @pytest.mark.parametrize(("a", "g"), [(0.0, 3), (0.5, 1), (0.8, 4), (0.92, 3), (0.3, 0)])
 def test_speculative_tokens_is_the_geometric_sum(a, g):
-    # Leviathan et al. 2023, eq. 1: E[tokens per step] = sum_{i=0..gamma} alpha^i.
+    # Leviathan et al. 2023 (leviathan-2023): E[tokens per step] = sum_{i=0..gamma} alpha^i.
     assert serving.spec_tokens_per_step(a, g) == pytest.approx(sum(a**i for i in range(g + 1)))
 
 
