@@ -54,6 +54,7 @@ class Result:
     source: str
     attention_dp: bool = False
     mtp_layers: int = 0
+    engine_max_batch: int | None = None  # the engine's own cap on concurrent sequences
     note: str | None = None
 
     @property
@@ -69,6 +70,8 @@ def _parse(raw: dict, i: int) -> Result:
     if raw["metric"] not in KIND:
         raise ValueError(f"{where}: metric {raw['metric']!r} not in {list(KIND)}")
     check_source(raw["source"], where)
+    if raw.get("engine_max_batch") is not None:
+        check_source(raw["engine_max_batch_source"], f"{where}.engine_max_batch")
     models.get(raw["model"])
     hardware.get(raw["gpu"])
     value = raw["value"]
@@ -81,6 +84,7 @@ def _parse(raw: dict, i: int) -> Result:
         **fields,
         attention_dp=bool(raw.get("attention_dp", False)),
         mtp_layers=int(raw.get("mtp_layers", 0)),
+        engine_max_batch=raw.get("engine_max_batch"),
         note=raw.get("note"),
     )
 
@@ -141,11 +145,11 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             "draft_tokens": r.mtp_layers,
             "accepted_tokens": serving.mtp_accepted_tokens(r.mtp_layers),
         }
-    p = serving.predict(
-        r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype, r.batch,
-        r.input_tokens, r.output_tokens, attention_dp=r.attention_dp,
-        engine_constants=eng, **spec_kw,
-    )  # fmt: skip
+    kw = dict(attention_dp=r.attention_dp, engine_constants=eng, **spec_kw)
+    args = (r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype)
+    p = serving.predict(*args, r.batch, r.input_tokens, r.output_tokens, **kw)
+    if r.batch is None and r.engine_max_batch and p.batch > r.engine_max_batch:
+        p = serving.predict(*args, r.engine_max_batch, r.input_tokens, r.output_tokens, **kw)
     regime = "speculative" if r.mtp_layers else p.binding
     if r.metric == "output_tokens_per_s":
         return p.output_tokens_per_s, regime
