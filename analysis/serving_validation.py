@@ -289,3 +289,56 @@ def table() -> list[dict]:
             }
         )
     return rows
+
+
+# ---- command line ---------------------------------------------------------------------------------
+def write_calibration(eng: serving.Engine) -> None:
+    """Store ``eng`` as the YAML's ``calibration.values`` (comments and layout kept)."""
+    import re
+
+    from .sources import DATA_DIR
+
+    path = DATA_DIR / "serving_results.yaml"
+    text = path.read_text(encoding="utf-8")
+    block = (
+        "  values:\n"
+        f"    layer_overhead_s: {eng.layer_overhead_s:.4e}\n"
+        f"    flops_scale: {eng.flops_scale:.4f}\n"
+        f"    bandwidth_scale: {eng.bandwidth_scale:.4f}\n"
+    )
+    new, count = re.subn(r"  values:\n(?:    \w+: [^\n]*\n){3}", block, text)
+    if count != 1:
+        raise ValueError(f"{path.name}: expected one calibration.values block, found {count}")
+    path.write_text(new, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.serving_validation [--write]``: the validation summary; ``--write``
+    refits the engine constants to the named subset and stores them (after a catalog change)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m analysis.serving_validation", description=main.__doc__
+    )
+    ap.add_argument("--write", action="store_true", help="refit and store the engine constants")
+    args = ap.parse_args(argv)
+    if args.write:
+        eng = calibrate()
+        write_calibration(eng)
+        print(f"stored {eng}")
+        return 0
+    for kind in ("tpot", "throughput"):
+        for plain in (False, True):
+            s = summary(kind, plain=plain)
+            label = "plain" if plain else "held-out"
+            print(
+                f"{kind:10s} {label:8s} n={s.count:3d} median |err| {s.median_abs_error:6.1%} "
+                f"worst {s.worst_abs_error:6.1%} ({s.worst_id})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

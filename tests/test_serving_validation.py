@@ -75,3 +75,9 @@ def test_table_rows():
     assert len(rows) == len(V.results())
     assert sum(r["fitted"] for r in rows) == len(V.calibration_subset())
     assert all(r["regime"] in (*serving.BINDINGS, "speculative") for r in rows)
+
+
+def test_cli_summary(capsys):
+    assert V.main([]) == 0
+    out = capsys.readouterr().out
+    assert "held-out" in out and "plain" in out
