@@ -328,9 +328,13 @@ def step_time(
     context: float,
     prefill_tokens: float = 0.0,
     eng: Engine | None = None,
+    prompt_tokens: int | None = None,
 ) -> StepTime:
     """One step: ``decode_seqs`` sequences add ``new_tokens`` each at ``context`` cached tokens,
-    and ``prefill_tokens`` prompt tokens (a chunk, attending only within itself) ride along."""
+    and ``prefill_tokens`` prompt tokens ride along. The prompt tokens belong to prompts of
+    ``prompt_tokens`` tokens each (default: one prompt of ``prefill_tokens``), and each attends
+    causally within its own prompt: the chunk costs ``prefill_tokens / prompt_tokens`` whole
+    prompts' attention."""
     spec, acc, g = s.spec, s.acc, s.n_gpus
     eng = engine() if eng is None else eng
     consts, eff = constants(), efficiency(acc.key)
@@ -352,11 +356,11 @@ def step_time(
         attn_flops += fs.flops - mm
         nbytes += (fs.bytes - w) * s.kv_replication
     if prefill_tokens:
-        chunk = max(1, round(prefill_tokens))
-        scale = prefill_tokens / chunk
-        fp = roofline.forward_step(spec, 1, chunk, 0, s.weight_dtype, s.kv_dtype)
-        w = roofline.step_weight_bytes(spec, chunk, s.weight_dtype)
-        mm = 2 * n_mm * chunk
+        prompt = max(1, round(prefill_tokens if prompt_tokens is None else prompt_tokens))
+        scale = prefill_tokens / prompt  # whole prompts' worth of work in this step
+        fp = roofline.forward_step(spec, 1, prompt, 0, s.weight_dtype, s.kv_dtype)
+        w = roofline.step_weight_bytes(spec, prompt, s.weight_dtype)
+        mm = 2 * n_mm * prompt
         mm_flops += mm * scale
         attn_flops += (fp.flops - mm) * scale
         nbytes += (fp.bytes - w) * s.kv_replication * scale
@@ -528,7 +532,8 @@ def predict(
     ctx = _mean_context(input_tokens, output_tokens)
     chunk = prefill_tokens_per_step(b, input_tokens, output_tokens / per_step)
     eng = engine_constants
-    verify = step_time(s, b, 1 + draft_tokens, ctx, chunk, eng)
+    prompt = max(input_tokens, 1)
+    verify = step_time(s, b, 1 + draft_tokens, ctx, chunk, eng, prompt)
     step_s = verify.total_s
     if draft_tokens:
         cost = (
@@ -557,7 +562,8 @@ def static_batch_latency_s(
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
     eng = engine_constants
-    prefill = step_time(s, 0, 1, 0, float(batch * max(input_tokens, 1)), eng).total_s
+    prompt = max(input_tokens, 1)
+    prefill = step_time(s, 0, 1, 0, float(batch * prompt), eng, prompt).total_s
     ctx = _mean_context(input_tokens, output_tokens)
     decode = step_time(s, batch, 1, ctx, 0.0, eng).total_s
     return prefill + (output_tokens - 1) * decode
@@ -628,7 +634,7 @@ def disaggregated_split(
     _require_lengths(input_tokens, output_tokens)
     if input_tokens < 1:
         raise ValueError("a disaggregated split needs input_tokens >= 1")
-    pf = step_time(s, 0, 1, 0, float(prefill_tokens_per_step)).total_s
+    pf = step_time(s, 0, 1, 0, float(prefill_tokens_per_step), None, input_tokens).total_s
     r_p = prefill_tokens_per_step / input_tokens / pf / n_gpus
     cap = max_batch(s, input_tokens, output_tokens)
     dec = step_time(s, cap, 1, _mean_context(input_tokens, output_tokens)).total_s

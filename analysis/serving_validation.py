@@ -29,7 +29,10 @@ KIND = {
     "output_tokens_per_s": "throughput",
     "tokens_per_s_per_user": "tpot",
     "batch_latency_s": "tpot",
+    "static_output_tokens_per_s_per_gpu": "throughput",
+    "ttft_s": "ttft",
 }
+SLOWER_IS_LARGER = ("batch_latency_s", "ttft_s")  # metrics in seconds, not tokens/s
 
 
 @dataclass(frozen=True)
@@ -129,11 +132,13 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
 
     ``eng``: the engine constants (default: the stored calibration; ``serving.PLAIN``: none).
     """
-    if r.metric == "batch_latency_s":
+    if r.metric in ("batch_latency_s", "static_output_tokens_per_s_per_gpu"):
         value = serving.static_batch_latency_s(
             r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
             r.batch, r.input_tokens, r.output_tokens, engine_constants=eng,
         )  # fmt: skip
+        if r.metric == "static_output_tokens_per_s_per_gpu":
+            value = r.batch * r.output_tokens / value / r.n_gpus
         p = serving.predict(
             r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype, r.batch,
             r.input_tokens, r.output_tokens, engine_constants=eng,
@@ -153,6 +158,8 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
     regime = "speculative" if r.mtp_layers else p.binding
     if r.metric == "output_tokens_per_s":
         return p.output_tokens_per_s, regime
+    if r.metric == "ttft_s":
+        return p.ttft_s, regime
     return p.output_tokens_per_s_per_user, regime
 
 

@@ -13,9 +13,7 @@ def test_at_least_twenty_sourced_records_spanning_the_space():
     rs = V.results()
     assert len(rs) >= 20
     assert {"h100-sxm", "h200", "b200", "mi300x"} <= {r.gpu for r in rs}
-    assert {"output_tokens_per_s", "tokens_per_s_per_user", "batch_latency_s"} == {
-        r.metric for r in rs
-    }
+    assert set(V.KIND) == {r.metric for r in rs}  # every metric is exercised
     assert any(r.batch == 1 for r in rs) and any(r.batch is None or r.batch >= 1024 for r in rs)
 
     assert any(models.get(r.model).n_experts for r in rs)  # MoE
@@ -59,7 +57,7 @@ def test_held_out_throughput_within_a_quarter():
 
 
 @pytest.mark.xfail(
-    strict=True, reason="held-out throughput median |error| is ~21%, above the 20% goal"
+    strict=True, reason="held-out throughput median |error| is ~23%, above the 20% goal"
 )
 def test_held_out_throughput_meets_the_goal():
     assert V.summary("throughput").median_abs_error <= 0.20
