@@ -1,0 +1,671 @@
+"""Serving: time to first token, time per output token and the throughput-interactivity frontier.
+
+``roofline.forward_step`` gives one step's FLOPs and HBM bytes; this module turns them into time
+on a group of ``n`` GPUs: achievable fractions of the peaks (sourced constants, never fitted to
+the validation points), tensor-parallel all-reduces, expert-parallel all-to-alls, and a fixed
+per-step overhead. Continuous batching with chunked prefill, speculative decoding, the memory
+capacity (chapter 2's model, ``memory.group_limits``) and a disaggregated prefill/decode split
+build on that one step time.
+
+Symbols: ``n`` GPUs in the group, ``F`` / ``W`` one GPU's dense FLOP/s and bytes/s, ``eta_F`` /
+``eta_W`` the achievable fractions, ``beta`` the scale-up link bytes/s per direction per GPU,
+``ell`` the per-hop latency [s], ``A`` bytes one GPU contributes to a collective, ``t_0`` the
+fixed per-step overhead [s]. Every law is one sympy expression here; numbers, figures and tests
+use its ``lambdify`` form.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import asdict, dataclass
+from functools import cache
+
+import sympy as sp
+import yaml
+
+from . import hardware, memory, models, roofline
+from .errors import UnknownDTypeError, UnknownNameError, require_positive
+from .hardware import Accelerator
+from .models import ModelSpec
+from .prices import RentalRow
+from .prices import rental_rows as _rental_rows  # the one place prices enter this module
+from .sources import DATA_DIR, Sourced, check_source
+from .units import DTYPES, dtype_bytes
+
+ACT_DTYPE = "bf16"  # activations moved by the collectives
+
+# ---- laws ---------------------------------------------------------------------------------------
+n, beta, ell, A = sp.symbols("n beta ell A", positive=True)
+F, W = roofline.F, roofline.W
+eta_F, eta_W, t_0 = sp.symbols("eta_F eta_W t_0", positive=True)
+N_flop, N_byte, T_comm = sp.symbols("N_flop N_byte T_comm", nonnegative=True)
+
+# Ring all-reduce of A bytes over n GPUs: reduce-scatter + all-gather move 2(n-1)/n A per GPU.
+ALLREDUCE_TIME = 2 * (n - 1) / n * A / beta + n * ell
+# All-to-all (expert-parallel dispatch or combine): (n-1)/n of each GPU's A bytes leave it.
+ALLTOALL_TIME = (n - 1) / n * A / beta + n * ell
+# One engine step on the group: the roofline at achievable rates, plus collectives and fixed
+# costs. C [s] is the step's FLOPs at one GPU's dense peak, each FLOP at its own dtype's rate
+# (matmuls at the weights', attention at the KV cache's); n_L layers cost t_L each besides.
+C_peak, n_L, t_L = sp.symbols("C n_L t_L", nonnegative=True)
+STEP_TIME = sp.Max(C_peak / (n * eta_F), N_byte / (n * eta_W * W)) + T_comm + t_0 + n_L * t_L
+
+# Speculative decoding: expected tokens per verify step for acceptance alpha, draft length gamma.
+alpha, gamma = sp.symbols("alpha gamma", positive=True)
+SPEC_TOKENS_PER_STEP = (1 - alpha ** (gamma + 1)) / (1 - alpha)
+
+# Continuous batching in steady state: B requests decode one token per step each; a request
+# ends every O/B steps on average, so B I / O prompt tokens enter per step (chunked prefill).
+B, I_tok, O_tok = sp.symbols("B I O", positive=True)
+PREFILL_TOKENS_PER_STEP = B * I_tok / O_tok
+MEAN_CONTEXT = I_tok + O_tok / 2  # the decode context grows from I to I + O
+
+# Disaggregated serving: prefill pool at R_p requests/s per GPU, decode pool at R_d; the share of
+# GPUs in the prefill pool that makes both pools carry the same request rate.
+R_p, R_d = sp.symbols("R_p R_d", positive=True)
+PREFILL_GPU_SHARE = sp.solve(sp.Eq(sp.Symbol("x") * R_p, (1 - sp.Symbol("x")) * R_d), "x")[0]
+
+# Dollars per million output tokens for a group of n GPUs rented at p $/GPU-hour.
+p_hour, tok_s = sp.symbols("p tok_s", positive=True)
+USD_PER_MILLION_TOKENS = p_hour * n / 3600 / tok_s * 10**6
+
+_allreduce = sp.lambdify((n, A, beta, ell), ALLREDUCE_TIME, "math")
+_alltoall = sp.lambdify((n, A, beta, ell), ALLTOALL_TIME, "math")
+_step = sp.lambdify((C_peak, N_byte, n, eta_F, eta_W, W, T_comm, t_0, n_L, t_L), STEP_TIME, "math")
+_spec_tokens = sp.lambdify((alpha, gamma), SPEC_TOKENS_PER_STEP, "math")
+_prefill_tokens = sp.lambdify((B, I_tok, O_tok), PREFILL_TOKENS_PER_STEP, "math")
+_mean_context = sp.lambdify((I_tok, O_tok), MEAN_CONTEXT, "math")
+_prefill_share = sp.lambdify((R_p, R_d), PREFILL_GPU_SHARE, "math")
+_usd_per_mtok = sp.lambdify((p_hour, n, tok_s), USD_PER_MILLION_TOKENS, "math")
+
+LAWS = {
+    "allreduce": ALLREDUCE_TIME,
+    "alltoall": ALLTOALL_TIME,
+    "step": STEP_TIME,
+    "spec_tokens": SPEC_TOKENS_PER_STEP,
+    "prefill_tokens": PREFILL_TOKENS_PER_STEP,
+    "mean_context": MEAN_CONTEXT,
+    "prefill_share": PREFILL_GPU_SHARE,
+    "usd_per_mtok": USD_PER_MILLION_TOKENS,
+}
+
+BINDINGS = ("memory", "compute", "communication", "capacity")
+METRICS = ("output_tokens_per_s", "tokens_per_s_per_user", "batch_latency_s")
+# MLPerf Inference's interactivity limits (Llama 2 70B Interactive: TTFT 450 ms, TPOT 40 ms).
+MLPERF_INTERACTIVE_TPOT_S = Sourced(0.040, "mlperf-inference-v51-amd", "Llama 2 70B Interactive")
+MLPERF_INTERACTIVE_TTFT_S = Sourced(0.450, "mlperf-inference-v51-amd", "Llama 2 70B Interactive")
+
+
+def latex(expr: sp.Expr) -> str:
+    """LaTeX of one of this module's expressions, for display in the book."""
+    return sp.latex(expr)
+
+
+# ---- the laws as functions --------------------------------------------------------------------
+def _require_gpus(n_gpus: int) -> int:
+    if isinstance(n_gpus, bool) or not isinstance(n_gpus, int) or n_gpus < 1:
+        raise ValueError(f"n_gpus must be an integer >= 1, got {n_gpus!r}")
+    return n_gpus
+
+
+def allreduce_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_latency_s: float):
+    """Ring all-reduce [s] of ``nbytes`` [bytes] per GPU over ``n_gpus``; 0 on one GPU.
+
+    ``link_bandwidth`` [bytes/s] per direction per GPU, ``hop_latency_s`` [s] per ring hop.
+    """
+    _require_gpus(n_gpus)
+    require_positive("nbytes", nbytes, allow_zero=True)
+    require_positive("link_bandwidth", link_bandwidth)
+    require_positive("hop_latency_s", hop_latency_s, allow_zero=True)
+    return 0.0 if n_gpus == 1 else _allreduce(n_gpus, nbytes, link_bandwidth, hop_latency_s)
+
+
+def alltoall_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_latency_s: float):
+    """All-to-all [s] where each GPU holds ``nbytes`` [bytes] to scatter; 0 on one GPU."""
+    _require_gpus(n_gpus)
+    require_positive("nbytes", nbytes, allow_zero=True)
+    require_positive("link_bandwidth", link_bandwidth)
+    require_positive("hop_latency_s", hop_latency_s, allow_zero=True)
+    return 0.0 if n_gpus == 1 else _alltoall(n_gpus, nbytes, link_bandwidth, hop_latency_s)
+
+
+def spec_tokens_per_step(acceptance: float, draft_tokens: int) -> float:
+    """Expected tokens [tokens] one verify step yields: (1 - a^(g+1)) / (1 - a).
+
+    ``acceptance`` in [0, 1) (probability each draft token is accepted), ``draft_tokens`` >= 0.
+    """
+    if isinstance(draft_tokens, bool) or not isinstance(draft_tokens, int) or draft_tokens < 0:
+        raise ValueError(f"draft_tokens must be an integer >= 0, got {draft_tokens!r}")
+    require_positive("acceptance", acceptance, allow_zero=True)
+    if acceptance >= 1:
+        raise ValueError(f"acceptance must be in [0, 1), got {acceptance!r}")
+    if acceptance == 0:
+        return 1.0
+    return _spec_tokens(acceptance, draft_tokens)
+
+
+def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: int) -> float:
+    """Prompt tokens [tokens] entering each steady-state step: B I / O."""
+    require_positive("batch", batch)
+    require_positive("input_tokens", input_tokens, allow_zero=True)
+    require_positive("output_tokens", output_tokens)
+    return _prefill_tokens(batch, input_tokens, output_tokens) if input_tokens else 0.0
+
+
+def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
+    """Share of GPUs [1] in the prefill pool that balances a disaggregated deployment.
+
+    Rates [requests/s per GPU] of each pool running alone: R_d / (R_p + R_d).
+    """
+    require_positive("prefill_rate", prefill_rate)
+    require_positive("decode_rate", decode_rate)
+    return _prefill_share(prefill_rate, decode_rate)
+
+
+def usd_per_million_tokens(usd_per_gpu_hour: float, n_gpus: int, tokens_per_s: float) -> float:
+    """Dollars [USD] per million output tokens for ``n_gpus`` rented at ``usd_per_gpu_hour``."""
+    require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
+    _require_gpus(n_gpus)
+    require_positive("tokens_per_s", tokens_per_s)
+    return _usd_per_mtok(usd_per_gpu_hour, n_gpus, tokens_per_s)
+
+
+# ---- constants ---------------------------------------------------------------------------------
+@cache
+def _data() -> dict:
+    return yaml.safe_load((DATA_DIR / "serving_results.yaml").read_text(encoding="utf-8"))
+
+
+def _sourced(raw: dict, where: str) -> Sourced:
+    rec = Sourced.from_yaml(raw, where)
+    check_source(rec.source, where)
+    return rec
+
+
+@cache
+def constants() -> dict[str, Sourced]:
+    """The model's sourced constants: per-step overhead, hop latency, usable memory fraction."""
+    c = _data()["constants"]
+    keys = ("step_overhead_s", "hop_latency_s", "usable_memory_fraction")
+    return {k: _sourced(c[k], f"serving_results.yaml:constants.{k}") for k in keys}
+
+
+@cache
+def efficiency(accelerator: str) -> dict[str, Sourced]:
+    """Achievable fractions of peak ``bandwidth`` and ``flops`` [1] on ``accelerator``."""
+    table = _data()["constants"]["efficiency"]
+    if accelerator not in table:
+        raise UnknownNameError("accelerator with serving efficiencies", accelerator, list(table))
+    where = f"serving_results.yaml:constants.efficiency.{accelerator}"
+    out = {k: _sourced(table[accelerator][k], f"{where}.{k}") for k in ("bandwidth", "flops")}
+    for k, rec in out.items():
+        if not 0 < float(rec.value) <= 1:
+            raise ValueError(f"{where}.{k}: a fraction in (0, 1] is required, got {rec.value!r}")
+    return out
+
+
+def mtp_accepted_tokens(layers: int) -> float:
+    """Published mean tokens per step of DeepSeek-R1 with ``layers`` MTP draft layers."""
+    table = _data()["constants"]["speculative"]["mtp_accepted_tokens"]["value"]
+    if layers not in table:
+        raise UnknownNameError("MTP depth", layers, [str(k) for k in table])
+    return float(table[layers])
+
+
+# ---- one step -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepTime:
+    """One engine step on the group, split into its parts [s]."""
+
+    compute_s: float
+    memory_s: float
+    communication_s: float
+    overhead_s: float
+    flops: float
+    bytes: float
+
+    @property
+    def total_s(self) -> float:
+        return max(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
+
+    @property
+    def binding(self) -> str:
+        parts = {
+            "memory": self.memory_s,
+            "compute": self.compute_s,
+            "communication": self.communication_s,
+        }
+        return max(parts, key=parts.get)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A model on a group: everything the step time needs besides the batch."""
+
+    spec: ModelSpec
+    acc: Accelerator
+    n_gpus: int
+    weight_dtype: str
+    kv_dtype: str
+    attention_dp: bool
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.weight_dtype
+
+    @property
+    def kv_replication(self) -> float:
+        """Copies of each sequence's KV in the group: TP beyond the KV heads duplicates them."""
+        if self.attention_dp:
+            return 1.0
+        kv_heads = 1 if self.spec.is_mla else self.spec.n_kv_heads
+        return max(1.0, self.n_gpus / kv_heads)
+
+    @property
+    def weight_copies_bytes(self) -> float:
+        """Bytes the group must hold for the weights (attention-DP replicates the non-experts)."""
+        total = float(self.spec.weight_bytes(self.weight_dtype))
+        if not self.attention_dp:
+            return total
+        routed = float(_routed_bytes(self.spec, self.weight_dtype))
+        return routed + (total - routed) * self.n_gpus
+
+
+def _routed_bytes(spec: ModelSpec, dtype: str) -> float:
+    return float(roofline.routed_expert_params(spec) * dtype_bytes(dtype))
+
+
+def _setup(model, hardware_name, n_gpus, weight_dtype, kv_dtype, attention_dp=False) -> Setup:
+    spec = models.get(model) if isinstance(model, str) else model
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"model must be a catalog name or a ModelSpec, got {type(model).__name__}")
+    acc = hardware.get(hardware_name) if isinstance(hardware_name, str) else hardware_name
+    _require_gpus(n_gpus)
+    for name, dt in (("weight_dtype", weight_dtype), ("kv_dtype", kv_dtype)):
+        if dt not in DTYPES:
+            raise UnknownDTypeError(dt, list(DTYPES), where=name)
+        if dt not in acc.dtypes:
+            raise UnknownDTypeError(dt, list(acc.dtypes), where=f"{acc.key} ({name})")
+    if attention_dp and not spec.n_experts:
+        raise ValueError(
+            "attention_dp applies to MoE models (experts sharded, attention replicated)"
+        )
+    efficiency(acc.key)  # a chip without sourced efficiencies cannot be served here
+    return Setup(spec, acc, n_gpus, weight_dtype, kv_dtype, bool(attention_dp))
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The two engine constants calibrated on a named subset (``calibration`` in the YAML).
+
+    ``layer_overhead_s`` [s]: fixed time per layer per step (kernel floors and launch gaps that
+    no roofline term covers); ``flops_scale`` and ``bandwidth_scale`` [1]: the share of the
+    microbenchmarks' efficiencies a whole serving step keeps (non-GEMM kernels, partial tiles,
+    paged KV reads, scheduling).
+    """
+
+    layer_overhead_s: float = 0.0
+    flops_scale: float = 1.0
+    bandwidth_scale: float = 1.0
+
+
+PLAIN = Engine()  # sourced constants only: nothing calibrated
+
+
+@cache
+def engine() -> Engine:
+    """The calibrated engine constants stored in the YAML (recomputed and compared in the tests)."""
+    raw = _data()["calibration"]["values"]
+    return Engine(
+        float(raw["layer_overhead_s"]), float(raw["flops_scale"]), float(raw["bandwidth_scale"])
+    )
+
+
+def step_time(
+    s: Setup,
+    decode_seqs: float,
+    new_tokens: int,
+    context: float,
+    prefill_tokens: float = 0.0,
+    eng: Engine | None = None,
+    prompt_tokens: int | None = None,
+) -> StepTime:
+    """One step: ``decode_seqs`` sequences add ``new_tokens`` each at ``context`` cached tokens,
+    and ``prefill_tokens`` prompt tokens ride along. The prompt tokens belong to prompts of
+    ``prompt_tokens`` tokens each (default: one prompt of ``prefill_tokens``), and each attends
+    causally within its own prompt: the chunk costs ``prefill_tokens / prompt_tokens`` whole
+    prompts' attention."""
+    spec, acc, g = s.spec, s.acc, s.n_gpus
+    eng = engine() if eng is None else eng
+    consts, eff = constants(), efficiency(acc.key)
+    tokens = decode_seqs * new_tokens + prefill_tokens
+    dense = float(spec.weight_bytes(s.weight_dtype)) - _routed_bytes(spec, s.weight_dtype)
+    weights = roofline.step_weight_bytes(spec, tokens, s.weight_dtype)
+    if s.attention_dp:  # each GPU reads its own full copy of the non-expert weights
+        weights += dense * (g - 1)
+    n_mm = roofline.matmul_params(spec)
+    mm_flops = attn_flops = 0.0
+    nbytes = weights
+    if decode_seqs:
+        fs = roofline.forward_step(
+            spec, decode_seqs, new_tokens, round(context), s.weight_dtype, s.kv_dtype
+        )
+        w = roofline.step_weight_bytes(spec, decode_seqs * new_tokens, s.weight_dtype)
+        mm = 2 * n_mm * decode_seqs * new_tokens  # FORWARD_FLOPS's matmul term
+        mm_flops += mm
+        attn_flops += fs.flops - mm
+        nbytes += (fs.bytes - w) * s.kv_replication
+    if prefill_tokens:
+        prompt = max(1, round(prefill_tokens if prompt_tokens is None else prompt_tokens))
+        scale = prefill_tokens / prompt  # whole prompts' worth of work in this step
+        fp = roofline.forward_step(spec, 1, prompt, 0, s.weight_dtype, s.kv_dtype)
+        w = roofline.step_weight_bytes(spec, prompt, s.weight_dtype)
+        mm = 2 * n_mm * prompt
+        mm_flops += mm * scale
+        attn_flops += (fp.flops - mm) * scale
+        nbytes += (fp.bytes - w) * s.kv_replication * scale
+    comm = 0.0
+    if g > 1:
+        link = acc.scale_up_bandwidth_per_direction
+        hop = float(consts["hop_latency_s"].value)
+        act = tokens * spec.d_model * float(dtype_bytes(ACT_DTYPE))
+        n_moe = spec.n_moe_layers
+        n_dense = spec.n_layers - n_moe
+        if not s.attention_dp:  # attention output and (dense) MLP output all-reduced
+            comm += n_dense * 2 * allreduce_time_s(g, act, link, hop)
+            comm += n_moe * allreduce_time_s(g, act, link, hop)
+        if n_moe:  # dispatch and combine of each token's top-k activations
+            per_gpu = act * spec.n_experts_per_tok / g
+            comm += n_moe * 2 * alltoall_time_s(g, per_gpu, link, hop)
+    t0 = float(consts["step_overhead_s"].value)
+    eta_f = float(eff["flops"].value) * eng.flops_scale
+    eta_w = float(eff["bandwidth"].value) * eng.bandwidth_scale
+    c_peak = mm_flops / acc.peak_flops(s.compute_dtype) + attn_flops / acc.peak_flops(s.kv_dtype)
+    total = _step(
+        c_peak, nbytes, g, eta_f, eta_w, acc.mem_bandwidth, comm, t0,
+        spec.n_layers, eng.layer_overhead_s,
+    )  # fmt: skip
+    out = StepTime(
+        c_peak / (g * eta_f),
+        nbytes / (g * eta_w * acc.mem_bandwidth),
+        comm,
+        t0 + spec.n_layers * eng.layer_overhead_s,
+        mm_flops + attn_flops,
+        nbytes,
+    )
+    assert math.isclose(out.total_s, total, rel_tol=1e-9)
+    return out
+
+
+# ---- capacity ----------------------------------------------------------------------------------
+def max_batch(s: Setup, input_tokens: int, output_tokens: int) -> int:
+    """Largest batch whose KV at the full context I + O fits beside the weights.
+
+    Chapter 2's capacity law (``memory.group_limits``) with the usable fraction of memory the
+    engine leaves to weights and KV. Each request holds room for its whole context, as an engine
+    that admits only what it can finish without eviction does; KV duplicated by tensor
+    parallelism counts once per copy.
+    """
+    kv = s.spec.kv_cache_bytes(input_tokens + output_tokens, s.kv_dtype) * s.kv_replication
+    usable = float(constants()["usable_memory_fraction"].value)
+    return memory.group_limits(
+        s.weight_copies_bytes,
+        kv,
+        group_gpus=s.n_gpus,
+        mem_bytes=s.acc.mem_bytes,
+        usable_fraction=usable,
+    ).capacity
+
+
+# ---- a prediction ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prediction:
+    """Steady-state serving of one configuration (seconds, tokens/s)."""
+
+    model: str
+    hardware: str
+    n_gpus: int
+    weight_dtype: str
+    kv_dtype: str
+    batch: int
+    input_tokens: int
+    output_tokens: int
+    ttft_s: float
+    tpot_s: float
+    tokens_per_step: float  # per sequence (1 without speculation)
+    binding: str
+    max_batch: int
+    step: StepTime
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """Output tokens per second of the whole group."""
+        return self.batch / self.tpot_s
+
+    @property
+    def output_tokens_per_s_per_gpu(self) -> float:
+        return self.output_tokens_per_s / self.n_gpus
+
+    @property
+    def output_tokens_per_s_per_user(self) -> float:
+        return 1.0 / self.tpot_s
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out.pop("step")
+        out.update(
+            output_tokens_per_s=self.output_tokens_per_s,
+            output_tokens_per_s_per_gpu=self.output_tokens_per_s_per_gpu,
+            output_tokens_per_s_per_user=self.output_tokens_per_s_per_user,
+        )
+        return out
+
+
+def _require_lengths(input_tokens, output_tokens) -> None:
+    for name, v in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, int)
+            or v < (1 if name == "output_tokens" else 0)
+        ):
+            low = 1 if name == "output_tokens" else 0
+            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+
+
+def predict(
+    model: str | ModelSpec,
+    hardware: str | Accelerator,
+    n_gpus: int = 1,
+    weight_dtype: str = "bf16",
+    kv_dtype: str = "bf16",
+    batch: int | None = 1,
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    *,
+    draft_tokens: int = 0,
+    acceptance: float | None = None,
+    accepted_tokens: float | None = None,
+    draft_cost: float | None = None,
+    attention_dp: bool = False,
+    engine_constants: Engine | None = None,
+) -> Prediction:
+    """TTFT, TPOT and throughput of ``model`` on ``n_gpus`` x ``hardware`` at ``batch``.
+
+    ``batch=None`` is the largest batch that fits in memory (the max-throughput point). Steady
+    continuous batching: each step decodes one token per sequence at the mean context I + O/2
+    while B I / O prompt tokens enter as a chunk. TTFT is one step carrying the whole prompt
+    beside the other B - 1 decodes. Speculation: ``draft_tokens`` (gamma) drafts per step with
+    ``acceptance`` (alpha) or a published mean ``accepted_tokens`` per step; each draft costs
+    ``draft_cost`` of a plain decode step (default: one layer's share, as for MTP).
+    """
+    s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp)
+    _require_lengths(input_tokens, output_tokens)
+    cap = max_batch(s, input_tokens, output_tokens)
+    if batch is None:
+        b = cap
+    else:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise ValueError(
+                f"batch must be an integer >= 1 or None (largest that fits), got {batch!r}"
+            )
+        if batch > cap:
+            raise memory.NoRoomForKVError(
+                s.acc.mem_bytes * n_gpus,
+                s.spec.kv_cache_bytes(input_tokens + output_tokens, kv_dtype) * batch,
+                n_gpus,
+            )
+        b = batch
+    if draft_tokens:
+        if accepted_tokens is not None:
+            require_positive("accepted_tokens", accepted_tokens)
+            if not 1 <= accepted_tokens <= draft_tokens + 1:
+                raise ValueError(
+                    f"accepted_tokens must be in [1, {draft_tokens + 1}], got {accepted_tokens!r}"
+                )
+            per_step = float(accepted_tokens)
+        elif acceptance is not None:
+            per_step = spec_tokens_per_step(acceptance, draft_tokens)
+        else:
+            raise ValueError("draft_tokens > 0 needs acceptance (alpha) or accepted_tokens")
+    else:
+        per_step = 1.0
+    ctx = _mean_context(input_tokens, output_tokens)
+    chunk = prefill_tokens_per_step(b, input_tokens, output_tokens / per_step)
+    eng = engine_constants
+    prompt = max(input_tokens, 1)
+    verify = step_time(s, b, 1 + draft_tokens, ctx, chunk, eng, prompt)
+    step_s = verify.total_s
+    if draft_tokens:
+        cost = (
+            1.0 / s.spec.n_layers
+            if draft_cost is None
+            else require_positive("draft_cost", draft_cost)
+        )
+        step_s += draft_tokens * cost * step_time(s, b, 1, ctx, 0.0, eng).total_s
+    tpot = step_s / per_step
+    first = step_time(s, max(b - 1, 0), 1, ctx, float(max(input_tokens, 1)), eng)
+    binding = verify.binding
+    if batch is None and binding == "memory":
+        binding = "capacity"  # more sequences would amortize the weights, but they do not fit
+    name = s.spec.name if isinstance(model, ModelSpec) else model
+    return Prediction(
+        name, s.acc.key, n_gpus, weight_dtype, kv_dtype, b, input_tokens, output_tokens,
+        first.total_s, tpot, per_step, binding, cap, verify,
+    )  # fmt: skip
+
+
+def static_batch_latency_s(
+    model, hardware, n_gpus, weight_dtype, kv_dtype, batch, input_tokens, output_tokens,
+    engine_constants: Engine | None = None,
+) -> float:  # fmt: skip
+    """Wall time [s] of one static batch: prefill all prompts in one step, then O - 1 decodes."""
+    s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
+    _require_lengths(input_tokens, output_tokens)
+    eng = engine_constants
+    prompt = max(input_tokens, 1)
+    prefill = step_time(s, 0, 1, 0, float(batch * prompt), eng, prompt).total_s
+    ctx = _mean_context(input_tokens, output_tokens)
+    decode = step_time(s, batch, 1, ctx, 0.0, eng).total_s
+    return prefill + (output_tokens - 1) * decode
+
+
+# ---- the frontier ------------------------------------------------------------------------------
+def _batches(cap: int) -> list[int]:
+    out = [2**i for i in range(0, 20) if 2**i < cap]
+    return [*out, cap]
+
+
+def frontier(
+    model,
+    hardware,
+    weight_dtype: str = "bf16",
+    kv_dtype: str = "bf16",
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    n_gpus: tuple[int, ...] = (1, 2, 4, 8),
+) -> list[Prediction]:
+    """Pareto-optimal predictions over batch and ``n_gpus``: no other point is faster per user
+    and cheaper per GPU at once. Sorted by tokens/s per user; group sizes that cannot hold the
+    weights are skipped (all of them failing raises the capacity error)."""
+    points, last_error = [], None
+    for g in n_gpus:
+        try:
+            cap = max_batch(
+                _setup(model, hardware, g, weight_dtype, kv_dtype), input_tokens, output_tokens
+            )
+        except memory.InfeasibleServingError as e:
+            last_error = e
+            continue
+        for b in _batches(cap):
+            points.append(
+                predict(model, hardware, g, weight_dtype, kv_dtype, b, input_tokens, output_tokens)
+            )
+    if not points:
+        raise last_error
+    pareto = [
+        p for p in points
+        if not any(
+            q.output_tokens_per_s_per_user >= p.output_tokens_per_s_per_user
+            and q.output_tokens_per_s_per_gpu >= p.output_tokens_per_s_per_gpu
+            and (q.output_tokens_per_s_per_user, q.output_tokens_per_s_per_gpu)
+            != (p.output_tokens_per_s_per_user, p.output_tokens_per_s_per_gpu)
+            for q in points
+        )
+    ]  # fmt: skip
+    return sorted(pareto, key=lambda p: p.output_tokens_per_s_per_user)
+
+
+# ---- disaggregated prefill / decode -------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    prefill_share: float  # share of GPUs in the prefill pool
+    prefill_requests_per_s_per_gpu: float
+    decode_requests_per_s_per_gpu: float
+    requests_per_s_per_gpu: float  # of the whole balanced deployment
+
+
+def disaggregated_split(
+    model, hardware, n_gpus: int = 8, weight_dtype="bf16", kv_dtype="bf16",
+    input_tokens=1024, output_tokens=256, prefill_tokens_per_step: int = 8192,
+) -> Split:  # fmt: skip
+    """GPU split between a prefill pool (steps of ``prefill_tokens_per_step`` prompt tokens) and a
+    decode pool (largest batch that fits, no prefill) that carries equal request rates."""
+    s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
+    _require_lengths(input_tokens, output_tokens)
+    if input_tokens < 1:
+        raise ValueError("a disaggregated split needs input_tokens >= 1")
+    pf = step_time(s, 0, 1, 0, float(prefill_tokens_per_step), None, input_tokens).total_s
+    r_p = prefill_tokens_per_step / input_tokens / pf / n_gpus
+    cap = max_batch(s, input_tokens, output_tokens)
+    dec = step_time(s, cap, 1, _mean_context(input_tokens, output_tokens)).total_s
+    r_d = cap / dec / output_tokens / n_gpus
+    share = prefill_gpu_share(r_p, r_d)
+    return Split(share, r_p, r_d, share * r_p)
+
+
+# ---- prices ---------------------------------------------------------------------------------------
+def rental_price(gpu: str) -> RentalRow | None:
+    """Cheapest dated rental row for ``gpu`` (chapter 3's catalog), or None if it has none."""
+    try:
+        rows = _rental_rows(gpu)
+    except UnknownNameError:
+        return None
+    return rows[0] if rows else None
+
+
+def usd_per_million_output_tokens(p: Prediction, usd_per_gpu_hour: float) -> float:
+    """Dollars per million output tokens of prediction ``p`` at ``usd_per_gpu_hour``."""
+    return usd_per_million_tokens(usd_per_gpu_hour, p.n_gpus, p.output_tokens_per_s)
+
+
+# ---- command line ---------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.serving``: the frontier as a table or JSON (``serving_cli``)."""
+    from .serving_cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""The serving model against published, measured serving results (``serving_results.yaml``).
+
+Each record is predicted from its own configuration (model, GPU, count, precision, batch,
+lengths). Two models are checked: the plain one (sourced constants only, ``serving.PLAIN``) and
+the calibrated one, whose three engine constants (``serving.Engine``) are fitted to the named
+subset ``calibration_subset()`` and to nothing else; its error is reported on the other points.
+The error of a point is predicted / measured - 1 on the quantity the source states: tokens/s of
+the group for throughput points, tokens/s per user (1 / TPOT) or a batch's wall time for
+latency points.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from functools import cache
+
+from . import hardware, models, serving
+from .errors import UnknownNameError
+from .sources import check_source
+
+FIELDS = (
+    "id", "model", "checkpoint", "gpu", "n_gpus", "parallelism", "weight_dtype", "kv_dtype",
+    "batch", "input_tokens", "output_tokens", "engine", "date", "metric", "value", "source",
+)  # fmt: skip
+# Which kind of error each metric speaks to: the time per output token, or the throughput.
+KIND = {
+    "output_tokens_per_s": "throughput",
+    "tokens_per_s_per_user": "tpot",
+    "batch_latency_s": "tpot",
+    "static_output_tokens_per_s_per_gpu": "throughput",
+    "ttft_s": "ttft",
+}
+SLOWER_IS_LARGER = ("batch_latency_s", "ttft_s")  # metrics in seconds, not tokens/s
+
+
+@dataclass(frozen=True)
+class Result:
+    """One published measurement."""
+
+    id: str
+    model: str
+    checkpoint: str
+    gpu: str
+    n_gpus: int
+    parallelism: str
+    weight_dtype: str
+    kv_dtype: str
+    batch: int | None
+    input_tokens: int
+    output_tokens: int
+    engine: str
+    date: str
+    metric: str
+    value: float
+    source: str
+    attention_dp: bool = False
+    mtp_layers: int = 0
+    engine_max_batch: int | None = None  # the engine's own cap on concurrent sequences
+    note: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return KIND[self.metric]
+
+
+def _parse(raw: dict, i: int) -> Result:
+    where = f"serving_results.yaml:results[{i}]"
+    missing = [f for f in FIELDS if f not in raw]
+    if missing:
+        raise ValueError(f"{where}: missing {missing}")
+    if raw["metric"] not in KIND:
+        raise ValueError(f"{where}: metric {raw['metric']!r} not in {list(KIND)}")
+    check_source(raw["source"], where)
+    if raw.get("engine_max_batch") is not None:
+        check_source(raw["engine_max_batch_source"], f"{where}.engine_max_batch")
+    models.get(raw["model"])
+    hardware.get(raw["gpu"])
+    value = raw["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"{where}: value must be a positive number, got {value!r}")
+    fields = {f: raw[f] for f in FIELDS}
+    fields["date"] = str(fields["date"])
+    fields["value"] = float(value)
+    return Result(
+        **fields,
+        attention_dp=bool(raw.get("attention_dp", False)),
+        mtp_layers=int(raw.get("mtp_layers", 0)),
+        engine_max_batch=raw.get("engine_max_batch"),
+        note=raw.get("note"),
+    )
+
+
+@cache
+def results() -> tuple[Result, ...]:
+    """Every published measurement, in file order; ids are unique."""
+    raw = serving._data()["results"]
+    out = tuple(_parse(r, i) for i, r in enumerate(raw))
+    ids = [r.id for r in out]
+    dup = sorted({x for x in ids if ids.count(x) > 1})
+    if dup:
+        raise ValueError(f"serving_results.yaml: duplicate ids {dup}")
+    return out
+
+
+def get(result_id: str) -> Result:
+    for r in results():
+        if r.id == result_id:
+            return r
+    raise UnknownNameError("serving result", result_id, [r.id for r in results()])
+
+
+@dataclass(frozen=True)
+class Check:
+    result: Result
+    predicted: float
+    regime: str  # the binding part of the predicted step
+
+    @property
+    def ratio(self) -> float:
+        return self.predicted / self.result.value
+
+    @property
+    def error(self) -> float:
+        """Signed relative error [1] of the prediction."""
+        return self.ratio - 1.0
+
+
+def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float, str]:
+    """The model's value for ``r``'s metric, and the regime (binding) of its step.
+
+    ``eng``: the engine constants (default: the stored calibration; ``serving.PLAIN``: none).
+    """
+    if r.metric in ("batch_latency_s", "static_output_tokens_per_s_per_gpu"):
+        value = serving.static_batch_latency_s(
+            r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
+            r.batch, r.input_tokens, r.output_tokens, engine_constants=eng,
+        )  # fmt: skip
+        if r.metric == "static_output_tokens_per_s_per_gpu":
+            value = r.batch * r.output_tokens / value / r.n_gpus
+        p = serving.predict(
+            r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype, r.batch,
+            r.input_tokens, r.output_tokens, engine_constants=eng,
+        )  # fmt: skip
+        return value, p.binding
+    spec_kw = {}
+    if r.mtp_layers:
+        spec_kw = {
+            "draft_tokens": r.mtp_layers,
+            "accepted_tokens": serving.mtp_accepted_tokens(r.mtp_layers),
+        }
+    kw = dict(attention_dp=r.attention_dp, engine_constants=eng, **spec_kw)
+    args = (r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype)
+    p = serving.predict(*args, r.batch, r.input_tokens, r.output_tokens, **kw)
+    if r.batch is None and r.engine_max_batch and p.batch > r.engine_max_batch:
+        p = serving.predict(*args, r.engine_max_batch, r.input_tokens, r.output_tokens, **kw)
+    regime = "speculative" if r.mtp_layers else p.binding
+    if r.metric == "output_tokens_per_s":
+        return p.output_tokens_per_s, regime
+    if r.metric == "ttft_s":
+        return p.ttft_s, regime
+    return p.output_tokens_per_s_per_user, regime
+
+
+@cache
+def checks(plain: bool = False) -> tuple[Check, ...]:
+    """Every published point beside its prediction (``plain``: sourced constants only)."""
+    eng = serving.PLAIN if plain else None
+    out = []
+    for r in results():
+        value, regime = predict_result(r, eng)
+        out.append(Check(r, value, regime))
+    return tuple(out)
+
+
+# ---- calibration --------------------------------------------------------------------------------
+def calibration_subset() -> tuple[str, ...]:
+    """The ids the engine constants are fitted to (the YAML's ``calibration.subset``)."""
+    ids = tuple(serving._data()["calibration"]["subset"])
+    for i in ids:
+        get(i)
+    return ids
+
+
+def _loss(params: tuple[float, float, float], subset: tuple[Result, ...]) -> float:
+    log_t, log_f, log_w = params
+    f, w = math.exp(log_f), math.exp(log_w)
+    if f > 1 or w > 1:  # a serving step cannot beat its microbenchmarks
+        return math.inf
+    eng = serving.Engine(math.exp(log_t), f, w)
+    return sum(math.log(predict_result(r, eng)[0] / r.value) ** 2 for r in subset)
+
+
+def _nelder_mead(fun, x0, step=0.5, iters=300, tol=1e-10):
+    """A plain, deterministic Nelder-Mead minimizer (no SciPy dependency)."""
+    pts = [list(x0)] + [
+        [x + (step if j == i else 0.0) for j, x in enumerate(x0)] for i in range(len(x0))
+    ]
+    vals = [fun(p) for p in pts]
+    for _ in range(iters):
+        order = sorted(range(len(pts)), key=vals.__getitem__)
+        pts, vals = [pts[i] for i in order], [vals[i] for i in order]
+        if abs(vals[-1] - vals[0]) < tol:
+            break
+        centroid = [sum(p[j] for p in pts[:-1]) / (len(pts) - 1) for j in range(len(x0))]
+        refl = [c + (c - w) for c, w in zip(centroid, pts[-1], strict=True)]
+        fr = fun(refl)
+        if fr < vals[0]:
+            exp_ = [c + 2 * (c - w) for c, w in zip(centroid, pts[-1], strict=True)]
+            fe = fun(exp_)
+            pts[-1], vals[-1] = (exp_, fe) if fe < fr else (refl, fr)
+        elif fr < vals[-2]:
+            pts[-1], vals[-1] = refl, fr
+        else:
+            con = [c + 0.5 * (w - c) for c, w in zip(centroid, pts[-1], strict=True)]
+            fc = fun(con)
+            if fc < vals[-1]:
+                pts[-1], vals[-1] = con, fc
+            else:
+                best = pts[0]
+                pts = [best] + [
+                    [b + 0.5 * (x - b) for b, x in zip(best, p, strict=True)] for p in pts[1:]
+                ]
+                vals = [vals[0]] + [fun(p) for p in pts[1:]]
+    i = min(range(len(pts)), key=vals.__getitem__)
+    return pts[i], vals[i]
+
+
+def calibrate(ids: tuple[str, ...] | None = None) -> serving.Engine:
+    """Fit the three engine constants to the points ``ids`` (default: the named subset)."""
+    subset = tuple(get(i) for i in (ids or calibration_subset()))
+    x0 = (math.log(5e-5), math.log(0.7), math.log(0.8))
+    (log_t, log_f, log_w), _ = _nelder_mead(lambda p: _loss(p, subset), x0)
+    return serving.Engine(math.exp(log_t), math.exp(log_f), math.exp(log_w))
+
+
+@dataclass(frozen=True)
+class Summary:
+    kind: str
+    count: int
+    median_abs_error: float
+    worst_abs_error: float
+    worst_id: str
+    within_20pct: int
+
+
+def summary(kind: str | None = None, *, held_out: bool = True, plain: bool = False) -> Summary:
+    """Median and worst |error| over the checks of one ``kind`` ("tpot", "throughput") or all.
+
+    ``held_out``: only the points outside the calibration subset; ``plain``: the uncalibrated
+    model (then every point counts as held out).
+    """
+    skip = set() if (plain or not held_out) else set(calibration_subset())
+    pool = [
+        c for c in checks(plain)
+        if (kind is None or c.result.kind == kind) and c.result.id not in skip
+    ]  # fmt: skip
+    if not pool:
+        raise ValueError(f"no checks of kind {kind!r}")
+    errs = [abs(c.error) for c in pool]
+    worst = max(pool, key=lambda c: abs(c.error))
+    return Summary(
+        kind or "all",
+        len(pool),
+        statistics.median(errs),
+        abs(worst.error),
+        worst.result.id,
+        sum(e <= 0.20 for e in errs),
+    )
+
+
+def table() -> list[dict]:
+    """Rows for the chapter's validation table (calibrated model; plain model beside it)."""
+    rows = []
+    fitted = set(calibration_subset())
+    for c, plain in zip(checks(), checks(plain=True), strict=True):
+        r = c.result
+        rows.append(
+            {
+                "id": r.id,
+                "model": r.model,
+                "gpu": r.gpu,
+                "n": r.n_gpus,
+                "precision": f"{r.weight_dtype}/{r.kv_dtype}",
+                "batch": "max" if r.batch is None else r.batch,
+                "in/out": f"{r.input_tokens}/{r.output_tokens}",
+                "metric": r.metric,
+                "measured": r.value,
+                "predicted": c.predicted,
+                "pred/meas": c.ratio,
+                "plain pred/meas": plain.ratio,
+                "regime": c.regime,
+                "fitted": c.result.id in fitted,
+                "source": r.source,
+            }
+        )
+    return rows
+
+
+# ---- command line ---------------------------------------------------------------------------------
+def write_calibration(eng: serving.Engine) -> None:
+    """Store ``eng`` as the YAML's ``calibration.values`` (comments and layout kept)."""
+    import re
+
+    from .sources import DATA_DIR
+
+    path = DATA_DIR / "serving_results.yaml"
+    text = path.read_text(encoding="utf-8")
+    block = (
+        "  values:\n"
+        f"    layer_overhead_s: {eng.layer_overhead_s:.4e}\n"
+        f"    flops_scale: {eng.flops_scale:.4f}\n"
+        f"    bandwidth_scale: {eng.bandwidth_scale:.4f}\n"
+    )
+    new, count = re.subn(r"  values:\n(?:    \w+: [^\n]*\n){3}", block, text)
+    if count != 1:
+        raise ValueError(f"{path.name}: expected one calibration.values block, found {count}")
+    path.write_text(new, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.serving_validation [--write]``: the validation summary; ``--write``
+    refits the engine constants to the named subset and stores them (after a catalog change)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m analysis.serving_validation", description=main.__doc__
+    )
+    ap.add_argument("--write", action="store_true", help="refit and store the engine constants")
+    args = ap.parse_args(argv)
+    if args.write:
+        eng = calibrate()
+        write_calibration(eng)
+        print(f"stored {eng}")
+        return 0
+    for kind in ("tpot", "throughput"):
+        for plain in (False, True):
+            s = summary(kind, plain=plain)
+            label = "plain" if plain else "held-out"
+            print(
+                f"{kind:10s} {label:8s} n={s.count:3d} median |err| {s.median_abs_error:6.1%} "
+                f"worst {s.worst_abs_error:6.1%} ({s.worst_id})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
