@@ -563,7 +563,7 @@ def released_weight_dtype(name: str) -> str:
 
     models.get(name)  # an unknown name raises listing the known ones
     config = json.loads((DATA_DIR / "models" / f"{name}.json").read_text(encoding="utf-8"))
-    method = (config.get("quantization_config") or {}).get("quant_method")
+    method = str((config.get("quantization_config") or {}).get("quant_method", ""))
     return RELEASED_QUANT_DTYPES.get(method, "bf16")
 
 

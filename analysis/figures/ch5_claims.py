@@ -131,7 +131,8 @@ def sensitivity_tornado() -> plt.Figure:
     band = math.sqrt(10)
     labels = []
     for y, (c, x) in enumerate(reversed(rows)):
-        ratios = [c.claimed / v for v in x.values if v > 0]
+        stated, base = float(c.claimed or 0), float(c.value or 0)  # both > 0: see _moved
+        ratios = [stated / v for v in x.values if v > 0]
         color, marker = VERDICT_STYLE[c.verdict]
         tol = 1 + c.tolerance
         ax.barh(y, math.log10(tol) * 2, left=-math.log10(tol), height=0.8, color="0.88", zorder=0)
@@ -141,7 +142,7 @@ def sensitivity_tornado() -> plt.Figure:
             )
         lo, hi = math.log10(min(ratios)), math.log10(max(ratios))
         ax.plot([lo, hi], [y, y], color=color, lw=5, solid_capstyle="butt", zorder=2)
-        ax.scatter(math.log10(c.claimed / c.value), y, color="k", marker=marker, s=22, zorder=3)
+        ax.scatter(math.log10(stated / base), y, color="k", marker=marker, s=22, zorder=3)
         labels.append(f"{c.id} · {x.assumption}: {x.low} … {x.high}")
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.axvline(0, color="0.4", lw=0.8)
