@@ -1,15 +1,22 @@
-"""Energy per generated token, bottom-up: bytes moved times J/bit plus FLOPs times J/FLOP.
+"""Energy per generated token, top-down: board power times the step's time, shared by the batch.
 
-One decode step of a batch of ``B`` sequences reads the weights once and each sequence's KV
-cache (chapter 1's ``roofline.FORWARD_BYTES`` with one new token), and does chapter 1's FLOPs.
-Per generated token:
+One consistent model, and only one. A decode step of ``B`` sequences reads the weights once and
+each sequence's KV cache, and does chapter 1's FLOPs (``roofline.FORWARD_BYTES`` and
+``roofline.FORWARD_FLOPS`` with one new token); it lasts the roofline time of that work
+(``roofline.ROOFLINE_TIME``), and the board draws ``P_board`` for all of it. Per token:
 
-* memory energy  = bytes per token x 8 x e_bit  (DRAM access energy per bit, sourced)
-* compute energy = FLOPs per token x e_flop     (board TDP / dense peak: an upper estimate,
-  since it charges each FLOP with everything the board burns at its peak)
+    E_token = P_board x max(FLOPs / F, bytes / W) / B            [J]
 
-A second, independent estimate charges the board's TDP for the roofline time of the step (an
-upper bound for a well-overlapped kernel at full power). Measured J/token sit beside both.
+``P_board`` is the board's TDP unless given: everything the board burns (HBM, datapath, static
+power) is in it, counted once. (An earlier version added HBM pJ/bit on top of a J/FLOP that was
+itself TDP / peak, which counted memory power twice.) The roofline time is a lower bound on the
+real step and TDP an upper bound on the power, so the measured J/token sit beside the model
+(``measured_points``) rather than being fitted to it.
+
+Where the energy goes: the step's energy is charged to memory and arithmetic in proportion to
+the time each would take alone, ``memory_share = t_mem / (t_mem + t_flop)``. With the weights
+alone it falls to one half exactly at chapter 1's critical batch ``F b_w / (2 W)``: in the
+top-down model the energy crossover and the time crossover are the same batch.
 """
 
 from __future__ import annotations
@@ -24,8 +31,6 @@ from .errors import require_positive
 from .sources import Sourced
 from .units import dtype_bytes
 
-BITS_PER_BYTE = 8
-e_bit, e_flop = sp.symbols("e_bit e_flop", positive=True)  # J per DRAM bit, J per FLOP
 B, T, L, N, P, k, a = (
     roofline.B,
     roofline.T,
@@ -41,57 +46,62 @@ P_board = physics.P_board
 # ---- the laws -------------------------------------------------------------------------------------
 TOKEN_BYTES = sp.expand(roofline.FORWARD_BYTES.subs(T, 1) / B)  # P/B + k (L + 1)
 TOKEN_FLOPS = sp.expand(roofline.FORWARD_FLOPS.subs(T, 1) / B)  # 2N + a (L + 1)
-MEMORY_ENERGY = BITS_PER_BYTE * e_bit * TOKEN_BYTES
-COMPUTE_ENERGY = e_flop * TOKEN_FLOPS
-TOKEN_ENERGY = MEMORY_ENERGY + COMPUTE_ENERGY
-# Batch where reading weights costs as much energy as multiplying by them (no KV, no attention).
-ENERGY_CROSSOVER_BATCH = sp.solve(sp.Eq(BITS_PER_BYTE * e_bit * P / B, 2 * N * e_flop), B)[0]
-# With P = N b_w and e_flop = P_board / F, its ratio to chapter 1's time crossover F b_w / (2W)
-# is the power that streaming HBM at full bandwidth costs, over the board's power.
-CROSSOVER_RATIO = sp.simplify(
-    ENERGY_CROSSOVER_BATCH.subs({P: N * b_w, e_flop: P_board / F}) / roofline.CRITICAL_BATCH_WEIGHTS
+MEMORY_TIME = B * TOKEN_BYTES / W  # one step's HBM traffic at full bandwidth [s]
+COMPUTE_TIME = B * TOKEN_FLOPS / F  # one step's FLOPs at the dense peak [s]
+STEP_TIME = roofline.ROOFLINE_TIME.xreplace(
+    {roofline.N_flop: B * TOKEN_FLOPS, roofline.N_byte: B * TOKEN_BYTES}
 )
-# TDP for the roofline time of one step, shared by B tokens.
-TIME_ENERGY = P_board * roofline.ROOFLINE_TIME / B
+TOKEN_ENERGY = P_board * STEP_TIME / B  # [J per generated token]
+MEMORY_SHARE = MEMORY_TIME / (MEMORY_TIME + COMPUTE_TIME)  # share of the energy charged to bytes
+# Batch where bytes and FLOPs take equal time with the weights alone (k = 0, a = 0, P = N b_w):
+ENERGY_CROSSOVER_BATCH = sp.solve(
+    sp.Eq(MEMORY_SHARE.subs({k: 0, a: 0, P: N * b_w}), sp.Rational(1, 2)), B
+)[0]
+# ... which is chapter 1's critical batch of the weights: the ratio is exactly 1.
+CROSSOVER_RATIO = sp.simplify(ENERGY_CROSSOVER_BATCH / roofline.CRITICAL_BATCH_WEIGHTS)
 
 _token = sp.lambdify(
-    (N, P, k, a, B, L, e_bit, e_flop),
-    (MEMORY_ENERGY, COMPUTE_ENERGY, TOKEN_BYTES, TOKEN_FLOPS),
+    (N, P, k, a, B, L, F, W, P_board),
+    (TOKEN_ENERGY, MEMORY_TIME, COMPUTE_TIME, TOKEN_BYTES, TOKEN_FLOPS, MEMORY_SHARE),
     "numpy",
 )
-_crossover = sp.lambdify((e_bit, e_flop, P, N), ENERGY_CROSSOVER_BATCH, "math")
+_crossover = sp.lambdify((F, W, b_w), ENERGY_CROSSOVER_BATCH, "math")
 
-DEFAULT_BIT_ENERGY = "hbm2_pj_per_bit"
-
-
-def bit_energy_j(key: str = DEFAULT_BIT_ENERGY) -> float:
-    """J per bit moved from DRAM, from physics.yaml entry ``key`` (pJ/bit converted)."""
-    q = physics.constant(key)
-    if not q.unit.endswith("/bit"):
-        raise ValueError(f"{key} is in {q.unit}; a DRAM access energy per bit is needed")
-    return q.joules
+LAWS = {
+    "token_energy": TOKEN_ENERGY, "memory_share": MEMORY_SHARE,
+    "energy_crossover_batch": ENERGY_CROSSOVER_BATCH,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class TokenEnergy:
+    """One decode step's energy per generated token; arrays where ``batch`` was an array."""
+
     model: str
     accelerator: str
     dtype: str
-    batch: np.ndarray | float
-    context: int
-    bytes_per_token: np.ndarray | float
-    flops_per_token: np.ndarray | float
-    memory_j: np.ndarray | float
-    compute_j: np.ndarray | float
-    time_bound_j: np.ndarray | float  # TDP x roofline time / B
+    batch: np.ndarray | float  # [sequences]
+    context: int  # [tokens]
+    power_w: float  # board power charged for the whole step [W]
+    bytes_per_token: np.ndarray | float  # [bytes]
+    flops_per_token: np.ndarray | float  # [FLOP]
+    memory_s: np.ndarray | float  # the step's HBM time [s]
+    compute_s: np.ndarray | float  # the step's FLOP time at peak [s]
+    total_j: np.ndarray | float  # [J per token]
+    memory_share: np.ndarray | float  # share of total_j charged to moving bytes
 
     @property
-    def total_j(self):
-        return self.memory_j + self.compute_j
+    def step_s(self):
+        """The step's roofline time [s]."""
+        return np.maximum(self.memory_s, self.compute_s)
 
     @property
-    def memory_share(self):
-        return self.memory_j / self.total_j
+    def memory_j(self):
+        return self.total_j * self.memory_share
+
+    @property
+    def compute_j(self):
+        return self.total_j * (1 - self.memory_share)
 
 
 def energy_per_token(
@@ -101,12 +111,21 @@ def energy_per_token(
     context: int,
     dtype: str = "bf16",
     kv_dtype: str | None = None,
-    bit_energy: str = DEFAULT_BIT_ENERGY,
+    power_w: float | None = None,
 ) -> TokenEnergy:
-    """Bottom-up J per generated token of a dense model; ``batch`` may be an array.
+    """Top-down J per generated token: ``power_w`` (default TDP) x roofline step time / batch.
 
-    Weights and arithmetic in ``dtype``, KV cache in ``kv_dtype`` (default ``dtype``). MoE models
-    are charged for all their weights every step (exact only at batches that touch every expert).
+    Parameters
+    ----------
+    model : catalog name or ModelSpec
+    accelerator : catalog name
+    batch : sequences per step [sequences], >= 1; may be an array
+    context : cached tokens per sequence [tokens]
+    dtype : weight and compute precision; kv_dtype : KV precision (default ``dtype``)
+    power_w : board power for the whole step [W] (default the chip's TDP)
+
+    Weights are charged at ``roofline.matmul_params`` FLOPs and ``weight_bytes`` per step (for MoE
+    every expert: exact only at batches that touch all of them).
     """
     spec = models.get(model) if isinstance(model, str) else model
     acc = hardware.get(accelerator)
@@ -115,22 +134,17 @@ def energy_per_token(
     if not np.all(np.isfinite(batch_arr)) or np.any(batch_arr < 1):
         raise ValueError(f"batch must be >= 1 sequences, got {batch!r}")
     require_positive("context", context, allow_zero=True)
-    e_f = physics.accelerator_j_per_flop(accelerator, dtype)
-    e_b = bit_energy_j(bit_energy)
+    power = physics._spec(acc, "tdp_w") if power_w is None else require_positive("power_w", power_w)
     cached = spec.cached_tokens(context)
     n, p = roofline.matmul_params(spec), spec.weight_bytes(dtype)
     kb, af = spec.kv_bytes_per_token(kv_dtype), roofline.attention_flops_per_position(spec)
-    mem, comp, nbytes, flops = _token(n, p, kb, af, batch_arr, cached, e_b, e_f)
-    flops = np.broadcast_to(flops, np.shape(nbytes)).astype(float)
-    t_step = np.maximum(
-        flops * batch_arr / acc.peak_flops(dtype), nbytes * batch_arr / acc.mem_bandwidth
+    total, t_mem, t_flop, nbytes, flops, share = _token(
+        n, p, kb, af, batch_arr, cached, acc.peak_flops(dtype), acc.mem_bandwidth, power
     )
-    time_bound = physics._spec(acc, "tdp_w") * t_step / batch_arr
-    mem = np.asarray(mem, float)
-    comp = np.broadcast_to(comp, mem.shape).astype(float)
 
     def out(x):
-        return float(x) if np.ndim(x) == 0 else np.asarray(x, float)
+        x = np.broadcast_to(np.asarray(x, float), np.shape(batch_arr))
+        return float(x) if np.ndim(x) == 0 else np.array(x, float)
 
     return TokenEnergy(
         spec.name,
@@ -138,27 +152,46 @@ def energy_per_token(
         dtype,
         out(batch_arr),
         int(context),
+        float(power),
         out(nbytes),
         out(flops),
-        out(mem),
-        out(comp),
-        out(time_bound),
+        out(t_mem),
+        out(t_flop),
+        out(total),
+        out(share),
     )
 
 
-def energy_crossover_batch(
-    accelerator: str, dtype: str = "bf16", bit_energy: str = DEFAULT_BIT_ENERGY
-) -> float:
-    """Batch where weight-read energy equals matmul energy: 8 e_bit b_w / (2 e_flop)."""
-    e_f = physics.accelerator_j_per_flop(accelerator, dtype)
-    b = float(dtype_bytes(dtype))
-    return _crossover(bit_energy_j(bit_energy), e_f, b, 1.0)  # P / N = bytes per weight
-
-
-def hbm_streaming_power_w(accelerator: str, bit_energy: str = DEFAULT_BIT_ENERGY) -> float:
-    """Power of DRAM access energy at the full memory bandwidth: 8 e_bit W."""
+def energy_crossover_batch(accelerator: str, dtype: str = "bf16") -> float:
+    """Batch where the weights' bytes and FLOPs take equal time: F b_w / (2 W) [sequences]."""
     acc = hardware.get(accelerator)
-    return BITS_PER_BYTE * bit_energy_j(bit_energy) * acc.mem_bandwidth
+    return float(_crossover(acc.peak_flops(dtype), acc.mem_bandwidth, float(dtype_bytes(dtype))))
+
+
+def batch_for_memory_share(
+    model: str | models.ModelSpec,
+    accelerator: str,
+    context: int,
+    share: float = 0.5,
+    dtype: str = "bf16",
+    max_batch: float = 1e6,
+) -> float | None:
+    """Smallest batch at which the memory share of a token's energy falls to ``share`` [sequences].
+
+    None when it never does (the KV per sequence keeps memory above ``share`` at any batch).
+    """
+    lo, hi = 1.0, float(max_batch)
+    f = lambda b: float(energy_per_token(model, accelerator, b, context, dtype).memory_share)  # noqa: E731
+    if f(lo) <= share:
+        return lo
+    if f(hi) > share:
+        return None
+    for _ in range(200):
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if f(mid) > share else (lo, mid)
+        if hi / lo < 1 + 1e-9:
+            break
+    return hi
 
 
 # ---- published measurements -------------------------------------------------------------------------
@@ -185,6 +218,23 @@ def measured_points() -> list[MeasuredPoint]:
     for key, model, acc, batch in MEASURED:
         q = physics.constant(key)
         out.append(MeasuredPoint(key, model, acc, batch, q.value, q.source, q.note or ""))
+    return out
+
+
+@dataclass(frozen=True)
+class Validation:
+    point: MeasuredPoint
+    context: int  # assumed context of the prediction [tokens]
+    predicted_j: float  # top-down at TDP [J per token]
+    ratio: float  # measured / predicted
+
+
+def validate(context: int = 1024, dtype: str = "bf16") -> list[Validation]:
+    """Each published measurement beside the top-down prediction for the same model, GPU, batch."""
+    out = []
+    for pt in measured_points():
+        pred = float(energy_per_token(pt.model, pt.accelerator, pt.batch, context, dtype).total_j)
+        out.append(Validation(pt, context, pred, pt.j_per_token / pred))
     return out
 
 

@@ -549,6 +549,26 @@ class InstanceRow:
     instances_per_gpu: float | None  # None: infeasible (reason says why)
     beyond_max_context: bool  # context longer than the model's config allows
     reason: str = ""
+    weight_dtype: str = "bf16"  # weights and KV
+
+
+RELEASED_QUANT_DTYPES = {"fp8": "fp8"}  # HF quantization_config.quant_method -> catalog dtype
+
+
+def released_weight_dtype(name: str) -> str:
+    """The dtype a catalog model's weights are released (and so served) in [dtype name].
+
+    Read from its config.json: a ``quantization_config`` with ``quant_method: fp8`` (DeepSeek-V3's
+    released checkpoint) means fp8; otherwise the weights are bf16.
+    """
+    import json
+
+    from .sources import DATA_DIR
+
+    models.get(name)  # an unknown name raises listing the known ones
+    config = json.loads((DATA_DIR / "models" / f"{name}.json").read_text(encoding="utf-8"))
+    method = str((config.get("quantization_config") or {}).get("quant_method", ""))
+    return RELEASED_QUANT_DTYPES.get(method, "bf16")
 
 
 def instances_table(
@@ -557,23 +577,30 @@ def instances_table(
     contexts: tuple[int, ...],
     *,
     group_gpus: int = 8,
-    dtype: str = "bf16",
+    dtype: str | None = None,
 ) -> list[InstanceRow]:
-    """Most concurrent instances per GPU for every model x accelerator x context (weights and KV in dtype)."""
+    """Most concurrent instances per GPU for every model x accelerator x context.
+
+    Weights and KV in ``dtype``; with None (the default) each model in the dtype its weights are
+    released in (``released_weight_dtype``: DeepSeek-V3 in fp8, the others bf16).
+    """
     rows = []
     for name in model_names:
         spec = models.get(name)
+        dt = dtype or released_weight_dtype(name)
         for acc in accelerators:
             for ctx in contexts:
                 try:
                     per_gpu = serving_limits(
-                        spec, acc, ctx, group_gpus=group_gpus, weight_dtype=dtype
+                        spec, acc, ctx, group_gpus=group_gpus, weight_dtype=dt
                     ).instances_per_gpu
                     reason = ""
                 except InfeasibleServingError as err:
                     per_gpu, reason = None, type(err).__name__
                 rows.append(
-                    InstanceRow(name, acc, ctx, group_gpus, per_gpu, ctx > spec.max_context, reason)
+                    InstanceRow(
+                        name, acc, ctx, group_gpus, per_gpu, ctx > spec.max_context, reason, dt
+                    )
                 )
     return rows
 

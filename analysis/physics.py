@@ -15,8 +15,7 @@ import sympy as sp
 
 from . import hardware
 from .errors import UnknownNameError, require_positive
-from .sources import Record, Sourced, records
-from .units import sci
+from .sources import Record, records
 
 # ---- symbols --------------------------------------------------------------------------------------
 k_B, T = sp.symbols("k_B T", positive=True)  # J/K, K
@@ -163,6 +162,9 @@ def gap(energy_j: float, reference_j: float) -> float:
     return energy_j / reference_j
 
 
+CMOS_LIMIT_DTYPE = "fp4"  # the precision of the Ho et al. estimate: compare only like with like
+
+
 def cmos_limit_j_per_flop() -> float:
     """The Ho et al. CMOS-limit estimate as joules per (FP4) FLOP: 1 / (4.7e15 FLOP/J)."""
     return 1.0 / constant("cmos_limit_flop_per_j").value
@@ -203,12 +205,16 @@ class BoardRow:
     tdp_w: float
     peak_flops: float
     j_per_flop: float
-    gap_to_cmos_limit: float  # J/FLOP over the Ho et al. FP4 limit
+    gap_to_cmos_limit: float | None  # J/FLOP over the Ho et al. limit, for fp4 rows only
     sources: tuple[str, ...]  # TDP key, peak key
 
 
 def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardRow]:
-    """Board-level J/FLOP for every catalog accelerator with a published TDP, per dtype."""
+    """Board-level J/FLOP for every catalog accelerator with a published TDP, per dtype.
+
+    ``gap_to_cmos_limit`` is given only where the row's precision is the limit's (fp4): the
+    published CMOS limit is for FP4 operations, and no limit for bf16 or fp8 is in the catalog.
+    """
     rows = []
     limit = cmos_limit_j_per_flop()
     for acc in hardware.all_accelerators():
@@ -226,7 +232,7 @@ def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardR
                     acc.tdp_w,
                     acc.peak_flops(dt),
                     jpf,
-                    jpf / limit,
+                    jpf / limit if dt == CMOS_LIMIT_DTYPE else None,
                     (acc.source("tdp_w"), acc.source(f"flops:{dt}")),
                 )
             )
@@ -330,142 +336,3 @@ def ladder(temperature_k: float = 300.0, accelerator: str = "h100-sxm") -> list[
         ),
     ]
     return sorted(rungs, key=lambda r: r.energy_j)
-
-
-# ---- verdicts on the source's figures ---------------------------------------------------------------
-SOURCE_CLAIMS = {
-    "density_4n_per_cm2": Sourced(
-        1.0e10, "source-text", "'a little over 1e10 transistors/cm^2' at TSMC 4N"
-    ),
-    "switch_4n_j": Sourced(
-        5.0e-18, "source-text", "'roughly 5e-18 J switch energy assuming dense activity'"
-    ),
-    "density_limit_per_cm2": Sourced(
-        5.0e11, "source-text", "'practical transistor density limit ... ~5e11'"
-    ),
-    "switch_limit_j": Sourced(
-        2.0e-18, "source-text", "'minimal viable high speed switching energy ... ~2e-18 J'"
-    ),
-    "flop_doable_j": Sourced(
-        1.0e-15, "source-text", "'1e-15 J/flop seems doable now for low precision'"
-    ),
-    "bit_1cm_j": Sourced(
-        1.0e-12, "source-text", "'a single bit from RAM just 1 cm away costs around 1e-12 J'"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    key: str
-    claim: str  # the source's figure, in words
-    claimed: float
-    computed: float  # our central number for the same quantity
-    unit: str
-    ratio: float  # computed / claimed
-    verdict: str  # one line
-    assumption: str  # what the computed number assumes
-    flips_if: str  # the assumption that would change the verdict
-    sources: tuple[str, ...]
-
-
-def _v(key, computed, unit, verdict, assumption, flips_if, sources) -> Verdict:
-    claim = SOURCE_CLAIMS[key]
-    return Verdict(
-        key,
-        claim.note,
-        claim.value,
-        computed,
-        unit,
-        computed / claim.value,
-        verdict,
-        assumption,
-        flips_if,
-        ("source-text", *sources),
-    )
-
-
-def verdicts(activity_realistic: float = 0.1) -> list[Verdict]:
-    """The source's six physics figures, each recomputed from sourced data with its assumption."""
-    h100 = hardware.get("h100-sxm")
-    dens = accelerator_density_per_cm2("h100-sxm")
-    sw1 = accelerator_switching_energy_j("h100-sxm", 1.0)
-    sw_real = accelerator_switching_energy_j("h100-sxm", activity_realistic)
-    lim = cmos_limit_j_per_flop()
-    fp4 = min((r for r in board_table(("fp4",))), key=lambda r: r.j_per_flop)
-    wire_1cm = wire_energy_j(10.0)
-    wire_1cm_tr = wire_energy_j(10.0, "wire_40nm_pj_per_bit_mm")
-    hbm = constant("hbm2_pj_per_bit").joules
-    ddr = constant("dram_read_64b_low_j").joules / 64
-    k_src = constant("wire_40nm_random_pj_per_bit_mm").source
-    dens_src = (h100.source("transistors"), h100.source("die_area_mm2"))
-    out = [
-        _v(
-            "density_4n_per_cm2",
-            dens,
-            "1/cm^2",
-            f"Holds to one significant figure: GH100 averages {sci(dens)}/cm^2, {abs(1 - dens / 1e10):.0%} "
-            "under 1e10, not 'a little over'.",
-            "whole-die average: 80e9 transistors over 814 mm^2",
-            "counting only logic area (SRAM, I/O and analog are less dense) would put it over 1e10",
-            dens_src,
-        ),
-        _v(
-            "switch_4n_j",
-            sw1,
-            "J",
-            f"The arithmetic reproduces ({sci(sw1)} J at activity 1), but activity 1 makes it a lower "
-            f"bound: at activity {activity_realistic:g} the same power means {sci(sw_real)} J per switch.",
-            f"all {h100.tdp_w:.0f} W of TDP goes into switching, at the catalog clock "
-            f"({h100.clock_hz / 1e9:.2f} GHz, an estimate), every transistor switching every cycle",
-            "any activity below 1 (logic does not switch every transistor every cycle) raises the "
-            "energy per switch by 1/activity; subtracting HBM, I/O and leakage power lowers it",
-            (h100.source("tdp_w"), h100.source("clock_hz")),
-        ),
-        _v(
-            "density_limit_per_cm2",
-            5.0e11 / dens,
-            "x (headroom over GH100)",
-            f"Not checked against a source here; taken as stated it leaves {5.0e11 / dens:.0f}x "
-            "(1.7 orders of magnitude) density headroom over GH100, matching the source's '1 to 2 OOM'.",
-            "the source's own limit, against GH100's whole-die average",
-            "a different limit estimate; none is in this book's catalog",
-            dens_src,
-        ),
-        _v(
-            "switch_limit_j",
-            2.0e-18 / landauer_j(300.0),
-            "x Landauer at 300 K",
-            f"Consistent with physics: 2e-18 J is {2.0e-18 / landauer_j(300.0):.0f}x kT ln 2 at 300 K, "
-            "far above the Landauer floor, and only "
-            f"{sw1 / 2.0e-18:.1f}x below GH100's activity-1 figure (but {sw_real / 2.0e-18:.0f}x at "
-            f"activity {activity_realistic:g}).",
-            "Landauer at 300 K; GH100 switching energies as above",
-            "the realistic activity factor decides whether the remaining headroom is ~2x or ~20x",
-            (constant("boltzmann_j_per_k").source, h100.source("tdp_w")),
-        ),
-        _v(
-            "flop_doable_j",
-            fp4.j_per_flop,
-            "J/FLOP",
-            f"Not at board level: the best catalog chip ({fp4.name}, dense fp4 at TDP) spends "
-            f"{sci(fp4.j_per_flop)} J/FLOP, {fp4.j_per_flop / 1e-15:.0f}x above 1e-15; and 1e-15 is "
-            f"only {1e-15 / lim:.1f}x above the Ho et al. CMOS-limit estimate ({sci(lim)} J/FLOP).",
-            "board power (TDP) over the dense fp4 peak",
-            "counting only the multiply-add datapath (no operand delivery, control, leakage or memory)",
-            (*fp4.sources, constant("cmos_limit_flop_per_j").source),
-        ),
-        _v(
-            "bit_1cm_j",
-            wire_1cm,
-            "J/bit",
-            f"Holds for the wire: 10 mm of on-chip wire costs {sci(wire_1cm)} J/bit with random data "
-            f"({sci(wire_1cm_tr)} J per transition); a DRAM access costs more: HBM2 {sci(hbm)} J/bit, "
-            f"45 nm-era DDR {sci(ddr)} J/bit.",
-            "40 nm wire energy (Keckler et al.), 50% transition probability",
-            "reading 'from RAM' as a full DRAM access (activation, sensing, I/O): then 1e-12 J is "
-            f"{hbm / 1e-12:.0f}-{ddr / 1e-12:.0f}x too low, which strengthens the source's point",
-            (k_src, constant("hbm2_pj_per_bit").source, constant("dram_read_64b_low_j").source),
-        ),
-    ]
-    return out

@@ -269,10 +269,11 @@ def matmul_params(spec: ModelSpec) -> int:
 
 
 def attention_flops_per_position(spec: ModelSpec) -> int:
-    """FLOPs one new token spends per attended position, over all layers (q.k and p.v).
+    """FLOPs one new token spends per attended position, over all layers (q.k and p.v) [FLOP].
 
-    MLA is counted in its absorbed inference form: every head scores against the shared
-    latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent space.
+    MLA is counted in its absorbed inference form, the form decode runs in: every head scores
+    against the shared latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent
+    space. Prefill runs MLA non-absorbed: ``attention_flops_per_position_prefill``.
     """
     if spec.is_mla:
         per_head = 2 * (spec.kv_lora_rank + spec.qk_rope_head_dim) + 2 * spec.kv_lora_rank
@@ -628,3 +629,38 @@ def summarize(doc: dict) -> MeasurementSummary:
         gemms,
         failed,
     )
+
+
+# ---- MLA: absorbed decode, non-absorbed prefill ----------------------------------------------------
+# Per head and attended position. Absorbed (decode): q.k over the latent r plus the RoPE part
+# d_rope, p.v in the latent space r. Non-absorbed (prefill): K and V are decompressed once per
+# position, then q.k over d_nope + d_rope and p.v over d_v, as in multi-head attention. The
+# up-projection itself is a weight matmul (kv_b_proj), counted once per token in the matmul
+# parameters in both forms.
+r_lat, d_rope, d_nope, d_v = sp.symbols("r d_rope d_nope d_v", positive=True)
+MLA_DECODE_FLOPS_PER_HEAD = 2 * (r_lat + d_rope) + 2 * r_lat
+MLA_PREFILL_FLOPS_PER_HEAD = 2 * (d_nope + d_rope) + 2 * d_v
+# How many times cheaper a prefill position is than a decode position (no batch, no context in it).
+MLA_PREFILL_SAVING = MLA_DECODE_FLOPS_PER_HEAD / MLA_PREFILL_FLOPS_PER_HEAD
+_mla_prefill = sp.lambdify((d_nope, d_rope, d_v), MLA_PREFILL_FLOPS_PER_HEAD, "math")
+_mla_decode = sp.lambdify((r_lat, d_rope), MLA_DECODE_FLOPS_PER_HEAD, "math")
+
+
+def attention_flops_per_position_prefill(spec: ModelSpec) -> int:
+    """FLOPs one prompt token spends per attended position in prefill, over all layers [FLOP].
+
+    Equal to ``attention_flops_per_position`` except for MLA, which prefill runs non-absorbed
+    (decompressed K/V: head dims qk_nope + qk_rope for q.k and v_head_dim for p.v), cheaper per
+    position than the absorbed decode form when compute-bound.
+    """
+    if not spec.is_mla:
+        return attention_flops_per_position(spec)
+    per_head = _mla_prefill(spec.qk_nope_head_dim, spec.qk_rope_head_dim, spec.v_head_dim)
+    return int(spec.n_layers * spec.n_heads * per_head)
+
+
+def mla_decode_flops_per_position(spec: ModelSpec) -> int:
+    """The absorbed form's FLOPs per attended position from its law [FLOP] (MLA models only)."""
+    if not spec.is_mla:
+        raise ValueError(f"{spec.name} does not use MLA (attention_kind {spec.attention_kind!r})")
+    return int(spec.n_layers * spec.n_heads * _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim))

@@ -380,6 +380,34 @@ def trees_that_fit(kv_budget_bytes: float, gain: SharingGain) -> tuple[int, int]
     return blocks // gain.shared_blocks, blocks // gain.unshared_blocks
 
 
+def agents_that_fit(
+    kv_budget_bytes: float,
+    system_tokens: int,
+    own_tokens: int,
+    *,
+    block_tokens: int = 16,
+    kv_bytes_per_token: int = 1,
+) -> tuple[int, int]:
+    """(with sharing, without): agents behind one system prompt that a KV budget holds [agents].
+
+    Counted agent by agent in paged blocks of ``block_tokens``: with sharing the prompt's full
+    blocks are stored once and each agent adds its own blocks (its tail of the prompt's last
+    part-filled block onwards); without sharing each agent holds its whole sequence.
+    ``kv_budget_bytes`` [bytes], token counts [tokens], ``kv_bytes_per_token`` [bytes].
+    """
+    require_positive("kv_budget_bytes", kv_budget_bytes)
+    _require_int("system_tokens", system_tokens, minimum=0)
+    _require_int("own_tokens", own_tokens)
+    _require_int("block_tokens", block_tokens)
+    _require_int("kv_bytes_per_token", kv_bytes_per_token)
+    blocks = int(kv_budget_bytes // (block_tokens * kv_bytes_per_token))
+    shared = system_tokens // block_tokens  # full blocks every agent agrees on
+    per_agent = -(-(system_tokens + own_tokens) // block_tokens)  # ceil: one agent's blocks
+    own = per_agent - shared
+    with_sharing = max(0, (blocks - shared) // own) if blocks >= shared else 0
+    return with_sharing, blocks // per_agent
+
+
 # ---- savings over a whole generation (what a serving system observes) -------------------------------
 def _time_average(counts: Iterable[tuple[int, int]]) -> float:
     shared = unshared = 0

@@ -81,8 +81,12 @@ def test_values_come_from_code_not_literals():
     assert len(calls) >= 20
     for call in calls:
         kwargs = {k.arg: k.value for k in call.keywords}
-        value = kwargs["value"]
         claim_id = getattr(call.args[0], "value", "a shared builder")
+        if "recompute" in kwargs:  # the value is recompute(**base): a function, never a literal
+            assert isinstance(kwargs["recompute"], ast.Name | ast.Attribute), claim_id
+            assert "base" in kwargs and "ranges" in kwargs, claim_id
+            continue
+        value = kwargs["value"]
         is_literal = isinstance(value, ast.Constant) and value.value is not None
         assert not is_literal, f"{claim_id}: value is a literal"
         if isinstance(value, ast.BinOp):  # an expression must involve a computed name
@@ -152,3 +156,127 @@ def test_builders_are_all_registered():
         and name not in claims_catalog.REGISTRY_API
     ]
     assert len(claims.BUILDERS) == len(builders)
+
+
+# ---- sensitivity: the rule sweeps declared ranges; verdicts flip by rule, never by hand -----------
+SWEPT = [c for c in LEDGER if c.sensitivity]
+
+
+def test_most_numeric_claims_declare_their_assumption_ranges():
+    numeric_like = [c for c in LEDGER if c.claimed is not None and c.verdict != "not checkable"]
+    assert len(SWEPT) >= 12 and len([c for c in numeric_like if c.sensitivity]) >= 12
+
+
+@pytest.mark.parametrize("c", SWEPT, ids=lambda c: c.id)
+def test_sensitivity_records_both_ends(c):
+    for x in c.sensitivity:
+        assert x.points[0][0] == x.low and x.points[-1][0] == x.high
+        assert (x.value_low, x.value_high) == (x.points[0][1], x.points[-1][1])
+        if c.claimed is not None and c.verdict != "not checkable" and x.value_low is not None:
+            assert x.verdict_low == claims.classify(
+                x.value_low, c.claimed, c.tolerance, c.order_of_magnitude, c.comparison
+            )
+
+
+@pytest.mark.parametrize(
+    "c",
+    [c for c in SWEPT if c.claimed is not None and c.verdict != "not checkable"],
+    ids=lambda c: c.id,
+)
+def test_a_flip_inside_a_range_and_only_a_flip_makes_depends(c):
+    base = claims.classify(c.value, c.claimed, c.tolerance, c.order_of_magnitude, c.comparison)
+    flips = [x for x in c.sensitivity if x.flips_at is not None]
+    for x in flips:
+        flipped = next(vd for p, _, vd in x.points if p == x.flips_at)
+        assert claims.flipped(base, flipped)
+        assert x.assumption in c.why and "flips" in c.why
+    assert (c.verdict == "depends on assumptions") == bool(flips)
+    if not flips:
+        assert c.verdict == base
+
+
+def test_flipped_treats_order_of_magnitude_as_support():
+    assert not claims.flipped("holds", "holds to order of magnitude")
+    assert claims.flipped("holds", "overstated")
+    assert claims.flipped("overstated", "understated")
+
+
+def test_sweep_rejects_a_range_for_an_unset_assumption_and_a_one_point_range():
+    with pytest.raises(ValueError, match="base"):
+        claims.sweep(lambda x: x, {"x": 1.0}, {"y": (1, 2)})
+    with pytest.raises(ValueError, match="low and a high"):
+        claims.sweep(lambda x: x, {"x": 1.0}, {"x": (1.0,)})
+
+
+def test_exports_carry_sensitivity():
+    doc = {e["id"]: e for e in json.loads(claims.render_json())}
+    fields = {"assumption", "low", "high", "value_low", "value_high", "verdict_low", "verdict_high"}
+    assert all(fields <= s.keys() for e in doc.values() for s in e["sensitivity"])
+    assert doc["C02"]["sensitivity"]
+
+
+# ---- disputed verdicts (issue 14 item 11), each pinned to a published figure or hand derivation ----
+def test_c02_k_reaches_1000_only_with_sparse_fp8():
+    # H100 SXM: 989.4 TFLOP/s bf16 dense, 1,978.9 fp8 dense, x2 with 2:4 sparsity; 3.35 TB/s
+    c = claims.get("C02")
+    peak = next(x for x in c.sensitivity if x.assumption == "peak")
+    assert peak.values == pytest.approx([989.4 / 3.35, 1978.9 / 3.35, 2 * 1978.9 / 3.35], rel=1e-3)
+    assert [vd for _, _, vd in peak.points] == [
+        "overstated",
+        "holds to order of magnitude",
+        "holds",
+    ]
+    assert c.verdict == "depends on assumptions"
+
+
+def test_c04_instances_are_the_critical_batch():
+    c = claims.get("C04")
+    assert c.value == pytest.approx(989.4e12 * 2 / (2 * 3.35e12) * 1e12, rel=1e-3)
+    sparse = next(x for x in c.sensitivity if x.assumption == "peak").value_high
+    assert sparse == pytest.approx(2 * 1978.9e12 * 1 / (2 * 3.35e12) * 1e12, rel=1e-3)
+    assert c.verdict == "depends on assumptions"
+
+
+def test_c03_tests_the_quote_at_batch_1000():
+    # Llama 3 70B, H100 bf16, batch 1000, 8K context: FLOPs 1000 (2 N + a 8193), bytes P + 1000 k 8193
+    # with N = 69.5e9 matmul params, P = 141.1 GB, k = 327,680 B, a = 4 x 80 x 64 x 128.
+    n, p_bytes, k, a = 69.50e9, 141.1e9, 327680, 4 * 80 * 64 * 128
+    intensity = 1000 * (2 * n + a * 8193) / (p_bytes + 1000 * k * 8193)
+    c = claims.get("C03")
+    at_8k = next(x for x in c.sensitivity if x.assumption == "context").points[2]
+    assert at_8k[0] == 8192
+    assert at_8k[1] == pytest.approx(intensity / (989.4 / 3.35), rel=0.01)
+    assert c.value == pytest.approx(1.0) and c.verdict == "depends on assumptions"
+
+
+def test_c05_c07_c08_share_one_stated_deployment():
+    for cid in ("C07", "C08"):
+        assert claims.get(cid).assumptions["dtype"] == "fp8"  # as C05 was measured
+    assert claims.get("C05").assumptions["weights"] == "fp8"
+    # TensorRT-LLM performance overview, Llama 3.3 70B fp8, H100 TP2: 2,209 and 398 tokens/s/GPU
+    c05 = claims.get("C05")
+    assert (c05.sensitivity[0].value_low, c05.sensitivity[0].value_high) == (2209, 398)
+
+
+def test_c15_with_attention_is_about_46x():
+    # Llama 3 70B at 128K: 30 x (2 N + a L) / (2 N + a L / 2), N = 69.5e9, a = 2,621,440
+    n2, a, ctx = 2 * 69.50e9, 4 * 80 * 64 * 128, 131072
+    expected = 30 * (n2 + a * ctx) / (n2 + a * ctx / 2)
+    c = claims.get("C15")
+    ctx_range = next(x for x in c.sensitivity if x.assumption == "context")
+    assert ctx_range.value_high == pytest.approx(expected, rel=0.01)
+    assert 45 < ctx_range.value_high < 48
+    assert c.verdict == "depends on assumptions"
+
+
+def test_c23_rests_on_c22():
+    assert claims.get("C22").verdict == "not checkable"
+    assert claims.get("C23").verdict == "not checkable" and "C22" in claims.get("C23").why
+
+
+def test_c27_holds_beyond_batch_1_and_flips_near_the_kv_shifted_critical_batch():
+    c = claims.get("C27")
+    batch = next(x for x in c.sensitivity if x.assumption == "batch")
+    assert [vd for _, _, vd in batch.points][:3] == ["holds"] * 3  # batch 1, 16, 256
+    assert batch.flips_at == 1024
+    assert c.verdict == "depends on assumptions"

@@ -259,3 +259,51 @@ def test_unknown_names_and_dtypes():
         memory.serving_limits("llama-3-8b", "h100-sxm", 0)
     with pytest.raises(ValueError, match=r"share must be in \(0, 1\)"):
         memory.context_for_share("llama-3-8b", 1.0)
+
+
+# ---- issue 14 item 2: DeepSeek-V3 as it is run (fp8), MLA prefill non-absorbed ---------------------
+def test_deepseek_v3_is_served_in_its_released_fp8():
+    # The released checkpoint's config.json carries quantization_config.quant_method = "fp8".
+    assert memory.released_weight_dtype("deepseek-v3") == "fp8"
+    assert memory.released_weight_dtype("llama-3-70b") == "bf16"
+    row = next(
+        r
+        for r in memory.instances_table(("deepseek-v3",), ("h200",), (8192,))
+        if r.accelerator == "h200"
+    )
+    assert row.weight_dtype == "fp8" and row.instances_per_gpu is not None
+    # 671e9 fp8 weight bytes (model card: 671 B parameters) in 8 x 141 GB leaves room for KV;
+    # in bf16 (1.342 TB) they would not fit: 8 x 141 GB = 1.128 TB.
+    assert 671e9 < 8 * 141e9 < 2 * 671e9
+    bf16 = memory.instances_table(("deepseek-v3",), ("h200",), (8192,), dtype="bf16")[0]
+    assert bf16.instances_per_gpu is None
+
+
+def test_mla_prefill_counts_decompressed_heads_and_decode_the_absorbed_latent():
+    from analysis import roofline
+
+    ds = models.get("deepseek-v3")
+    # DeepSeek-V3 config: 61 layers, 128 heads, kv_lora_rank 512, qk_rope 64, qk_nope 128, v 128.
+    decode = 61 * 128 * (2 * (512 + 64) + 2 * 512)
+    prefill = 61 * 128 * (2 * (128 + 64) + 2 * 128)
+    assert roofline.attention_flops_per_position(ds) == decode == 16_990_208
+    assert roofline.mla_decode_flops_per_position(ds) == decode
+    assert roofline.attention_flops_per_position_prefill(ds) == prefill == 4_997_120
+    l70 = models.get("llama-3-70b")  # not MLA: prefill and decode count the same heads
+    assert roofline.attention_flops_per_position_prefill(
+        l70
+    ) == roofline.attention_flops_per_position(l70)
+    with pytest.raises(ValueError, match="MLA"):
+        roofline.mla_decode_flops_per_position(l70)
+
+
+def test_mla_decode_attention_passes_the_h200_ridge():
+    # Absorbed MLA: 16,990,208 FLOP per position against 61 x (512 + 64) x 2 B of bf16 latent KV;
+    # H200: 989 TFLOP/s bf16 dense over 4.8 TB/s = 206 FLOP/byte (datasheet).
+    from analysis import roofline
+
+    intensity = 16_990_208 / (61 * 576 * 2)
+    assert roofline.decode_attention_intensity(models.get("deepseek-v3"), "bf16") == pytest.approx(
+        intensity
+    )
+    assert intensity > 989e12 / 4.8e12

@@ -182,3 +182,28 @@ def test_tree_gain_limit_is_path_over_last_step():
     ) == sharing.sp.Rational(4096 + 768, 256)
     shared, unshared = sharing.tree_tokens(4096, 1000, 3, 256)
     assert unshared / shared == pytest.approx((4096 + 768) / 256, rel=5e-3)
+
+
+def test_agents_that_fit_counts_agent_by_agent():
+    # Issue 14 item 7: 100-agent case d. Eight H100s (8 x 80e9 B) minus Llama 3 70B's bf16 weights
+    # leave 498.9 GB; 16-token blocks of 327,680 B/token = 5,242,880 B. With sharing the 500 prompt
+    # blocks are stored once and each agent adds 125; without, each agent holds 625.
+    free = 8 * 80e9 - 70_553_706_496 * 2
+    blocks = int(free // (16 * 327_680))
+    assert (
+        sharing.agents_that_fit(free, 8000, 2000, block_tokens=16, kv_bytes_per_token=327_680)
+        == (
+            (blocks - 500) // 125,
+            blocks // 625,
+        )
+        == (757, 152)
+    )
+
+
+def test_agents_that_fit_matches_the_simulator():
+    seqs = sharing.shared_system_prompt(40, 7, 9)
+    tree = sharing.count(seqs, block_tokens=4)
+    with_sh, without = sharing.agents_that_fit(
+        tree.unique_blocks * 4, 40, 9, block_tokens=4, kv_bytes_per_token=1
+    )
+    assert with_sh == 7 and without < 7

@@ -14,14 +14,18 @@ from .ledger import (
     TOPICS,
     VERDICTS,
     Claim,
+    Sensitivity,
     classify,
+    flipped,
     format_number,
     judged,
     numeric,
+    sweep,
 )
 
 __all__ = [
     "BUILDERS", "COMPARISONS", "CSV_FIELDS", "EXPORTS", "HALF_DECADE", "NUMERIC_VERDICTS",
     "TOPICS", "VERDICTS", "Claim", "by_topic", "classify", "export", "format_number", "get",
-    "judged", "ledger", "main", "numeric", "render_csv", "render_json", "verdict_counts",
+    "Sensitivity", "flipped", "judged", "ledger", "main", "numeric", "render_csv", "render_json", "sweep",
+    "verdict_counts",
 ]  # fmt: skip

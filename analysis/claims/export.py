@@ -30,6 +30,7 @@ CSV_FIELDS = (
     "why",
     "assumptions",
     "sources",
+    "sensitivity",
 )
 
 
@@ -41,6 +42,10 @@ def render_csv() -> bytes:
         row = c.to_json()
         row["assumptions"] = json.dumps(row["assumptions"], sort_keys=True, ensure_ascii=False)
         row["sources"] = " ".join(row["sources"])
+        row["sensitivity"] = json.dumps(
+            [{k: v for k, v in x.items() if k != "points"} for x in row["sensitivity"]],
+            ensure_ascii=False,
+        )
         writer.writerow({k: ("" if row[k] is None else row[k]) for k in CSV_FIELDS})
     return buf.getvalue().encode()
 

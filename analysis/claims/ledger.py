@@ -4,11 +4,20 @@ Where the source states a number, ``verdict`` follows from ``value`` against ``c
 ``classify`` (never chosen by hand). Claims whose truth turns on an interpretation carry
 ``depends on assumptions`` and say which assumption flips them; claims no data here can test
 carry ``not checkable``. The builders live in ``claims.catalog``, the exports in ``claims.export``.
+
+Sensitivity: a builder declares how its value is recomputed (``recompute``, a function of named
+assumptions), the base point (``base``) and, for each assumption, the ordered range of plausible
+values (``ranges``: low end first, high end last). The rule evaluates the value at every point of
+every range, one assumption at a time, and classifies each; a numeric verdict that flips anywhere
+inside a range (``flipped``: from supporting the claim to over- or understating it, or back)
+becomes "depends on assumptions", and the reason names the assumption and the
+point where it flips. No builder sets such a verdict by hand.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..units import fmt_sig, sci
@@ -32,6 +41,36 @@ HALF_DECADE = math.sqrt(10)  # "order of magnitude" = within a factor of sqrt(10
 
 
 @dataclass(frozen=True)
+class Sensitivity:
+    """One assumption's range and what the claim's value and verdict do at its ends.
+
+    ``points`` holds every evaluated point of the range as (assumption value, recomputed value,
+    verdict); ``flips_at`` is the first point, from the low end, whose verdict differs from the
+    base verdict (None when the verdict holds over the whole range).
+    """
+
+    assumption: str
+    low: object
+    high: object
+    value_low: float | None
+    value_high: float | None
+    verdict_low: str | None
+    verdict_high: str | None
+    flips_at: object = None
+    points: tuple = ()
+
+    @property
+    def values(self) -> list[float]:
+        return [v for _, v, _ in self.points if v is not None]
+
+    @property
+    def spread(self) -> float:
+        """max / min of the recomputed value over the range (1 when it does not move)."""
+        vs = [abs(v) for v in self.values if v]
+        return max(vs) / min(vs) if vs else 1.0
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str  # stable: C01, C02, ...
     quote: str  # a short excerpt of the source's sentence
@@ -47,6 +86,7 @@ class Claim:
     order_of_magnitude: bool = False  # the source frames it as "on order", "roughly", "around"
     comparison: str = "~"  # "~": the source states a value; "<" / ">": it states a bound
     sources: tuple[str, ...] = field(default=("source-text",))
+    sensitivity: tuple[Sensitivity, ...] = ()
 
     @property
     def chapter(self) -> str:
@@ -62,6 +102,11 @@ class Claim:
     def to_json(self) -> dict:
         out = asdict(self)
         out["sources"] = list(self.sources)
+        out["sensitivity"] = [
+            {k: v for k, v in asdict(x).items() if k != "points"}
+            | {"points": [list(p) for p in x.points]}
+            for x in self.sensitivity
+        ]
         out["chapter"] = self.chapter
         out["ratio"] = self.ratio
         return out
@@ -99,13 +144,96 @@ def classify(
     return "overstated" if claimed > value else "understated"
 
 
+Recompute = Callable[..., "float | None"]
+
+
+def _show(x: object) -> str:
+    if isinstance(x, float):
+        return fmt_sig(x, 3) if 1e-2 <= abs(x) < 1e6 else sci(x, 2)
+    return str(x)
+
+
+SAME_SIDE = {"holds": "holds", "holds to order of magnitude": "holds"}
+
+
+def flipped(verdict_a: str, verdict_b: str) -> bool:
+    """Whether two numeric verdicts disagree on the claim's truth.
+
+    "holds" and "holds to order of magnitude" agree (both support the claim, one more loosely);
+    either against "overstated" or "understated", or those two against each other, disagree.
+    """
+    return SAME_SIDE.get(verdict_a, verdict_a) != SAME_SIDE.get(verdict_b, verdict_b)
+
+
+def sweep(
+    recompute: Recompute,
+    base: Mapping[str, object],
+    ranges: Mapping[str, Sequence[object]],
+    judge: Callable[[float], str] | None = None,
+) -> tuple[Sensitivity, ...]:
+    """Evaluate ``recompute`` over each range, one assumption at a time, the others at ``base``.
+
+    ``judge`` turns a value into a verdict (``classify`` with the claim's settings); without one
+    the verdicts are None (claims judged by interpretation). ``recompute`` returns None where a
+    point is infeasible (e.g. a model that does not fit); such points carry no verdict.
+    """
+    unknown = sorted(set(ranges) - set(base))
+    if unknown:
+        raise ValueError(
+            f"ranges name assumptions {unknown} that base does not set; base sets {sorted(base)}"
+        )
+    base_value = recompute(**base)
+    base_verdict = judge(base_value) if (judge and base_value is not None) else None
+    out = []
+    for name, values in ranges.items():
+        if len(values) < 2:
+            raise ValueError(f"the range of {name!r} needs a low and a high end, got {values!r}")
+        points = []
+        for x in values:
+            v = recompute(**{**base, name: x})
+            points.append((x, None if v is None else float(v), judge(v) if judge and v else None))
+        flips = next(
+            (x for x, v, vd in points if base_verdict and vd and flipped(base_verdict, vd)),
+            None,
+        )
+        out.append(
+            Sensitivity(
+                name,
+                values[0],
+                values[-1],
+                points[0][1],
+                points[-1][1],
+                points[0][2],
+                points[-1][2],
+                flips,
+                tuple(points),
+            )
+        )
+    return tuple(out)
+
+
+def _flip_reason(
+    base: Mapping[str, object], base_verdict: str, sens: tuple[Sensitivity, ...]
+) -> str:
+    parts = []
+    for x in sens:
+        if x.flips_at is None:
+            continue
+        v, vd = next((v, vd) for p, v, vd in x.points if p == x.flips_at)
+        parts.append(
+            f"{x.assumption}: {base_verdict} at {_show(base[x.assumption])}, {vd} at "
+            f"{_show(x.flips_at)} (value {_show(v)})"
+        )
+    return "The verdict flips inside the plausible range of " + "; of ".join(parts) + "."
+
+
 def numeric(
     id: str,
     quote: str,
     topic: str,
     section: str,
     *,
-    value: float,
+    value: float | None = None,
     claimed: float,
     unit: str,
     why: str,
@@ -114,9 +242,38 @@ def numeric(
     order_of_magnitude: bool = False,
     comparison: str = "~",
     sources: tuple[str, ...] = (),
+    recompute: Recompute | None = None,
+    base: Mapping[str, object] | None = None,
+    ranges: Mapping[str, Sequence[object]] | None = None,
 ) -> Claim:
-    """A claim with a stated number or bound: its verdict is ``classify``'s, never chosen by hand."""
-    verdict = classify(value, claimed, tolerance, order_of_magnitude, comparison)
+    """A claim with a stated number or bound: its verdict is the rule's, never chosen by hand.
+
+    With ``recompute``, ``base`` and ``ranges`` the value is ``recompute(**base)`` and the rule
+    sweeps every range (``sweep``); a verdict that flips inside a range becomes "depends on
+    assumptions", and the reason (appended to ``why``) names the assumption and the flip point.
+    """
+    sens: tuple[Sensitivity, ...] = ()
+
+    def judge(v: float) -> str:
+        return classify(v, claimed, tolerance, order_of_magnitude, comparison)
+
+    if recompute is not None:
+        if base is None:
+            raise ValueError(f"{id}: recompute needs base (the assumptions at the base point)")
+        computed = recompute(**base)
+        if computed is None:
+            raise ValueError(f"{id}: the base point {dict(base)} is infeasible")
+        if value is not None and not math.isclose(value, computed, rel_tol=1e-12):
+            raise ValueError(f"{id}: value {value!r} is not recompute(**base) = {computed!r}")
+        value = computed
+        sens = sweep(recompute, base, ranges or {}, judge)
+        assumptions = {**assumptions, **base}
+    if value is None:
+        raise ValueError(f"{id}: give value or recompute")
+    verdict = judge(value)
+    if any(x.flips_at is not None for x in sens):
+        why = f"{why} {_flip_reason(base or {}, verdict, sens)}"
+        verdict = "depends on assumptions"
     return Claim(
         id,
         quote,
@@ -132,6 +289,7 @@ def numeric(
         order_of_magnitude,
         comparison,
         ("source-text", *sources),
+        sens,
     )
 
 
@@ -148,12 +306,25 @@ def judged(
     assumptions: dict,
     claimed: float | None = None,
     sources: tuple[str, ...] = (),
+    recompute: Recompute | None = None,
+    base: Mapping[str, object] | None = None,
+    ranges: Mapping[str, Sequence[object]] | None = None,
 ) -> Claim:
-    """A claim whose verdict turns on interpretation or cannot be tested here."""
+    """A claim whose verdict turns on interpretation or cannot be tested here.
+
+    ``recompute``/``base``/``ranges`` record how its value moves (no verdicts: none is numeric).
+    """
     if verdict not in ("depends on assumptions", "not checkable"):
         raise ValueError(
             f"judged claims are 'depends on assumptions' or 'not checkable', got {verdict!r}"
         )
+    sens: tuple[Sensitivity, ...] = ()
+    if recompute is not None:
+        if base is None:
+            raise ValueError(f"{id}: recompute needs base (the assumptions at the base point)")
+        sens = sweep(recompute, base, ranges or {})
+        value = recompute(**base)
+        assumptions = {**assumptions, **base}
     return Claim(
         id,
         quote,
@@ -166,6 +337,7 @@ def judged(
         verdict,
         why,
         sources=("source-text", *sources),
+        sensitivity=sens,
     )
 
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from .. import energy, hardware, physics, roofline
+from .. import claims, energy, hardware, physics
 from .registry import register
 from .style import MARKERS, PALETTE
 
@@ -59,28 +59,24 @@ def energy_ladder() -> plt.Figure:
 
 def _token_sources() -> tuple[str, ...]:
     acc = hardware.get(TOKEN_ACC)
-    keys = {
-        acc.source("tdp_w"),
-        acc.source(f"flops:{TOKEN_DTYPE}"),
-        acc.source("mem_bandwidth"),
-        physics.constant(energy.DEFAULT_BIT_ENERGY).source,
-    }
+    keys = {acc.source("tdp_w"), acc.source(f"flops:{TOKEN_DTYPE}"), acc.source("mem_bandwidth")}
     keys |= {p.source for p in energy.measured_points()}
     return tuple(sorted(keys))
 
 
 @register(
     "ch4-token-energy-vs-batch",
-    title="Energy per generated token against batch size, bottom-up, on an H100 (bf16)",
+    title="Energy per generated token against batch size, top-down, on an H100 (bf16)",
     caption=(
-        "Left: joules per generated token at a 1,024-token context (HBM bytes x 3.97 pJ/bit + "
-        "FLOPs x TDP/peak), on log axes; dotted lines are the arithmetic part alone, which batching "
-        "cannot reduce. The dashed grey line charges the H100's 700 W TDP for the roofline time "
-        "of each step (Llama 3 8B). Vertical lines: the batch where weight-reading energy equals "
-        "arithmetic energy, and chapter 1's batch where their times are equal. Diamonds: measured GPU energy per output token for Llama 3.1 "
-        "8B on H100 at batch 64 (ML.ENERGY Leaderboard v2.0 and v3.0). Right: share of the "
-        "bottom-up energy spent reading memory, Llama 3 70B, by context length: the KV cache keeps "
-        "memory dominant at long context whatever the batch."
+        "Left: joules per generated token at a 1,024-token context, top-down: the H100's 700 W "
+        "TDP for the roofline time of each decode step, shared by the batch (log axes). Dotted "
+        "lines: the part charged to arithmetic, which batching cannot reduce. The vertical line is "
+        "chapter 1's critical batch, where the weights' bytes and FLOPs take equal time; in this "
+        "model it is also where energy turns arithmetic-dominated. Diamonds: measured GPU energy "
+        "per output token for Llama 3.1 8B on H100 at batch 64 (ML.ENERGY Leaderboard v2.0 and "
+        "v3.0). Right: share of a token's energy charged to moving bytes (memory time over memory "
+        "plus FLOP time), Llama 3 70B, by context length: the KV cache keeps memory dominant at "
+        "long context whatever the batch."
     ),
     sources=_token_sources(),
     chapter=CHAPTER,
@@ -91,15 +87,6 @@ def token_energy_vs_batch() -> plt.Figure:
         t = energy.energy_per_token(name, TOKEN_ACC, BATCHES, TOKEN_CONTEXT, TOKEN_DTYPE)
         ax.plot(BATCHES, t.total_j, color=PALETTE[i], label=f"{name}: total")
         ax.plot(BATCHES, t.compute_j, color=PALETTE[i], ls=":", lw=1.2)
-        if i == 0:
-            ax.plot(
-                BATCHES,
-                t.time_bound_j,
-                color="0.5",
-                ls="--",
-                lw=1.2,
-                label=f"{name}: TDP x roofline time",
-            )
     for j, p in enumerate(energy.measured_points()):
         release = p.key.split("_")[1]  # "v2" / "v3"
         ax.scatter(
@@ -112,26 +99,24 @@ def token_energy_vs_batch() -> plt.Figure:
             facecolor=PALETTE[0] if j == 0 else "none",
             label=f"Llama 3.1 8B measured, ML.ENERGY {release}.0 ({p.j_per_token:g} J)",
         )
-    b_e = energy.energy_crossover_batch(TOKEN_ACC, TOKEN_DTYPE)
-    b_t = roofline.accelerator_critical_batch(hardware.get(TOKEN_ACC), TOKEN_DTYPE)
+    b_t = energy.energy_crossover_batch(TOKEN_ACC, TOKEN_DTYPE)
     top = ax.get_ylim()[1]
-    for b, label, ha, dx in ((b_e, "energy", "right", -3), (b_t, "time", "left", 3)):
-        ax.axvline(b, color="0.3", lw=0.8, ls="-" if label == "energy" else "-.")
-        ax.annotate(
-            f"{label} crossover\nB = {b:.0f}",
-            (b, top),
-            fontsize=7,
-            ha=ha,
-            va="top",
-            xytext=(dx, -3),
-            textcoords="offset points",
-        )
+    ax.axvline(b_t, color="0.3", lw=0.8, ls="-.")
+    ax.annotate(
+        f"critical batch\nB = {b_t:.0f}",
+        (b_t, top),
+        fontsize=7,
+        ha="left",
+        va="top",
+        xytext=(3, -3),
+        textcoords="offset points",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("Batch (sequences decoding together)")
     ax.set_ylabel("Energy per generated token (J)")
     ax.set_title(
-        f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')}, {TOKEN_DTYPE}, "
+        f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')} at TDP, {TOKEN_DTYPE}, "
         f"context {TOKEN_CONTEXT:,}",
         fontsize=9,
     )
@@ -187,12 +172,11 @@ def density_headroom() -> plt.Figure:
     x = np.arange(len(rows))
     ax.scatter(x, [r.density_per_cm2 for r in rows], color=PALETTE[0], zorder=3)
     ax.set_xticks(x, [f"{r.accelerator}\n{r.process}" for r in rows], fontsize=7)
-    claims = physics.SOURCE_CLAIMS
     for key, color, label in (
-        ("density_4n_per_cm2", PALETTE[1], "source: ~1e10 at TSMC 4N"),
-        ("density_limit_per_cm2", PALETTE[3], "source: ~5e11 practical limit"),
+        ("C20", PALETTE[1], "source: ~1e10 at TSMC 4N"),
+        ("C22", PALETTE[3], "source: ~5e11 practical limit"),
     ):
-        ax.axhline(claims[key].value, color=color, ls="--", lw=1, label=label)
+        ax.axhline(claims.get(key).claimed, color=color, ls="--", lw=1, label=label)
     ax.set_yscale("log")
     ax.set_ylim(1e9, 1e12)
     ax.set_xlim(-0.6, len(rows) - 0.4)
@@ -208,11 +192,11 @@ def density_headroom() -> plt.Figure:
             color=PALETTE[i],
             label=f"{acc.name.replace('NVIDIA ', '')} at {acc.tdp_w:.0f} W",
         )
-    for key, color, label in (
-        ("switch_4n_j", PALETTE[1], "source: ~5e-18 J at 4N"),
-        ("switch_limit_j", PALETTE[3], "source: ~2e-18 J minimum"),
+    for value, color, label in (
+        (claims.get("C21").claimed, PALETTE[1], "source: ~5e-18 J at 4N"),
+        (claims.get("C24").assumptions["stated_j"], PALETTE[3], "source: ~2e-18 J minimum"),
     ):
-        ax2.axhline(claims[key].value, color=color, ls="--", lw=1, label=label)
+        ax2.axhline(value, color=color, ls="--", lw=1, label=label)
     ax2.axhline(physics.landauer_j(300.0), color=PALETTE[7], ls=":", lw=1, label="kT ln 2 at 300 K")
     ax2.set_xscale("log")
     ax2.set_yscale("log")

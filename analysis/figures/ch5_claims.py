@@ -90,3 +90,72 @@ def claimed_vs_recomputed() -> plt.Figure:
     handles.append(plt.Rectangle((0, 0), 1, 1, color="0.9", label="within a factor √10"))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.06))
     return fig
+
+
+TORNADO_CLAIMS = 10  # the claims whose value moves most over their assumption ranges
+
+
+def _moved() -> list[claims.Claim]:
+    """Claims with a stated number and a sensitivity, ordered by how far their value moves."""
+    swept = [
+        c
+        for c in claims.ledger()
+        if c.sensitivity and c.claimed is not None and c.value is not None and c.value > 0
+    ]
+
+    def spread(c: claims.Claim) -> float:
+        vs = [v for x in c.sensitivity for v in x.values if v > 0]
+        return max(vs) / min(vs)
+
+    return sorted(swept, key=spread, reverse=True)[:TORNADO_CLAIMS]
+
+
+@register(
+    "claims-sensitivity",
+    title="How far each verdict moves across its assumptions",
+    caption=(
+        "For the claims whose recomputed value moves most, each bar spans the stated ÷ recomputed "
+        "ratio as one assumption runs over its plausible range (hardware generation, precision, "
+        "model, context, batch, memory level), the others held at the ledger's base point; the "
+        "marker is the base. The shaded band is the claim's own tolerance and the lighter band a "
+        "factor of √10 for claims stated as an order of magnitude. A bar that leaves the band on "
+        "one side and not the other is a verdict that flips: 'depends on assumptions'."
+    ),
+    sources=("source-text",),
+    chapter="chapters/05-claims",
+)
+def sensitivity_tornado() -> plt.Figure:
+    moved = _moved()
+    rows = [(c, x) for c in moved for x in c.sensitivity if len(x.values) >= 2]
+    fig, ax = plt.subplots(figsize=(9.0, 0.34 * len(rows) + 1.6))
+    band = math.sqrt(10)
+    labels = []
+    for y, (c, x) in enumerate(reversed(rows)):
+        stated, base = float(c.claimed or 0), float(c.value or 0)  # both > 0: see _moved
+        ratios = [stated / v for v in x.values if v > 0]
+        color, marker = VERDICT_STYLE[c.verdict]
+        tol = 1 + c.tolerance
+        ax.barh(y, math.log10(tol) * 2, left=-math.log10(tol), height=0.8, color="0.88", zorder=0)
+        if c.order_of_magnitude:
+            ax.barh(
+                y, math.log10(band) * 2, left=-math.log10(band), height=0.8, color="0.95", zorder=-1
+            )
+        lo, hi = math.log10(min(ratios)), math.log10(max(ratios))
+        ax.plot([lo, hi], [y, y], color=color, lw=5, solid_capstyle="butt", zorder=2)
+        ax.scatter(math.log10(stated / base), y, color="k", marker=marker, s=22, zorder=3)
+        labels.append(f"{c.id} · {x.assumption}: {x.low} … {x.high}")
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
+    ax.axvline(0, color="0.4", lw=0.8)
+    span = max(abs(v) for v in ax.get_xlim())
+    ax.set_xlim(-span, span)
+    ticks = [t for t in range(-int(span), int(span) + 1)]
+    ax.set_xticks(ticks, [f"{10.0**t:g}" for t in ticks])
+    ax.set_xlabel("Stated ÷ recomputed (log scale; 1 = agreement)")
+    ax.set_title("Sensitivity of the verdicts to their assumptions")
+    from matplotlib.lines import Line2D
+
+    used = dict.fromkeys(c.verdict for c in moved)
+    handles = [Line2D([], [], color=VERDICT_STYLE[v][0], lw=5, label=v) for v in used]
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.grid(axis="y", visible=False)
+    return fig
