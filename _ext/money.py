@@ -8,7 +8,7 @@ inline math node whose TeX
 
 * starts with an amount (``1.25``, ``2,000``, ``0.5``), not followed by a letter or a TeX
   operator (``2N``, ``2^{10}``, ``2 \\times`` stay maths), and
-* holds no TeX at all (no backslash, ``^``, ``_``, braces or ``=``), and
+* holds no TeX commands (no backslash, ``^``, ``_`` or braces), and
 * ends in white space (the closing ``$`` opened the next price) or reads as prose (two words),
 
 is a misparsed price: it is put back as the text it was written as, ``$`` + TeX + ``$``. The
