@@ -13,6 +13,14 @@ every image loaded (``naturalWidth > 0``), every internal link pointing at a fil
 and an anchor that exists. A full-page screenshot of each page goes to ``_build/screenshots/``.
 The search page must list results for "bandwidth", over HTTP and from ``file://``.
 
+Every dollar amount reads as money: no typeset formula's TeX is a price that MyST's dollarmath
+took for maths (``_ext/money.price_like_math``) and no BibTeX ``\\$`` is left in the text, at
+desktop width and on a 390-px phone. On the phone, no page scrolls sideways
+(``scrollingElement.scrollWidth <= innerWidth``), every figure keeps its aspect ratio and a
+table wider than the screen scrolls inside its own box. The calculator page's outputs equal the
+Python package's on a grid of inputs, and its ``config.json`` counter equals
+``ModelSpec.from_hf_config`` on the catalog's Llama-family configs.
+
 Skips, with the reason, only where no Chromium can be found (set ``CHROMIUM`` to another
 binary). ``BOOK_HTML`` points the test at another built site.
 """
@@ -21,9 +29,13 @@ from __future__ import annotations
 
 import functools
 import http.server
+import itertools
+import json
+import math
 import os
 import re
 import shutil
+import sys
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,6 +46,9 @@ import pytest
 from analysis.site.pages import toc_documents
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+from money import price_like_math  # noqa: E402  (the book's local Sphinx extension)
+
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html")).resolve()
 SCREENSHOTS = SITE.parent / "screenshots"
 CHROMIUM_ARGS = [
@@ -47,6 +62,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
 # Markdown that reached the reader unparsed: a MyST role, or a table's separator row
 RAW_MARKUP = re.compile(
@@ -120,11 +136,11 @@ def server(site):
 class Visit:
     """A page opened in a fresh context that records errors and refuses the network."""
 
-    def __init__(self, browser, base: str):
+    def __init__(self, browser, base: str, viewport: dict | None = None):
         self.base = base
         self.errors: list[str] = []
         self.external: list[str] = []
-        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+        self.context = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block")
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on(
@@ -160,8 +176,8 @@ class Visit:
 def visit_http(browser, server):
     visits = []
 
-    def make():
-        visits.append(Visit(browser, server))
+    def make(viewport: dict | None = None):
+        visits.append(Visit(browser, server, viewport))
         return visits[-1]
 
     yield make
@@ -216,6 +232,44 @@ IMAGES_LOADED = """async () => {
 }"""
 
 LINKS = """() => [...document.querySelectorAll("a[href]")].map(a => a.href)"""
+
+# The TeX source of every formula MathJax typeset on the page.
+MATH_TEX = """() => (window.MathJax && MathJax.startup && MathJax.startup.document)
+  ? MathJax.startup.document.getMathItemsWithin(document.body).map(m => m.math) : []"""
+
+LAYOUT = """() => {
+  const root = document.scrollingElement;
+  const figures = [...document.querySelectorAll(".bd-article img")]
+    .filter(img => img.naturalWidth && img.getClientRects().length)
+    .map(img => { const r = img.getBoundingClientRect();
+      return {src: img.currentSrc || img.src, w: r.width, h: r.height,
+              nw: img.naturalWidth, nh: img.naturalHeight}; });
+  const scrolls = el => { for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const o = getComputedStyle(e).overflowX; if (o === "auto" || o === "scroll") return true; }
+    return false; };
+  const tables = [...document.querySelectorAll(".bd-article table")]
+    .filter(t => t.getClientRects().length && t.scrollWidth > t.clientWidth + 1)
+    .map(t => ({text: t.textContent.trim().slice(0, 60), boxed: scrolls(t)}));
+  const wide = [...document.querySelectorAll(".bd-article *")]
+    .filter(e => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 1)
+    .filter(e => !scrolls(e.parentElement))
+    .slice(0, 5).map(e => e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 50));
+  return {scrollWidth: root.scrollWidth, innerWidth: innerWidth, figures, tables, wide};
+}"""
+
+
+def price_problems(page) -> list[str]:
+    """Formulas whose TeX is really prose that began with a price, and BibTeX's escaped dollars."""
+    problems = [
+        f"a price typeset as maths: {t[:80]!r}"
+        for t in page.evaluate(MATH_TEX)
+        if price_like_math(t)
+    ]
+    text = page.evaluate(VISIBLE_TEXT)
+    if "\\$" in text:
+        i = text.index("\\$")
+        problems.append(f"an escaped dollar (\\$) in the text: {text[max(0, i - 40) : i + 20]!r}")
+    return problems
 
 
 class _Anchors(HTMLParser):
@@ -279,6 +333,10 @@ def check_page(visit: Visit, path: str, site: Path, screenshot: str | None = Non
     ]
     problems += [f"broken link: {b}" for b in _broken_links(page.evaluate(LINKS), visit.base, site)]
     problems += [f"request to the network: {u}" for u in visit.external]
+    if typeset:
+        problems += price_problems(page)
+    elif "\\$" in text:
+        problems.append("an escaped dollar (\\$) in the text")
     if screenshot:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / screenshot), full_page=True)
@@ -292,6 +350,42 @@ def test_page_over_http(visit_http, site, path):
     check_page(
         visit_http(), path, site, screenshot=path.replace("/", "__").replace(".html", ".png")
     )
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_on_a_phone(visit_http, site, path):
+    """390 px wide: nothing scrolls sideways, figures keep their aspect, prices stay money."""
+    if not (site / path).is_file():
+        pytest.fail(f"{path} is in the book but was not built")
+    visit = visit_http(PHONE)
+    page = visit.open(path)
+    page.evaluate(WAIT_FOR_MATH)
+    page.evaluate(IMAGES_LOADED)
+    layout = page.evaluate(LAYOUT)
+    problems = list(visit.errors)
+    if layout["scrollWidth"] > layout["innerWidth"]:
+        problems.append(
+            f"scrolls sideways: {layout['scrollWidth']} px wide at {layout['innerWidth']} px; "
+            f"too wide: {layout['wide']}"
+        )
+    for fig in layout["figures"]:
+        shown, natural = fig["h"] / fig["w"], fig["nh"] / fig["nw"]
+        if abs(shown / natural - 1) > 0.03:
+            problems.append(
+                f"figure squashed: {fig['src'].rsplit('/', 1)[-1]} shown {fig['w']:.0f}x{fig['h']:.0f}, "
+                f"drawn {fig['nw']}x{fig['nh']}"
+            )
+    problems += [
+        f"wide table not in a scrolling box: {t['text']!r}"
+        for t in layout["tables"]
+        if not t["boxed"]
+    ]
+    problems += price_problems(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(  # the first screen only: a full 390-px page of the gallery is very tall
+        path=str(SCREENSHOTS / ("phone__" + path.replace("/", "__").replace(".html", ".png")))
+    )
+    assert not problems, f"{path} at {PHONE['width']} px:\n  " + "\n  ".join(problems)
 
 
 def test_index_from_file(visit_file, site):
@@ -335,6 +429,171 @@ def test_download_and_citation_features(visit_http, site):
     assert page.locator("a[href$='.ipynb']").count() >= 1, "no .ipynb download link"
     cite = page.locator("section.cite-this-page")
     assert cite.count() == 1 and "@incollection" in cite.inner_text()
+
+
+# ---- the calculator page -----------------------------------------------------------------------
+CALC_MODELS = (
+    "llama-3-8b",
+    "llama-3-70b",
+    "mistral-7b",
+    "mixtral-8x7b",
+    "qwen2.5-72b",
+    "deepseek-v3",
+)
+CALC_CHIPS = ("h100-sxm", "h200", "a100-sxm", "b200", "mi300x")
+CALC_RENT = 2.5  # USD per GPU-hour, typed into the form
+
+
+def calculator_grid() -> list[dict]:
+    """At least 50 inputs: models x chips x dtypes x GPUs x context x batch, thinned evenly."""
+    from analysis import hardware
+
+    chips = [c for c in CALC_CHIPS if c in hardware.catalog()]
+    combos = itertools.product(
+        CALC_MODELS,
+        chips,
+        ("bf16", "fp8"),
+        ("bf16", "fp8"),
+        (1, 8),
+        (1024, 8192, 32768),
+        (1, 8, 64),
+    )
+    grid = []
+    for i, (model, chip, wd, kvd, g, ctx, batch) in enumerate(combos):
+        if i % 7 or wd not in hardware.get(chip).dtypes:
+            continue
+        grid.append(
+            {
+                "model": model,
+                "hardware": chip,
+                "weight_dtype": wd,
+                "kv_dtype": kvd,
+                "compute_dtype": wd,
+                "n_gpus": g,
+                "context": ctx,
+                "batch": batch,
+                "rent_usd_per_gpu_hour": CALC_RENT,
+            }
+        )
+    return grid
+
+
+def python_reference(inp: dict) -> dict | None:
+    """What the package's own functions (the ones chapters call) give for one input; None: invalid."""
+    from analysis import energy, hardware, memory, models, pricing, roofline
+
+    spec, acc = models.get(inp["model"]), hardware.get(inp["hardware"])
+    ctx, batch, g = inp["context"], inp["batch"], inp["n_gpus"]
+    wd, kvd, cd = inp["weight_dtype"], inp["kv_dtype"], inp["compute_dtype"]
+    if ctx > spec.max_context:
+        return None
+    out = {
+        "weight_bytes": spec.weight_bytes(wd),
+        "kv_bytes_per_sequence": spec.kv_cache_bytes(ctx, kvd),
+        "critical_batch": roofline.accelerator_critical_batch(acc, cd, wd),
+        "instances": None,
+        "tpot_s": None,
+        "tokens_per_s": None,
+        "usd_per_mtok": None,
+        "j_per_token": None,
+    }
+    try:
+        limits = memory.serving_limits(
+            spec, acc, ctx, group_gpus=g, weight_dtype=wd, kv_dtype=kvd, compute_dtype=cd
+        )
+    except memory.InfeasibleServingError:
+        return out
+    out["instances"] = limits.capacity
+    if batch > limits.capacity:
+        return out
+    dep = pricing.Deployment(spec, acc, g, wd, kvd, cd)
+    cost = pricing.decode_cost(dep, CALC_RENT, ctx, batch=batch)
+    out.update(tpot_s=cost.step_s, tokens_per_s=cost.tokens_per_s, usd_per_mtok=cost.usd_per_mtok)
+    if acc.tdp_w:
+        out["j_per_token"] = energy.energy_per_token(spec, acc.key, batch, ctx, wd, kvd).total_j
+    return out
+
+
+CALC_COMPUTE = """inputs => inputs.map(inp => {
+  try { return window.bookCalculator.compute(inp); } catch (e) { return {error: e.message}; }
+})"""
+
+
+def test_calculator_matches_the_python_package(visit_http, site):
+    grid = calculator_grid()
+    assert len(grid) >= 50, len(grid)
+    visit = visit_http()
+    page = visit.open("chapters/calculator.html")
+    results = page.evaluate(CALC_COMPUTE, grid)
+    problems, compared = list(visit.errors), 0
+    for inp, js in zip(grid, results, strict=True):
+        want = python_reference(inp)
+        label = ", ".join(f"{k}={v}" for k, v in inp.items() if k != "rent_usd_per_gpu_hour")
+        if want is None:
+            if "error" not in js:
+                problems.append(f"{label}: Python refuses this input, the page computed {js}")
+            continue
+        if "error" in js:
+            problems.append(f"{label}: the page failed: {js['error']}")
+            continue
+        for key, value in want.items():
+            got = js.get(key)
+            if value is None or got is None:
+                if (value is None) != (got is None):
+                    problems.append(f"{label}: {key} is {got} on the page, {value} in Python")
+            elif not math.isclose(got, value, rel_tol=1e-9):
+                problems.append(f"{label}: {key} is {got} on the page, {value} in Python")
+            else:
+                compared += 1
+    assert not problems, "\n".join(problems[:20])
+    assert compared >= 6 * 50, compared  # most inputs reach every output
+
+
+def test_calculator_counts_a_pasted_config_like_the_package(visit_http, site):
+    from analysis import models, roofline
+    from analysis.sources import DATA_DIR
+
+    page = visit_http().open("chapters/calculator.html")
+    checked = 0
+    for spec in models.all_models():
+        path = DATA_DIR / "models" / f"{spec.name}.json"
+        config = json.loads(path.read_text(encoding="utf-8"))
+        if config.get("model_type") not in ("llama", "mistral", "mixtral", "qwen2"):
+            continue
+        js = page.evaluate("cfg => window.bookCalculator.modelFromConfig(cfg)", config)
+        want = models.ModelSpec.from_hf_config(config)
+        assert js["n_params"] == want.n_params, spec.name
+        assert js["n_active_params"] == want.n_active_params, spec.name
+        assert js["matmul_params"] == roofline.matmul_params(want), spec.name
+        assert js["attention_flops_per_position"] == roofline.attention_flops_per_position(want)
+        assert js["kv_elements_per_token"] == want.kv_elements_per_token, spec.name
+        assert js["sliding_window"] == want.sliding_window and js["max_context"] == want.max_context
+        checked += 1
+    assert checked >= 4
+    with pytest.raises(Exception, match="model_type"):
+        page.evaluate("() => window.bookCalculator.modelFromConfig({model_type: 'mamba'})")
+
+
+@pytest.mark.parametrize("viewport", [VIEWPORT, PHONE], ids=["desktop", "phone"])
+def test_calculator_form_shows_results(visit_http, site, viewport):
+    visit = visit_http(viewport)
+    page = visit.open("chapters/calculator.html")
+    cells = page.eval_on_selector_all(
+        "#calc-results td.value",
+        "tds => Object.fromEntries(tds.map(t => [t.dataset.key, t.textContent]))",
+    )
+    assert page.inner_text("#calc-error") == "", page.inner_text("#calc-error")
+    assert all(v != "—" for v in cells.values()), cells
+    assert cells["usd_per_mtok"].startswith("$"), cells
+    # paste a config.json: the catalog's Llama 3 8B counted in the page
+    from analysis.sources import DATA_DIR
+
+    page.select_option("#calc-model", "__config__")
+    page.fill("#calc-config", (DATA_DIR / "models" / "llama-3-8b.json").read_text(encoding="utf-8"))
+    page.fill("#calc-context", "4096")
+    assert page.inner_text("#calc-error") == ""
+    assert page.inner_text('td[data-key="weight_bytes"]') == "16.1 GB"  # 8.03 B params x 2 B
+    assert not visit.errors, visit.errors
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -161,3 +161,25 @@ def test_notebook_chapters_offer_their_ipynb():
         ipynb = [h for h in hrefs if h.endswith(".ipynb")]
         assert ipynb, f"{name}: no .ipynb download link"
         assert all((page.parent / h).resolve().is_file() for h in ipynb), ipynb
+
+
+def test_one_citation_style_in_text_and_bibliography():
+    """Author-year labels with a/b, the same in the text and in the list; no numbered labels."""
+    bib = (SITE / "chapters" / "bibliography.html").read_text(encoding="utf-8")
+    labels = set(
+        re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', bib)
+    )
+    assert labels, "the bibliography lists no labelled entries"
+    assert not [lab for lab in labels if re.fullmatch(r"\d+", lab)], "numbered labels"
+    assert all(re.search(r"(\d{4}[a-z]?|n\.d\.)$", lab) for lab in labels), sorted(labels)[:5]
+    years = [re.search(r"(\d{4})([a-z]?)$", lab) for lab in labels]
+    lettered = {lab[:-1] for lab, m in zip(labels, years, strict=True) if m and m.group(2)}
+    for stem in lettered:  # a/b only where two entries share author and year
+        assert f"{stem}a" in labels and f"{stem}b" in labels, stem
+    cited = []
+    for name in toc_documents():
+        html = (SITE / f"{name}.html").read_text(encoding="utf-8")
+        for span in re.findall(r'<span class="bibtex-citation"[^>]*>(.*?)</span>', html):
+            cited += re.findall(r">([^<>]+)</a>", span)
+    assert cited, "no citation in the text"
+    assert set(cited) <= labels, sorted(set(cited) - labels)[:5]

@@ -34,6 +34,7 @@ _HW_UNITS: dict[str, tuple[str, Callable[[Any], str]]] = {
 def hardware_section() -> str:
     parts = [
         "## Accelerators\n",
+        pages.data_as_of("hardware").badge() + "\n",
         "Peak rates are dense (without 2:4 structured sparsity); int8 rates are OP/s. "
         "Bytes and bytes/s are decimal (1 GB = 10⁹ B). A dash marks a figure the vendor "
         "does not publish; the note says so.\n",
@@ -143,8 +144,33 @@ def prices_section() -> str:
         "Source",
     ]
     return (
-        "## API prices\n\nUSD per million tokens, as announced on the date shown.\n\n"
+        "## API prices\n\n"
+        + pages.data_as_of("api-prices").badge()
+        + "\n\nUSD per million tokens, as announced on the date shown.\n\n"
         + table(header, rows)
+        + "\n"
+    )
+
+
+def rentals_section() -> str:
+    rows = [
+        [
+            str(r["date"]),
+            f"`{r['gpu']}`",
+            r["provider"],
+            _money(r["usd_per_gpu_hour"]),
+            r.get("kind", ""),
+            cite(r["source"]),
+        ]
+        for r in sorted(
+            prices.market()["gpu_rental_usd_per_hour"], key=lambda r: (str(r["date"]), r["gpu"])
+        )
+    ]
+    return (
+        "## GPU rental prices\n\n"
+        + pages.data_as_of("gpu-rentals").badge()
+        + "\n\nUSD per GPU-hour (an instance's listed price over its GPUs), on the date shown.\n\n"
+        + table(["Date", "GPU", "Provider", "USD per GPU-hour", "Kind", "Source"], rows)
         + "\n"
     )
 
@@ -174,9 +200,18 @@ def render() -> str:
         "This appendix is generated from the catalogs in `analysis/data/` by "
         "`python -m analysis.site.appendix` (run by `make figures`); a test fails if it is stale. "
         "Each value is shown with the source it is keyed to in `references.bib`.\n",
+        "(appendix-verified-false)=\n"
+        "A note that ends in **verified: false** marks a figure taken from the cited official "
+        "document as remembered while its text could not be read when the catalog was compiled "
+        "(sources accessed 2026-11-29): the value and its source are stated, but nobody has yet "
+        "checked the figure against the document's text. Treat it as unconfirmed; the note goes once "
+        "someone has read the source. "
+        "**Data as of** gives the date of a table's newest row (for the accelerators, the "
+        "release year of the newest chip).\n",
         hardware_section(),
         models_section(),
         prices_section(),
+        rentals_section(),
         _records_section(
             "Physics and energy",
             "physics.yaml",

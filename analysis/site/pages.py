@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from ..errors import UnknownNameError
 from ..fileio import atomic_write_bytes
 from ..sources import ROOT
 
@@ -45,3 +47,41 @@ def write(path: Path, text: str) -> int:
     atomic_write_bytes(path, text.encode())
     print(f"wrote {Path(path).relative_to(ROOT)}")
     return 0
+
+
+# ---- "data as of" badges ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class AsOf:
+    """The newest row of a catalog: its date (ISO, or a year for chips) and what that row is."""
+
+    catalog: str
+    date: str
+    row: str
+
+    def badge(self) -> str:
+        """The badge as MyST: '**Data as of 2025-04-14** (newest row: OpenAI gpt-4.1)'."""
+        return f"**Data as of {self.date}** (newest row: {self.row})"
+
+
+CATALOGS = ("api-prices", "gpu-rentals", "hardware")
+
+
+def data_as_of(catalog: str) -> AsOf:
+    """The newest row's date of ``catalog`` ('api-prices', 'gpu-rentals' or 'hardware').
+
+    Prices and rentals carry the date each row was announced or listed; a chip carries its
+    release year, so the hardware catalog is as new as its newest chip.
+    """
+    from .. import hardware, prices
+
+    if catalog == "api-prices":
+        newest = max(prices.api_prices(), key=lambda r: (r.date, r.provider, r.model))
+        return AsOf(catalog, newest.date.isoformat(), f"{newest.provider} {newest.model}")
+    if catalog == "gpu-rentals":
+        rows = prices.market()["gpu_rental_usd_per_hour"]
+        row = max(rows, key=lambda r: (str(r["date"]), r["gpu"], r["provider"]))
+        return AsOf(catalog, str(row["date"]), f"{row['gpu']} at {row['provider']}")
+    if catalog == "hardware":
+        acc = max(hardware.all_accelerators(), key=lambda a: (a.year, a.key))
+        return AsOf(catalog, str(acc.year), acc.name)
+    raise UnknownNameError("catalog", catalog, list(CATALOGS))
