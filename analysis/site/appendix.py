@@ -155,16 +155,14 @@ def prices_section() -> str:
 def rentals_section() -> str:
     rows = [
         [
-            str(r["date"]),
-            f"`{r['gpu']}`",
-            r["provider"],
-            _money(r["usd_per_gpu_hour"]),
-            r.get("kind", ""),
-            cite(r["source"]),
+            r.date.isoformat(),
+            f"`{r.gpu}`",
+            r.provider,
+            _money(r.usd_per_gpu_hour),
+            r.kind,
+            cite(r.source),
         ]
-        for r in sorted(
-            prices.market()["gpu_rental_usd_per_hour"], key=lambda r: (str(r["date"]), r["gpu"])
-        )
+        for r in sorted(prices.rental_rows(), key=lambda r: (r.date, r.gpu, r.provider))
     ]
     return (
         "## GPU rental prices\n\n"

@@ -78,9 +78,8 @@ def data_as_of(catalog: str) -> AsOf:
         newest = max(prices.api_prices(), key=lambda r: (r.date, r.provider, r.model))
         return AsOf(catalog, newest.date.isoformat(), f"{newest.provider} {newest.model}")
     if catalog == "gpu-rentals":
-        rows = prices.market()["gpu_rental_usd_per_hour"]
-        row = max(rows, key=lambda r: (str(r["date"]), r["gpu"], r["provider"]))
-        return AsOf(catalog, str(row["date"]), f"{row['gpu']} at {row['provider']}")
+        row = max(prices.rental_rows(), key=lambda r: (r.date, r.gpu, r.provider))
+        return AsOf(catalog, row.date.isoformat(), f"{row.gpu} at {row.provider}")
     if catalog == "hardware":
         acc = max(hardware.all_accelerators(), key=lambda a: (a.year, a.key))
         return AsOf(catalog, str(acc.year), acc.name)
