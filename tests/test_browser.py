@@ -485,7 +485,7 @@ def python_reference(inp: dict) -> dict | None:
     spec, acc = models.get(inp["model"]), hardware.get(inp["hardware"])
     ctx, batch, g = inp["context"], inp["batch"], inp["n_gpus"]
     wd, kvd, cd = inp["weight_dtype"], inp["kv_dtype"], inp["compute_dtype"]
-    if ctx > spec.max_context:
+    if spec.max_context is not None and ctx > spec.max_context:
         return None
     out = {
         "weight_bytes": spec.weight_bytes(wd),

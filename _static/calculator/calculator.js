@@ -77,7 +77,15 @@
     return b;
   };
   const exactBytes = (count, dtype) => Math.ceil(count * bytesOf(dtype));
-  const cached = (m, ctx) => (m.sliding_window === null ? ctx : Math.min(ctx, m.sliding_window));
+  // Tokens a layer holds, averaged over layers (ModelSpec.cached_tokens): a windowed layer holds
+  // at most its window, a full layer the whole context.
+  const cached = (m, ctx) => {
+    if (m.layer_windows) {
+      const held = m.layer_windows.reduce((s, w) => s + (w === null ? ctx : Math.min(ctx, w)), 0);
+      return held / m.layer_windows.length;
+    }
+    return m.sliding_window === null ? ctx : Math.min(ctx, m.sliding_window);
+  };
 
   // inputs: {model (catalog key) | config (object), hardware, n_gpus, weight_dtype, kv_dtype,
   //          compute_dtype, context, batch, rent_usd_per_gpu_hour (optional)}
@@ -90,7 +98,7 @@
     for (const [name, v] of [["GPUs", g], ["context", ctx], ["batch", B]]) {
       if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a whole number >= 1, got ${v}`);
     }
-    if (ctx > m.max_context) throw new Error(`context ${ctx} exceeds the model's window of ${m.max_context} tokens`);
+    if (m.max_context !== null && m.max_context !== undefined && ctx > m.max_context) throw new Error(`context ${ctx} exceeds the model's window of ${m.max_context} tokens`);
     const F = hw.peak_flops[inputs.compute_dtype];
     if (F === undefined) throw new Error(`${hw.name} has no ${inputs.compute_dtype} rate; it has ${Object.keys(hw.peak_flops).join(", ")}`);
     const W = hw.mem_bandwidth, M = hw.mem_bytes;
@@ -128,9 +136,8 @@
     if (rent !== undefined && rent !== null && rent !== "" && Number(rent) > 0) {
       out.usd_per_mtok = 1e6 * LAWS.usdPerOutputToken({ c: (Number(rent) * g) / 3600, t: out.tpot_s, B });
     }
-    const eFlop = hw.j_per_flop[inputs.compute_dtype];
-    if (eFlop !== undefined) {
-      out.j_per_token = LAWS.joulesPerToken({ e_bit: DATA.bit_energy_j, e_flop: eFlop, N, P, k, a, B, L: cached(m, ctx) });
+    if (hw.tdp_w) {
+      out.j_per_token = LAWS.joulesPerToken({ N, P, k, a, B, L: cached(m, ctx), F, W, P_board: hw.tdp_w });
     }
     return out;
   }

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .. import energy, hardware, memory, models, pricing, roofline
+from .. import energy, hardware, memory, models, prices, pricing, roofline
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
 from . import pages
@@ -94,8 +94,8 @@ LAWS: tuple[Law, ...] = (
     Law(
         "joulesPerToken",
         energy.TOKEN_ENERGY,
-        (energy.e_bit, energy.e_flop, N, P, k, a, B, L),
-        "bottom-up energy of one generated token: bytes x 8 e_bit + FLOPs x e_flop [J]",
+        (N, P, k, a, B, L, F, W, energy.P_board),
+        "top-down energy of one generated token: board power x roofline step time / B [J]",
     ),
 )
 
@@ -164,6 +164,7 @@ def _models() -> dict:
             "attention_flops_per_position": roofline.attention_flops_per_position(spec),
             "kv_elements_per_token": spec.kv_elements_per_token,
             "sliding_window": spec.sliding_window,
+            "layer_windows": list(spec.layer_windows) if spec.layer_windows else None,
             "max_context": spec.max_context,
         }
     return out
@@ -171,14 +172,14 @@ def _models() -> dict:
 
 def _rents() -> dict:
     rows: dict[str, list] = {}
-    for row in pricing.rental_rows():
-        rows.setdefault(row["gpu"], []).append(
+    for row in prices.rental_rows():
+        rows.setdefault(row.gpu, []).append(
             {
-                "usd_per_gpu_hour": row["usd_per_gpu_hour"],
-                "provider": row["provider"],
-                "date": str(row["date"]),
-                "kind": row.get("kind", ""),
-                "source": row["source"],
+                "usd_per_gpu_hour": row.usd_per_gpu_hour,
+                "provider": row.provider,
+                "date": row.date.isoformat(),
+                "kind": row.kind,
+                "source": row.source,
             }
         )
     return rows
@@ -191,8 +192,6 @@ def data() -> dict:
         "hardware": _hardware(),
         "models": _models(),
         "rent_usd_per_gpu_hour": _rents(),
-        "bit_energy_j": energy.bit_energy_j(),
-        "bit_energy_source": energy.DEFAULT_BIT_ENERGY,
     }
 
 
@@ -275,9 +274,9 @@ def render_page() -> str:
             "(weights read once, every sequence's KV read, the slower of memory and arithmetic "
             "sets the time): a bound that real engines approach but do not reach. Every "
             "sequence holds the whole context. The cost divides the group's rent over the step "
-            "by the tokens it makes; the energy is the bottom-up estimate of chapter 4 (bytes "
-            "moved times the DRAM energy per bit, FLOPs times the board's energy per FLOP at its "
-            "dense peak). A pasted `config.json` is counted for the Llama family (`llama`, "
+            "by the tokens it makes; the energy is chapter 4's top-down estimate (the board's "
+            "power, its TDP, for the roofline time of the step, shared by the batch's tokens). "
+            "A pasted `config.json` is counted for the Llama family (`llama`, "
             "`mistral`, `mixtral`, `qwen2`), with the same rules as "
             "`ModelSpec.from_hf_config`; other architectures are counted by that function in "
             "Python.\n",

@@ -99,8 +99,6 @@ MEANINGS: dict[tuple[str, str], tuple[str, str]] = {
     ("agents", "rho"): ("rent of holding KV memory", "USD/(B s)"),
     ("agents", "kappa"): ("KV-cache bytes per token", "B"),
     ("agents", "Delta"): ("time per step", "s"),
-    ("energy", "e_bit"): ("DRAM access energy per bit", "J"),
-    ("energy", "e_flop"): ("energy per FLOP (board power over dense peak)", "J"),
     ("physics", "k_B"): ("Boltzmann constant", "J/K"),
     ("physics", "T"): ("temperature", "K"),
     ("physics", "N_tr"): ("transistors of a die", "1"),
