@@ -46,10 +46,17 @@ def test_stored_calibration_is_the_fit_to_the_named_subset():
     assert len(subset) < len(V.results()) / 4  # most points are held out
 
 
-def test_held_out_tpot_meets_the_goal():
+def test_held_out_tpot_within_a_quarter():
     s = V.summary("tpot")
     assert s.count >= 5
-    assert s.median_abs_error <= 0.20
+    assert s.median_abs_error <= 0.25
+
+
+# With the binary HBM capacities (80 GB = 80 GiB) the refit on the named subset gives a held-out
+# TPOT median |error| of ~24%: the goal is missed, and the chapter says so.
+@pytest.mark.xfail(strict=True, reason="held-out TPOT median |error| is ~24%, above the 20% goal")
+def test_held_out_tpot_meets_the_goal():
+    assert V.summary("tpot").median_abs_error <= 0.20
 
 
 def test_held_out_throughput_within_a_quarter():
@@ -57,7 +64,7 @@ def test_held_out_throughput_within_a_quarter():
 
 
 @pytest.mark.xfail(
-    strict=True, reason="held-out throughput median |error| is ~23%, above the 20% goal"
+    strict=True, reason="held-out throughput median |error| is ~21%, above the 20% goal"
 )
 def test_held_out_throughput_meets_the_goal():
     assert V.summary("throughput").median_abs_error <= 0.20
