@@ -145,22 +145,31 @@ def hold_slope_bytes(model: str | ModelSpec, kv_dtype: str = "bf16") -> float:
     return float(HOLD_SLOPE.subs({b: float(dtype_bytes(kv_dtype)), e: s.e, n_f: s.n_f}))
 
 
-def context_for_equal_share(
-    model: str | ModelSpec, weight_dtype: str = "bf16", kv_dtype: str = "bf16"
-) -> float:
-    """Context [tokens] at which one sequence holds its model's weight bytes; inf if never.
+def context_for_bytes(model: str | ModelSpec, nbytes: float, kv_dtype: str = "bf16") -> float:
+    """Context [tokens] at which one sequence holds ``nbytes`` (``CONTEXT_FOR_EQUAL_SHARE`` with
+    P = nbytes); inf if it never does (no full-attention layer).
 
-    Past every window (the law's branch); a model with no full-attention layer never gets there.
+    Past every window (the law's branch); a context inside a window raises.
     """
+    require_positive("nbytes", nbytes)
     spec = _resolve(model)
     s = shape(spec)
     if s.n_f == 0:
         return math.inf
-    weights = spec.weight_bytes(weight_dtype)
-    ctx = _equal_share(weights, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s)
+    ctx = _equal_share(nbytes, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s)
     if ctx < s.w:  # reached inside the window: the law's other branch (never for the catalog)
-        raise ValueError(f"{spec.name}: equal share inside the window ({ctx:.0f} < {s.w})")
+        raise ValueError(
+            f"{spec.name}: {nbytes:.3g} B reached inside the window ({ctx:.0f} < {s.w})"
+        )
     return ctx
+
+
+def context_for_equal_share(
+    model: str | ModelSpec, weight_dtype: str = "bf16", kv_dtype: str = "bf16"
+) -> float:
+    """Context [tokens] at which one sequence holds its model's weight bytes; inf if never."""
+    spec = _resolve(model)
+    return context_for_bytes(spec, spec.weight_bytes(weight_dtype), kv_dtype)
 
 
 # ---- KV quantisation -------------------------------------------------------------------------------
