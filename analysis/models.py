@@ -219,8 +219,12 @@ class ModelSpec:
 
     @property
     def n_windowed_layers(self) -> int:
-        """Layers whose cache is capped by a sliding window or an attention chunk."""
-        return sum(w is not None for w in self.windows)
+        """Layers whose cache is capped by a sliding window or an attention chunk.
+
+        A hybrid's linear-state and MLP-only layers hold no tokens but are not windowed:
+        ``n_layers_of("linear")`` and ``n_layers_of("mlp")`` count them.
+        """
+        return sum(kind in ("sliding", "chunked") for kind in self.kinds)
 
     def layer_cached_tokens(self, context_tokens: int) -> tuple[int, ...]:
         """Tokens [tokens] each layer holds at ``context_tokens``: min(context, its window)."""
@@ -252,7 +256,7 @@ class ModelSpec:
 
     def kv_gain_limit(self) -> float:
         """Long-context limit of full-attention KV over this model's KV: layers / full layers."""
-        n_full = self.n_layers - self.n_windowed_layers
+        n_full = self.n_layers_of("full")
         return math.inf if n_full == 0 else self.n_layers / n_full
 
     def kv_cache_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
