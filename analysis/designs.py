@@ -29,7 +29,7 @@ from functools import cache
 import sympy as sp
 
 from . import claims, hardware, memory, models, roofline
-from .errors import UnknownNameError, require_positive
+from .errors import ConfigError, UnknownNameError, require_positive
 from .models import ModelSpec
 from .units import dtype_bytes
 
@@ -104,7 +104,9 @@ def shape(spec: ModelSpec) -> StateShape:
         if kind in ("sliding", "chunked")
     }
     if len(windows) > 1:
-        raise ValueError(f"{spec.name}: the law takes one window; layers have {sorted(windows)}")
+        raise ConfigError(
+            f"{spec.name}: the law takes one window size; its layers have {sorted(windows)}"
+        )
     return StateShape(
         e=spec.kv_elements_per_layer_token,
         n_f=spec.n_layers_of("full"),
@@ -158,8 +160,10 @@ def context_for_bytes(model: str | ModelSpec, nbytes: float, kv_dtype: str = "bf
         return math.inf
     ctx = _equal_share(nbytes, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s)
     if ctx < s.w:  # reached inside the window: the law's other branch (never for the catalog)
+        at_window = hold_bytes(spec, max(s.w, 1), kv_dtype)
         raise ValueError(
-            f"{spec.name}: {nbytes:.3g} B reached inside the window ({ctx:.0f} < {s.w})"
+            f"nbytes = {nbytes:.4g} B: {spec.name} holds that inside its {s.w}-token window; "
+            f"allowed: more than the {at_window:.4g} B it holds at the window"
         )
     return ctx
 
@@ -234,7 +238,10 @@ LORA_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
 def lora_io_sum(spec: ModelSpec, targets: tuple[str, ...] = LORA_TARGETS) -> int:
     """Sum of d_in + d_out [elements] over one layer's adapted matrices (dense GQA models)."""
     if spec.is_mla or spec.n_experts or spec.counted_params:
-        raise ValueError(f"{spec.name}: the LoRA sizing here covers dense GQA/MHA models only")
+        raise ConfigError(
+            f"{spec.name}: the LoRA sizing here covers dense GQA/MHA models only, "
+            f"not {spec.attention_kind} / MoE / hybrid layouts"
+        )
     d, q, kv, f = (
         spec.d_model,
         spec.n_heads * spec.head_dim,
@@ -250,9 +257,9 @@ def lora_io_sum(spec: ModelSpec, targets: tuple[str, ...] = LORA_TARGETS) -> int
         "up": d + f,
         "down": f + d,
     }
-    bad = sorted(set(targets) - set(sizes))
-    if bad:
-        raise ValueError(f"LoRA targets {bad}; allowed: {', '.join(LORA_TARGETS)}")
+    for t in targets:
+        if t not in sizes:
+            raise UnknownNameError("LoRA target", t, list(LORA_TARGETS))
     return sum(sizes[t] for t in targets)
 
 

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from analysis import designs, hardware, memory, models, roofline
-from analysis.errors import UnknownNameError
+from analysis.errors import ConfigError, UnknownNameError
 
 CONTEXTS = (1, 127, 128, 2048, 2049, 8192, 8193, 32_768, 131_072, 1_048_576)
 
@@ -106,6 +106,11 @@ def test_context_for_equal_share_with_constant_state_by_hand():
     assert m.kv_cache_bytes(round(expected)) == pytest.approx(m.weight_bytes("bf16"), rel=1e-6)
 
 
+def test_context_for_bytes_rejects_sizes_inside_the_window():
+    with pytest.raises(ValueError, match="nbytes = .*allowed: more than"):
+        designs.context_for_bytes("gpt-oss-120b", 1e6)  # less than its constant 128-token layers
+
+
 def test_no_full_layer_never_reaches_equal_share():
     m = models.get("gpt-oss-20b")
     all_sliding = dataclasses.replace(m, layer_windows=(128,) * m.n_layers)
@@ -171,9 +176,9 @@ def test_fine_tunes_full_copies_against_adapters_by_hand():
 
 
 def test_lora_rejects_bad_input():
-    with pytest.raises(ValueError, match="allowed: q, k, v"):
+    with pytest.raises(UnknownNameError, match="known LoRA targets: q, k, v"):
         designs.lora_io_sum(models.get("llama-3.1-8b"), ("q", "lm_head"))
-    with pytest.raises(ValueError, match="dense GQA"):
+    with pytest.raises(ConfigError, match="dense GQA"):
         designs.adapter_bytes("deepseek-v3", 16)
     with pytest.raises(ValueError, match="rank"):
         designs.adapter_bytes("llama-3.1-8b", 0)

@@ -584,3 +584,13 @@ def test_with_full_attention_drops_the_recurrent_state():
 def test_design_models_stay_out_of_the_chapter_catalog():
     assert not set(models.DESIGN_NAMES) & {m.name for m in models.all_models()}
     assert [m.name for m in models.designs()] == list(models.DESIGN_NAMES)
+
+
+def test_minimax_layer_types_form_counts_the_same():
+    # transformers' MiniMax port (model_type "minimax") lists layer_types instead of
+    # attn_type_list; the same architecture must count the same.
+    cfg = config("minimax-m1")
+    types = ["full_attention" if t else "linear_attention" for t in cfg.pop("attn_type_list")]
+    ported = ModelSpec.from_hf_config(cfg | {"model_type": "minimax", "layer_types": types})
+    assert ported.n_params == models.get("minimax-m1").n_params
+    assert ported.kinds == models.get("minimax-m1").kinds
