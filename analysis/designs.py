@@ -10,11 +10,11 @@ Symbols (all per sequence):
 MHA/GQA/MQA, the latent + RoPE key (+ the DSA indexer's key) for MLA); ``b`` bytes per KV
 element; ``n_f`` layers that keep every token; ``n_w`` layers capped at ``w`` tokens (sliding or
 chunked); ``S`` elements of constant recurrent state (Mamba-2, Gated DeltaNet, lightning
-attention) kept at ``b_s`` bytes each; ``K`` tokens DeepSeek sparse attention selects per step;
+attention) kept at ``b_s`` bytes each; ``k_top`` tokens DeepSeek sparse attention selects per step;
 ``e_i`` of the ``e`` elements that are the indexer's own key.
 
 HOLD is what a sequence occupies (capacity); READ is what one decode step moves (bandwidth).
-The two differ only under sparse attention: ``READ`` with ``K = L`` is ``HOLD``.
+The two differ only under sparse attention: ``READ`` with ``k_top = L`` is ``HOLD``.
 
 Capacity (instances that fit) is not re-derived here: it is ``memory.serving_limits`` with the
 model spec, which calls ``ModelSpec.kv_cache_bytes`` (the HOLD of this module, layer by layer).
@@ -33,7 +33,8 @@ from .errors import ConfigError, UnknownNameError, require_positive
 from .models import ModelSpec
 from .units import dtype_bytes
 
-L, e, b, n_f, n_w, w, S, b_s, K, e_i = sp.symbols("L e b n_f n_w w S b_s K e_i", positive=True)
+L, e, b, n_f, n_w, w, S, b_s, e_i = sp.symbols("L e b n_f n_w w S b_s e_i", positive=True)
+K = sp.Symbol("k_top", positive=True)  # not the source's K (FLOP/byte ratio): tokens selected
 
 # ---- laws: the state a sequence holds and reads ------------------------------------------------
 HOLD_BYTES = b * e * (n_f * L + n_w * sp.Min(L, w)) + b_s * S
