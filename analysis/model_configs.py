@@ -13,6 +13,8 @@ context.
 
 from __future__ import annotations
 
+import dataclasses
+
 from . import models as _models
 from .errors import ConfigError, MissingConfigKeyError, UnsupportedModelTypeError, require_positive
 
@@ -212,6 +214,7 @@ def _llama4(c: _Config, name: str) -> _models.ModelSpec:
         qkv_bias=c.bool("attention_bias", False),
         o_bias=c.bool("attention_bias", False),
         layer_windows=_windows(types, None, chunk),
+        layer_kinds=tuple("chunked" if t == "chunked_attention" else "full" for t in types),
         n_experts=c.int("num_local_experts"),
         n_experts_per_tok=c.int("num_experts_per_tok"),
         n_shared_experts=1,
@@ -320,6 +323,288 @@ def _deepseek_v3(c: _Config, name: str) -> _models.ModelSpec:
     )
 
 
+# ---- hybrids: state-space, linear-attention and sparse-attention layers ------------------------
+_STATE_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+
+
+def _state_dtype(c: _Config, key: str) -> str | None:
+    value = c.raw.get(key)
+    if value is None:
+        return None
+    if value not in _STATE_DTYPES:
+        raise ConfigError(
+            f"config key {key!r} must be one of {sorted(_STATE_DTYPES)}, got {value!r}"
+        )
+    return _STATE_DTYPES[value]
+
+
+def _gqa_params(d: int, heads: int, kv_heads: int, head_dim: int, bias: bool, q_mult: int = 1):
+    """q (times ``q_mult``: Qwen3-Next's output gate doubles it), k, v and o projections."""
+    q, kv = heads * head_dim, kv_heads * head_dim
+    weights = d * q * q_mult + 2 * d * kv + q * d
+    return weights + ((q * q_mult + 2 * kv + d) if bias else 0)
+
+
+def _mlp(d: int, width: int, gated: bool, bias: bool = False) -> int:
+    return (3 if gated else 2) * d * width + (
+        (2 * width + d if gated else width + d) if bias else 0
+    )
+
+
+def _hybrid(c: _Config, name: str, kinds, states, parts, active, **kw) -> _models.ModelSpec:
+    """A hybrid's spec: per-layer kinds and states, and the counts its parser derived."""
+    windows = tuple(None if k == "full" else 0 for k in kinds)  # linear / mlp layers hold no tokens
+    kw.setdefault("state_dtype", _STATE_DTYPES.get(c.raw.get("torch_dtype"), "bf16"))
+    return _common(
+        c,
+        name,
+        layer_windows=windows,
+        layer_kinds=tuple(kinds),
+        layer_state_elements=tuple(states),
+        counted_params=tuple(parts.items()),
+        counted_active_params=tuple(active.items()),
+        **kw,
+    )
+
+
+def _nemotron_h(c: _Config, name: str) -> _models.ModelSpec:
+    """Nemotron-H: one block per character of ``hybrid_override_pattern``.
+
+    ``M`` Mamba-2 mixer, ``*`` attention (GQA, no RoPE), ``-`` MLP (squared ReLU, not gated),
+    ``E`` MoE (routed + shared experts). Each block is one pre-norm plus its mixer, as in
+    transformers' ``NemotronHBlock``. A Mamba-2 layer keeps a constant state per sequence: the
+    SSM state (heads x head_dim x d_state) and the causal convolution's last ``conv_kernel - 1``
+    inputs over its channels (inner width + 2 x groups x d_state), as vLLM's Mamba-2 cache does.
+    """
+    n_layers = c.int("num_hidden_layers")
+    pattern = c.raw.get("hybrid_override_pattern")
+    if not isinstance(pattern, str) or len(pattern) != n_layers or set(pattern) - set("M*-E"):
+        raise ConfigError(
+            f"config key 'hybrid_override_pattern' must be {n_layers} characters of M * - E, "
+            f"got {pattern!r}"
+        )
+    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    kv_heads = c.int("num_key_value_heads", heads)
+    head_dim = c.int("head_dim", None) or c.int("attention_head_dim", None) or d // heads
+    m_heads, m_head_dim = c.int("mamba_num_heads"), c.int("mamba_head_dim")
+    groups, d_state, kernel = c.int("n_groups"), c.int("ssm_state_size"), c.int("conv_kernel")
+    inner = m_heads * m_head_dim
+    conv_dim = inner + 2 * groups * d_state
+    proj_bias = c.bool("use_bias", False)
+    mamba = (
+        d * (inner + conv_dim + m_heads) + ((inner + conv_dim + m_heads) if proj_bias else 0)
+        + conv_dim * kernel + (conv_dim if c.bool("use_conv_bias", True) else 0)
+        + 3 * m_heads  # dt_bias, A_log, D
+        + inner  # gated RMSNorm
+        + inner * d + (d if proj_bias else 0)
+    )  # fmt: skip
+    mamba_state = m_heads * m_head_dim * d_state + (kernel - 1) * conv_dim
+    attn = _gqa_params(d, heads, kv_heads, head_dim, c.bool("attention_bias", False))
+    mlp_bias = c.bool("mlp_bias", False)
+    mlp = _mlp(d, c.int("intermediate_size"), gated=False, bias=mlp_bias) if "-" in pattern else 0
+    n_experts = top_k = routed = shared = 0
+    if "E" in pattern:
+        n_experts, top_k = c.int("n_routed_experts"), c.int("num_experts_per_tok")
+        routed = _mlp(d, c.int("moe_intermediate_size"), gated=False, bias=mlp_bias)
+        shared = c.int("n_shared_experts", 1, allow_zero=True) * _mlp(
+            d, c.int("moe_shared_expert_intermediate_size"), gated=False, bias=mlp_bias
+        )
+    counts = {ch: pattern.count(ch) for ch in "M*-E"}
+    vocab = c.int("vocab_size")
+    tied = c.bool("tie_word_embeddings", False)
+    parts = {
+        "embedding": vocab * d,
+        "attention": counts["*"] * attn,
+        "mamba": counts["M"] * mamba,
+        "norms": (n_layers + 1) * d,
+        "mlp": counts["-"] * mlp,
+        "experts": counts["E"] * (n_experts * routed + shared),
+        "router": counts["E"] * (d * n_experts + n_experts),  # gate + e_score_correction_bias
+        "lm_head": 0 if tied else vocab * d,
+    }
+    active = parts | {"experts": counts["E"] * (top_k * routed + shared)}
+    kind = {"M": "linear", "*": "full", "-": "mlp", "E": "mlp"}
+    return _hybrid(
+        c,
+        name,
+        [kind[ch] for ch in pattern],
+        [mamba_state if ch == "M" else 0 for ch in pattern],
+        parts,
+        active,
+        n_kv_heads=kv_heads,
+        head_dim=head_dim,
+        d_ff=c.int("intermediate_size"),
+        gated_mlp=False,
+        state_dtype=_state_dtype(c, "mamba_ssm_cache_dtype")
+        or _STATE_DTYPES.get(c.raw.get("torch_dtype"), "bf16"),
+        n_experts=n_experts,
+        n_experts_per_tok=top_k,
+    )
+
+
+def _qwen3_next(c: _Config, name: str) -> _models.ModelSpec:
+    """Qwen3-Next: Gated DeltaNet layers with a gated-attention layer every
+    ``full_attention_interval``; every layer's MLP is a MoE with one gated shared expert.
+
+    A Gated DeltaNet layer keeps per sequence a recurrent state of value heads x key head dim x
+    value head dim and its convolution's last ``linear_conv_kernel_dim - 1`` inputs over
+    2 x key dim + value dim channels (vLLM's gated-delta-net cache).
+    """
+    n_layers = c.int("num_hidden_layers")
+    types = c.raw.get("layer_types")
+    if types is None:
+        interval = c.int("full_attention_interval", 4)
+        types = [
+            "full_attention" if (i + 1) % interval == 0 else "linear_attention"
+            for i in range(n_layers)
+        ]
+    if (
+        not isinstance(types, list)
+        or len(types) != n_layers
+        or set(types) - {"full_attention", "linear_attention"}
+    ):
+        raise ConfigError(
+            f"config key 'layer_types' must list {n_layers} of full_attention / "
+            f"linear_attention, got {types!r}"
+        )
+    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    kv_heads, head_dim = c.int("num_key_value_heads", heads), _head_dim(c, d, heads)
+    k_heads, v_heads = c.int("linear_num_key_heads"), c.int("linear_num_value_heads")
+    k_dim, v_dim = c.int("linear_key_head_dim"), c.int("linear_value_head_dim")
+    kernel = c.int("linear_conv_kernel_dim")
+    key, value = k_heads * k_dim, v_heads * v_dim
+    conv_dim = 2 * key + value
+    gdn = (
+        d * (2 * key + 2 * value)  # in_proj_qkvz
+        + d * 2 * v_heads  # in_proj_ba
+        + conv_dim * kernel  # depthwise conv, no bias
+        + 2 * v_heads  # dt_bias, A_log
+        + v_dim  # gated RMSNorm over one head
+        + value * d  # out_proj
+    )
+    gdn_state = v_heads * k_dim * v_dim + (kernel - 1) * conv_dim
+    bias = c.bool("attention_bias", False)
+    attn = _gqa_params(d, heads, kv_heads, head_dim, bias, q_mult=2) + 2 * head_dim  # q/k norm
+    step = c.int("decoder_sparse_step", 1)
+    dense = set(c.int_list("mlp_only_layers", []))
+    n_experts = c.int("num_experts")
+    moe_ids = [i for i in range(n_layers) if i not in dense and (i + 1) % step == 0]
+    routed = _mlp(d, c.int("moe_intermediate_size"), gated=True)
+    shared = _mlp(d, c.int("shared_expert_intermediate_size"), gated=True) + d  # + its gate
+    top_k = c.int("num_experts_per_tok")
+    n_full = types.count("full_attention")
+    vocab = c.int("vocab_size")
+    tied = c.bool("tie_word_embeddings", False)
+    parts = {
+        "embedding": vocab * d,
+        "attention": n_full * attn,
+        "linear_attention": (n_layers - n_full) * gdn,
+        "norms": (2 * n_layers + 1) * d,
+        "mlp": (n_layers - len(moe_ids)) * _mlp(d, c.int("intermediate_size"), gated=True),
+        "experts": len(moe_ids) * (n_experts * routed + shared),
+        "router": len(moe_ids) * d * n_experts,
+        "lm_head": 0 if tied else vocab * d,
+    }
+    active = parts | {"experts": len(moe_ids) * (top_k * routed + shared)}
+    full = [t == "full_attention" for t in types]
+    return _hybrid(
+        c,
+        name,
+        ["full" if f else "linear" for f in full],
+        [0 if f else gdn_state for f in full],
+        parts,
+        active,
+        n_kv_heads=kv_heads,
+        head_dim=head_dim,
+        qk_norm=True,
+        n_experts=n_experts,
+        n_experts_per_tok=top_k,
+        moe_d_ff=c.int("moe_intermediate_size"),
+        moe_layer_ids=tuple(moe_ids),
+    )
+
+
+def _minimax(c: _Config, name: str) -> _models.ModelSpec:
+    """MiniMax-Text-01 / M1: lightning (linear) attention layers (``attn_type_list`` 0) and
+    softmax GQA layers (1), a top-k MoE in every layer.
+
+    A lightning-attention layer keeps per sequence one key-value state of heads x head_dim x
+    head_dim (vLLM's linear-attention cache); its projections are fused q/k/v, an output gate,
+    an RMSNorm over heads x head_dim, and the output projection, none with biases.
+    """
+    n_layers = c.int("num_hidden_layers")
+    types = c.int_list("attn_type_list", None) if "attn_type_list" in c.raw else None
+    if types is None:
+        layer_types = c.raw.get("layer_types")
+        if not isinstance(layer_types, list):
+            raise MissingConfigKeyError("attn_type_list", c.model_type)
+        types = [int(t == "full_attention") for t in layer_types]
+    if len(types) != n_layers or set(types) - {0, 1}:
+        raise ConfigError(
+            f"config key 'attn_type_list' must list {n_layers} of 0 / 1, got {types!r}"
+        )
+    d, heads = c.int("hidden_size"), c.int("num_attention_heads")
+    kv_heads, head_dim = c.int("num_key_value_heads", heads), _head_dim(c, d, heads)
+    inner = heads * head_dim
+    lightning = 3 * d * inner + d * inner + inner + inner * d
+    softmax = _gqa_params(d, heads, kv_heads, head_dim, False)
+    n_experts, top_k = c.int("num_local_experts"), c.int("num_experts_per_tok")
+    routed = _mlp(d, c.int("intermediate_size"), gated=True)
+    shared = c.int("shared_intermediate_size", 0, allow_zero=True)
+    shared_params = _mlp(d, shared, gated=True) + d if shared else 0  # + its sigmoid gate
+    n_soft = sum(types)
+    vocab = c.int("vocab_size")
+    tied = c.bool("tie_word_embeddings", False)
+    parts = {
+        "embedding": vocab * d,
+        "attention": n_soft * softmax,
+        "linear_attention": (n_layers - n_soft) * lightning,
+        "norms": (2 * n_layers + 1) * d,
+        "experts": n_layers * (n_experts * routed + shared_params),
+        "router": n_layers * d * n_experts,
+        "lm_head": 0 if tied else vocab * d,
+    }
+    active = parts | {"experts": n_layers * (top_k * routed + shared_params)}
+    return _hybrid(
+        c,
+        name,
+        ["full" if t else "linear" for t in types],
+        [0 if t else heads * head_dim * head_dim for t in types],
+        parts,
+        active,
+        n_kv_heads=kv_heads,
+        head_dim=head_dim,
+        n_experts=n_experts,
+        n_experts_per_tok=top_k,
+        moe_d_ff=c.int("intermediate_size"),
+        moe_layer_ids=tuple(range(n_layers)),
+    )
+
+
+def _deepseek_v32(c: _Config, name: str) -> _models.ModelSpec:
+    """DeepSeek-V3.2: V3's MLA and experts plus DeepSeek sparse attention (DSA).
+
+    The lightning indexer in every layer projects the query latent to ``index_n_heads`` heads
+    of ``index_head_dim`` (wq_b), the hidden state to one key (wk, LayerNorm k_norm with bias)
+    and to per-head weights (weights_proj); it caches that key for every token, and attention
+    then reads only the ``index_topk`` tokens it selects (DeepSeek's reference inference code).
+    """
+    base = _deepseek_v3(c, name)
+    idx_heads, idx_dim = c.int("index_n_heads"), c.int("index_head_dim")
+    q_rank = c.int("q_lora_rank")
+    indexer = q_rank * idx_heads * idx_dim + base.d_model * idx_dim + 2 * idx_dim
+    indexer += base.d_model * idx_heads
+    parts = base.param_breakdown() | {"indexer": base.n_layers * indexer}
+    active = base.param_breakdown(active=True) | {"indexer": base.n_layers * indexer}
+    return dataclasses.replace(
+        base,
+        index_topk=c.int("index_topk"),
+        index_head_dim=idx_dim,
+        counted_params=tuple(parts.items()),
+        counted_active_params=tuple(active.items()),
+    )
+
+
 _PARSERS = {t: _llama_family for t in LLAMA_FAMILY} | {
     "qwen3": _qwen3,
     "qwen3_moe": _qwen3,
@@ -331,6 +616,11 @@ _PARSERS = {t: _llama_family for t in LLAMA_FAMILY} | {
     "gpt2": _gpt2,
     "deepseek_v3": _deepseek_v3,
     "kimi_k2": _deepseek_v3,
+    "nemotron_h": _nemotron_h,
+    "qwen3_next": _qwen3_next,
+    "minimax_m1": _minimax,
+    "minimax": _minimax,
+    "deepseek_v32": _deepseek_v32,
 }
 assert set(_PARSERS) | set(_WRAPPERS) == set(_models.SUPPORTED_MODEL_TYPES)
 

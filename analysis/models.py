@@ -31,11 +31,20 @@ NAMES = (
     "qwen3-32b", "qwen3-30b-a3b", "qwen3-235b-a22b", "gpt-oss-20b", "gpt-oss-120b",
     "deepseek-v3.1", "kimi-k2",
 )  # fmt: skip
+# Models of the designs chapter (state-space, linear-attention and sparse-attention hybrids).
+# ``get`` and ``info`` know them; ``all_models()`` (the catalog that chapters 1-5 tabulate)
+# does not, so adding a design does not move those chapters' numbers.
+DESIGN_NAMES = ("nemotron-3-nano-30b-a3b", "qwen3-next-80b-a3b", "minimax-m1", "deepseek-v3.2")
 # The config.json model_types that ModelSpec.from_hf_config reads (parsers: model_configs.py).
 SUPPORTED_MODEL_TYPES = (
     "llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gpt_oss", "llama4",
     "llama4_text", "gemma2", "gemma3", "gemma3_text", "deepseek_v3", "kimi_k2", "opt", "gpt2",
+    "nemotron_h", "qwen3_next", "minimax_m1", "minimax", "deepseek_v32",
 )  # fmt: skip
+# What a layer keeps per sequence: "full" (every token), "sliding" / "chunked" (at most its
+# window), "linear" (a constant recurrent state: Mamba-2, Gated DeltaNet, lightning attention),
+# "mlp" (nothing: an MLP or MoE block counted as its own layer, as Nemotron-H does).
+LAYER_KINDS = ("full", "sliding", "chunked", "linear", "mlp")
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,19 @@ class ModelSpec:
     qk_nope_head_dim: int = 0
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
+    # Hybrids: per-layer kind (LAYER_KINDS; empty: "full" / "sliding" from the windows) and the
+    # constant recurrent state each layer keeps per sequence [elements] (empty: none).
+    layer_kinds: tuple[str, ...] = ()
+    layer_state_elements: tuple[int, ...] = ()
+    state_dtype: str = "bf16"  # dtype the recurrent state is kept in (not the KV cache's dtype)
+    # DeepSeek sparse attention (DSA): each step reads the top-k selected tokens' latents; the
+    # lightning indexer keeps its own key (index_head_dim elements) per token and layer.
+    index_topk: int | None = None
+    index_head_dim: int = 0
+    # Parameter counts a parser derived layer by layer, for layouts that the uniform
+    # attention + MLP stack below cannot describe (hybrids); empty: count the uniform stack.
+    counted_params: tuple[tuple[str, int], ...] = ()
+    counted_active_params: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     # ---- construction -------------------------------------------------------------------
@@ -111,11 +133,18 @@ class ModelSpec:
             )
         if self.first_dense_layers > self.n_layers:
             raise ConfigError(f"{self.name}: first_k_dense_replace exceeds num_hidden_layers")
-        if self.layer_windows and len(self.layer_windows) != self.n_layers:
-            raise ConfigError(
-                f"{self.name}: {len(self.layer_windows)} layer types for "
-                f"num_hidden_layers = {self.n_layers}"
-            )
+        for what, per_layer in (
+            ("layer types", self.layer_windows),
+            ("layer kinds", self.layer_kinds),
+            ("layer states", self.layer_state_elements),
+        ):
+            if per_layer and len(per_layer) != self.n_layers:
+                raise ConfigError(
+                    f"{self.name}: {len(per_layer)} {what} for num_hidden_layers = {self.n_layers}"
+                )
+        bad = sorted(set(self.layer_kinds) - set(LAYER_KINDS))
+        if bad:
+            raise ConfigError(f"{self.name}: layer kinds {bad}; allowed: {', '.join(LAYER_KINDS)}")
 
     # ---- attention and KV cache -----------------------------------------------------------
     @property
@@ -139,8 +168,8 @@ class ModelSpec:
     @property
     def kv_elements_per_layer_token(self) -> int:
         """Cached elements one token adds in one layer: K and V, or MLA's latent + RoPE key."""
-        if self.is_mla:
-            return self.kv_lora_rank + self.qk_rope_head_dim
+        if self.is_mla:  # + the DSA indexer's key (0 without DSA)
+            return self.kv_lora_rank + self.qk_rope_head_dim + self.index_head_dim
         return 2 * self.n_kv_heads * self.head_dim
 
     @property
@@ -149,7 +178,12 @@ class ModelSpec:
         return self.n_layers * self.kv_elements_per_layer_token
 
     def kv_bytes_per_token(self, dtype: str = "bf16") -> int:
-        """KV-cache bytes [B] one token adds over all layers, at a context inside every window."""
+        """KV-cache bytes [B] one token adds over all layers, at a context inside every window.
+
+        For hybrids this is per attention layer times all layers: multiply it by
+        ``cached_tokens`` (which averages in the layers that hold no tokens) for the token part
+        of the cache; the constant recurrent state is ``state_bytes``.
+        """
         return exact_bytes(self.kv_elements_per_token, dtype)
 
     @property
@@ -158,9 +192,39 @@ class ModelSpec:
         return self.layer_windows or (self.sliding_window,) * self.n_layers
 
     @property
+    def kinds(self) -> tuple[str, ...]:
+        """Each layer's kind (``LAYER_KINDS``)."""
+        if self.layer_kinds:
+            return self.layer_kinds
+        return tuple("full" if w is None else "sliding" for w in self.windows)
+
+    def n_layers_of(self, kind: str) -> int:
+        """Layers of ``kind`` (one of ``LAYER_KINDS``)."""
+        if kind not in LAYER_KINDS:
+            raise UnknownNameError("layer kind", kind, list(LAYER_KINDS))
+        return self.kinds.count(kind)
+
+    @property
+    def state_elements(self) -> int:
+        """Constant recurrent state of one sequence over all layers [elements]."""
+        return sum(self.layer_state_elements)
+
+    def state_bytes(self) -> int:
+        """Constant recurrent-state bytes [B] of one sequence, kept in ``state_dtype``.
+
+        KV-cache quantisation (``--kv-cache-dtype`` in vLLM) leaves this state alone: it stays
+        in the model's dtype, or the one the config names (``mamba_ssm_cache_dtype``).
+        """
+        return exact_bytes(self.state_elements, self.state_dtype)
+
+    @property
     def n_windowed_layers(self) -> int:
-        """Layers whose cache is capped by a sliding window or an attention chunk."""
-        return sum(w is not None for w in self.windows)
+        """Layers whose cache is capped by a sliding window or an attention chunk.
+
+        A hybrid's linear-state and MLP-only layers hold no tokens but are not windowed:
+        ``n_layers_of("linear")`` and ``n_layers_of("mlp")`` count them.
+        """
+        return sum(kind in ("sliding", "chunked") for kind in self.kinds)
 
     def layer_cached_tokens(self, context_tokens: int) -> tuple[int, ...]:
         """Tokens [tokens] each layer holds at ``context_tokens``: min(context, its window)."""
@@ -185,17 +249,35 @@ class ModelSpec:
             name=f"{self.name} (all layers full)",
             layer_windows=(None,) * self.n_layers,
             sliding_window=None,
+            layer_kinds=(),
+            layer_state_elements=(),
+            index_topk=None,
         )
 
     def kv_gain_limit(self) -> float:
         """Long-context limit of full-attention KV over this model's KV: layers / full layers."""
-        n_full = self.n_layers - self.n_windowed_layers
+        n_full = self.n_layers_of("full")
         return math.inf if n_full == 0 else self.n_layers / n_full
 
     def kv_cache_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
-        """KV-cache bytes [B] of one sequence at ``context_tokens``, layer by layer."""
+        """Bytes [B] one sequence HOLDS at ``context_tokens``: the KV cache layer by layer plus
+        any constant recurrent state (capacity)."""
         held = sum(self.layer_cached_tokens(context_tokens))
-        return exact_bytes(self.kv_elements_per_layer_token * held, dtype)
+        return exact_bytes(self.kv_elements_per_layer_token * held, dtype) + self.state_bytes()
+
+    def kv_read_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
+        """Bytes [B] of that state one decode step READS for one sequence (bandwidth).
+
+        Equal to ``kv_cache_bytes`` except under DeepSeek sparse attention, where each layer
+        reads the latents of at most ``index_topk`` selected tokens and the indexer scans its
+        own key of every held token.
+        """
+        if self.index_topk is None:
+            return self.kv_cache_bytes(context_tokens, dtype)
+        per_layer = self.layer_cached_tokens(context_tokens)
+        latent = self.kv_elements_per_layer_token - self.index_head_dim
+        read = sum(latent * min(t, self.index_topk) + self.index_head_dim * t for t in per_layer)
+        return exact_bytes(read, dtype) + self.state_bytes()
 
     # ---- parameters -------------------------------------------------------------------------
     def _mlp_params(self, width: int) -> int:
@@ -242,6 +324,8 @@ class ModelSpec:
 
     def param_breakdown(self, active: bool = False) -> dict[str, int]:
         """Parameters by component; ``active=True`` counts only the experts one token uses."""
+        if self.counted_params:
+            return dict(self.counted_active_params if active else self.counted_params)
         d, vocab = self.d_model, self.vocab_size
         embed_dim = self.embed_proj_dim or d
         parts = {"embedding": vocab * embed_dim + self.learned_positions * d}
@@ -299,7 +383,7 @@ class CatalogModel:
 def _catalog() -> dict[str, tuple[ModelSpec, CatalogModel]]:
     meta = yaml.safe_load((DATA_DIR / "models.yaml").read_text(encoding="utf-8"))
     out = {}
-    for name in NAMES:
+    for name in NAMES + DESIGN_NAMES:
         raw = meta[name]
         where = f"models.yaml[{name}]"
         config = json.loads((DATA_DIR / "models" / f"{name}.json").read_text(encoding="utf-8"))
@@ -327,7 +411,7 @@ def get(name: str) -> ModelSpec:
     try:
         return _catalog()[name][0]
     except (KeyError, TypeError):
-        raise UnknownNameError("model", name, list(NAMES)) from None
+        raise UnknownNameError("model", name, list(NAMES + DESIGN_NAMES)) from None
 
 
 def info(name: str) -> CatalogModel:
@@ -337,4 +421,10 @@ def info(name: str) -> CatalogModel:
 
 
 def all_models() -> list[ModelSpec]:
-    return [spec for spec, _ in _catalog().values()]
+    """The catalog of chapters 1-5 (``NAMES``); the designs chapter's models are ``designs()``."""
+    return [get(name) for name in NAMES]
+
+
+def designs() -> list[ModelSpec]:
+    """The designs chapter's models (``DESIGN_NAMES``)."""
+    return [get(name) for name in DESIGN_NAMES]

@@ -485,3 +485,112 @@ def test_capacity_and_decode_bytes_use_the_per_layer_cache():
     # Decode step: weights once, each sequence reads its cache and writes one token's KV.
     step = roofline.forward_step(m, 4, 1, 32_768)
     assert step.bytes == weights + 4 * (kv_32k + 73_728)
+
+
+# ---- the designs chapter's families: state-space, linear- and sparse-attention hybrids ---------
+@pytest.mark.parametrize("name", models.DESIGN_NAMES)
+def test_design_total_parameters_match_published(name):
+    # Nemotron 3 Nano: 31.6B (31.58B); Qwen3-Next: 80B (79.67B, the MTP layer not counted);
+    # MiniMax-M1: 456B (456.09B); DeepSeek-V3.2: 685B with the 14B MTP module (671.88B here).
+    published = models.info(name).published_params.value
+    mtp = 14e9 if name == "deepseek-v3.2" else 0
+    assert models.get(name).n_params == pytest.approx(published - mtp, rel=0.005)
+
+
+def test_design_active_parameters_match_published():
+    nano = models.get("nemotron-3-nano-30b-a3b")
+    # Model card: 3.2B active without the embedding, 3.6B with it.
+    assert nano.n_active_params - nano.n_embedding_params == pytest.approx(3.2e9, rel=0.01)
+    assert nano.n_active_params == pytest.approx(3.6e9, rel=0.01)
+    # MiniMax-01 report: 45.9B activated, which counts neither the embedding nor the head.
+    mm = models.get("minimax-m1")
+    parts = mm.param_breakdown(active=True)
+    assert mm.n_active_params - parts["embedding"] - parts["lm_head"] == pytest.approx(
+        45.9e9, rel=0.002
+    )
+    # Qwen3-Next "A3B": 3B activated to one significant figure (3.25B without embeddings).
+    qn = models.get("qwen3-next-80b-a3b")
+    qparts = qn.param_breakdown(active=True)
+    assert round((qn.n_active_params - qparts["embedding"] - qparts["lm_head"]) / 1e9) == 3
+
+
+def test_deepseek_v32_is_v3_plus_the_indexer_by_hand():
+    # Per layer: wq_b 1536 x (64 x 128), wk 7168 x 128, k_norm weight + bias 2 x 128,
+    # weights_proj 7168 x 64.
+    indexer = 1536 * 64 * 128 + 7168 * 128 + 2 * 128 + 7168 * 64
+    v32, v3 = models.get("deepseek-v3.2"), models.get("deepseek-v3")
+    assert v32.n_params == v3.n_params + 61 * indexer
+    assert v32.n_active_params == v3.n_active_params + 61 * indexer
+    assert v32.index_topk == 2048 and v32.attention_kind == "MLA"
+
+
+def test_nemotron_h_block_pattern():
+    m = models.get("nemotron-3-nano-30b-a3b")
+    pattern = config("nemotron-3-nano-30b-a3b")["hybrid_override_pattern"]
+    kind = {"M": "linear", "*": "full", "-": "mlp", "E": "mlp"}
+    assert m.kinds == tuple(kind[ch] for ch in pattern)
+    assert m.cached_tokens(1000) == pytest.approx(6 * 1000 / 52)  # only 6 blocks keep tokens
+    # Mamba-2 mixer by hand: in_proj d x (2 inner + 2 g N + H), conv (inner + 2 g N) x (k + 1),
+    # dt_bias, A_log, D, gated norm, out_proj.
+    d, inner, conv = 2688, 64 * 64, 64 * 64 + 2 * 8 * 128
+    mixer = d * (2 * inner + 2 * 8 * 128 + 64) + conv * 5 + 3 * 64 + inner + inner * d
+    assert m.param_breakdown()["mamba"] == 23 * mixer
+
+
+def test_hybrid_kinds_and_windows_agree():
+    for name in models.DESIGN_NAMES:
+        m = models.get(name)
+        for kind, window in zip(m.kinds, m.windows, strict=True):
+            assert (window is None) == (kind == "full")
+    scout = models.get("llama-4-scout")
+    assert scout.kinds.count("chunked") == 36 and scout.kinds.count("full") == 12
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "value", "match"),
+    [
+        ("nemotron-3-nano-30b-a3b", "hybrid_override_pattern", "M*", "hybrid_override_pattern"),
+        ("nemotron-3-nano-30b-a3b", "mamba_ssm_cache_dtype", "float8", "mamba_ssm_cache_dtype"),
+        ("qwen3-next-80b-a3b", "layer_types", ["sliding_attention"] * 48, "linear_attention"),
+        ("minimax-m1", "attn_type_list", [0, 1], "attn_type_list"),
+    ],
+)
+def test_hybrid_configs_reject_bad_keys(name, key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        ModelSpec.from_hf_config(config(name) | {key: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("nemotron-3-nano-30b-a3b", "ssm_state_size"),
+        ("qwen3-next-80b-a3b", "linear_num_value_heads"),
+        ("minimax-m1", "num_local_experts"),
+        ("deepseek-v3.2", "index_head_dim"),
+    ],
+)
+def test_hybrid_configs_name_a_missing_key(name, key):
+    cfg = {k: v for k, v in config(name).items() if k != key}
+    with pytest.raises(MissingConfigKeyError, match=key):
+        ModelSpec.from_hf_config(cfg)
+
+
+def test_with_full_attention_drops_the_recurrent_state():
+    m = models.get("qwen3-next-80b-a3b").with_full_attention()
+    assert m.state_bytes() == 0 and m.kinds == ("full",) * 48
+    assert m.kv_cache_bytes(1000) == 48 * 2 * 2 * 256 * 2 * 1000
+
+
+def test_design_models_stay_out_of_the_chapter_catalog():
+    assert not set(models.DESIGN_NAMES) & {m.name for m in models.all_models()}
+    assert [m.name for m in models.designs()] == list(models.DESIGN_NAMES)
+
+
+def test_minimax_layer_types_form_counts_the_same():
+    # transformers' MiniMax port (model_type "minimax") lists layer_types instead of
+    # attn_type_list; the same architecture must count the same.
+    cfg = config("minimax-m1")
+    types = ["full_attention" if t else "linear_attention" for t in cfg.pop("attn_type_list")]
+    ported = ModelSpec.from_hf_config(cfg | {"model_type": "minimax", "layer_types": types})
+    assert ported.n_params == models.get("minimax-m1").n_params
+    assert ported.kinds == models.get("minimax-m1").kinds

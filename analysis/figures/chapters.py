@@ -6,7 +6,8 @@ A new figure module goes into ``MODULES``; a test fails if a module in this fold
 import importlib
 
 MODULES = (
-    "overview", "ch1_asymmetry", "ch2_vram", "ch_serving", "ch3_pricing", "ch4_physics", "ch5_claims",
+    "overview", "ch1_asymmetry", "ch2_vram", "ch_designs", "ch_serving", "ch3_pricing",
+    "ch4_physics", "ch5_claims",
 )  # fmt: skip
 NOT_FIGURES = ("registry", "style", "chapters", "__main__", "__init__")
 
