@@ -1,4 +1,4 @@
-"""Chapter 3: what an agent loop costs as it runs, and when it costs more than a human.
+"""Chapter 5 (pricing): what an agent loop costs as it runs, and when it costs more than a human.
 
 The loop: a prompt of ``n_p`` tokens; at each step t = 1..T the model reads its whole context
 C(t-1) = n_p + (t-1)(n_a + n_o), writes ``n_a`` action tokens, and the environment appends
@@ -507,7 +507,7 @@ def example_setup(
     """GPT-4 Turbo list prices under no caching, each provider's caching rule, and KV rent on an H100.
 
     The KV is rented on one 8x H100 replica of the stand-in model; with memory full, a decode step
-    reads all of it, so each stream makes W / M tokens per second (chapter 3, memory-bound decode).
+    reads all of it, so each stream makes W / M tokens per second (chapter 5, memory-bound decode).
     Each step holds the KV for the action's generation plus ``tool_wait_s`` [s] (default
     ``TOOL_WAIT_S``, an assumption; range ``TOOL_WAIT_S_RANGE``). Rent default [USD/GPU-h]: the
     median H100 SXM rental row in market.yaml. ``cost_regimes`` price input and output tokens at

@@ -1,4 +1,4 @@
-"""Chapter 4: what a switch, a FLOP and a moved bit cost in energy, and how far that is from limits.
+"""Chapter 6: what a switch, a FLOP and a moved bit cost in energy, and how far that is from limits.
 
 Every law is one sympy expression defined here once; the chapter shows its LaTeX, and the numbers,
 figures and tests use its ``sympy.lambdify`` form. Energies in joules; FLOP/s dense; die areas in

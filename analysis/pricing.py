@@ -1,4 +1,4 @@
-"""Chapter 3: what an input (prefill) and an output (decode) token cost, from rent and physics.
+"""Chapter 5: what an input (prefill) and an output (decode) token cost, from rent and physics.
 
 A deployment is one model replica on ``n`` accelerators (tensor parallel: FLOP/s, bandwidth and
 memory add up). A token's cost is the rent of the deployment for the time of one step divided

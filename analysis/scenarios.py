@@ -88,11 +88,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "pricing-open-70b", "qwen2.5-72b", "h100-sxm", 8, "bf16", "bf16", 8192, None,
-        "chapter 3's cost of an input and an output token on an 8-GPU node",
+        "chapter 5's cost of an input and an output token on an 8-GPU node",
     ),
     Scenario(
         "energy-small", "llama-3-8b", "h100-sxm", 1, "bf16", "bf16", 1024, None,
-        "chapter 4's energy per token of a small model on one GPU",
+        "chapter 6's energy per token of a small model on one GPU",
     ),
 )  # fmt: skip
 

@@ -646,7 +646,7 @@ def disaggregated_split(
 
 # ---- prices ---------------------------------------------------------------------------------------
 def rental_price(gpu: str) -> RentalRow | None:
-    """Cheapest dated rental row for ``gpu`` (chapter 3's catalog), or None if it has none."""
+    """Cheapest dated rental row for ``gpu`` (chapter 5's catalog), or None if it has none."""
     try:
         rows = _rental_rows(gpu)
     except UnknownNameError:

@@ -1,4 +1,4 @@
-"""Chapter 3 agents: closed forms equal the simulation; the source's arithmetic checked by hand."""
+"""Chapter 5 agents: closed forms equal the simulation; the source's arithmetic checked by hand."""
 
 from __future__ import annotations
 

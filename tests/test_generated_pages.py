@@ -194,7 +194,7 @@ def test_every_symbol_of_a_law_is_described():
 
 def test_notation_flags_a_symbol_with_two_meanings():
     # T is tokens per step in chapter 1's roofline and the temperature of Landauer's limit in
-    # chapter 4; sympy caches Symbol("T", positive=True), so only the sources tell them apart.
+    # chapter 6; sympy caches Symbol("T", positive=True), so only the sources tell them apart.
     modules = {r.module for r in notation.clashes()["T"]}
     assert {"roofline", "physics"} <= modules
     page = notation.render()

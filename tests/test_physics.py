@@ -1,4 +1,4 @@
-"""Chapter 4 physics: checked against published values and hand arithmetic, never the code itself."""
+"""Chapter 6 physics: checked against published values and hand arithmetic, never the code itself."""
 
 from __future__ import annotations
 
@@ -174,7 +174,7 @@ def test_ladder_is_sorted_and_every_rung_is_sourced():
 def test_physics_keeps_no_second_ledger_and_chapter_4_reads_the_claims():
     # Issue 14 item 10: a claim and its verdict live only in analysis.claims.
     assert not hasattr(physics, "SOURCE_CLAIMS") and not hasattr(physics, "verdicts")
-    nb = (ROOT / "chapters" / "04-physics.ipynb").read_text()
+    nb = (ROOT / "chapters" / "06-physics.ipynb").read_text()
     assert "physics.verdicts" not in nb and "SOURCE_CLAIMS" not in nb
     assert "claims.by_topic()" in nb
 

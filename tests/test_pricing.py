@@ -1,4 +1,4 @@
-"""Chapter 3 pricing: laws against hand arithmetic and published figures, and clear errors."""
+"""Chapter 5 pricing: laws against hand arithmetic and published figures, and clear errors."""
 
 from __future__ import annotations
 

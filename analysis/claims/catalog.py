@@ -159,7 +159,7 @@ def batch_over_1000_for_equal_utilization():
     )
 
 
-# ---- chapter 4: physics ------------------------------------------------------------------------------
+# ---- chapter 6: physics ------------------------------------------------------------------------------
 @claim
 def density_4n():
     density = physics.accelerator_density_per_cm2("h100-sxm")
@@ -685,7 +685,7 @@ def kv_fraction_small():
     )
 
 
-# ---- chapter 3: prices and agents -------------------------------------------------------------------
+# ---- chapter 5: prices and agents -------------------------------------------------------------------
 @claim
 def price_ratio_3_to_10():
     s = pricing.ratio_summary()
@@ -750,7 +750,7 @@ def source_efficiency_formula():
             f"Read as ((KV + W)/KV)/R the example gives {intended:.1%}; as printed, "
             f"KV + W/KV over R, it gives {printed:.2%}. The formula is the unlimited-batch ceiling of a "
             "dense multi-head model whose one sequence's KV fills the stated share; grouped-query and "
-            "latent attention, MoE and fp8 weights move it (chapter 3)."
+            "latent attention, MoE and fp8 weights move it (chapter 5)."
         ),
         assumptions={"kv_share_of_ram": 0.1, "weight_share_of_ram": 0.9, "alu_ratio": 1000},
     )
@@ -998,7 +998,7 @@ def agent_cost_quadratic():
         why=(
             f"Re-reading the whole context each step, the bill over {t} steps grows as 2^{exponent:.2f} per "
             f"doubling of the steps (no caching; the prompt's fixed share keeps it under 2). Prompt caching "
-            "and KV rent change the coefficient, not the power (chapter 3)."
+            "and KV rent change the coefficient, not the power (chapter 5)."
         ),
         assumptions={
             "prompt_tokens": loop.prompt_tokens,
@@ -1030,7 +1030,7 @@ def rent_on_ram():
         why=(
             f"Charged as rent on the HBM its KV occupies (median H100 rental), the example agent's full run "
             f"costs {gap:.0f}x less than re-billing every input token. The gap depends on the rental price, "
-            "the model's KV bytes per token and the step time — the assumptions stated in chapter 3."
+            "the model's KV bytes per token and the step time — the assumptions stated in chapter 5."
         ),
         assumptions={
             "rent_usd_per_gpu_hour": setup.rent_usd_per_gpu_hour,

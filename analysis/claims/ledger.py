@@ -34,8 +34,8 @@ NUMERIC_VERDICTS = VERDICTS[:4]
 TOPICS = {  # topic -> the chapter that derives it
     "asymmetry": "chapters/01-asymmetry",
     "vram": "chapters/02-vram",
-    "pricing": "chapters/03-pricing",
-    "physics": "chapters/04-physics",
+    "pricing": "chapters/05-pricing",
+    "physics": "chapters/06-physics",
 }
 HALF_DECADE = math.sqrt(10)  # "order of magnitude" = within a factor of sqrt(10) either way
 

@@ -1,4 +1,4 @@
-"""Chapter 3 figures: API prices and their ratios, the derived cost ratio, and the cost of agents."""
+"""Chapter 5 (pricing) figures: API prices and their ratios, the derived cost ratio, and the cost of agents."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import agents, hardware, models, prices, pricing
 from .registry import register
 from .style import MARKERS, PALETTE
 
-CHAPTER = "chapters/03-pricing"
+CHAPTER = "chapters/05-pricing"
 PROVIDER_COLOR = {
     p: PALETTE[i]
     for i, p in enumerate(

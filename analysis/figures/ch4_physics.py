@@ -1,4 +1,4 @@
-"""Chapter 4 figures: the energy ladder, joules per token against batch, density and switching headroom."""
+"""Chapter 6 (physics) figures: the energy ladder, joules per token against batch, density and switching headroom."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import claims, energy, hardware, physics
 from .registry import register
 from .style import MARKERS, PALETTE
 
-CHAPTER = "chapters/04-physics"
+CHAPTER = "chapters/06-physics"
 KIND_COLOR = {"limit": PALETTE[7], "switch": PALETTE[3], "op": PALETTE[0], "move": PALETTE[1]}
 KIND_LABEL = {
     "limit": "physical limit / estimate",

@@ -1,4 +1,4 @@
-"""Chapter 5 figure: every numeric claim of the source against its recomputation."""
+"""Chapter 7 (claims ledger) figure: every numeric claim of the source against its recomputation."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _plotted() -> list[tuple[claims.Claim, float, float]]:
         "the verdict. A bound ('< 1000') is drawn at the bound; a bound that holds can lie far off 1."
     ),
     sources=("source-text",),
-    chapter="chapters/05-claims",
+    chapter="chapters/07-claims",
 )
 def claimed_vs_recomputed() -> plt.Figure:
     from matplotlib.artist import Artist
@@ -122,7 +122,7 @@ def _moved() -> list[claims.Claim]:
         "one side and not the other is a verdict that flips: 'depends on assumptions'."
     ),
     sources=("source-text",),
-    chapter="chapters/05-claims",
+    chapter="chapters/07-claims",
 )
 def sensitivity_tornado() -> plt.Figure:
     moved = _moved()

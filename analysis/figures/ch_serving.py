@@ -13,7 +13,7 @@ from .. import serving_validation as V
 from .registry import register
 from .style import MARKERS, PALETTE
 
-CHAPTER = "chapters/03-serving"
+CHAPTER = "chapters/04-serving"
 ACCS = ("h100-sxm", "h200", "b200", "mi300x")
 SHORT = {"h100-sxm": "H100", "h200": "H200", "b200": "B200", "mi300x": "MI300X"}
 # (model, weight dtype, KV dtype, group sizes): a dense 70B and a large MoE, both in fp8.
@@ -128,7 +128,7 @@ def cost_rows() -> list[tuple[str, dict, tuple[tuple[float, float], ...]]]:
     title="Dollars per million output tokens along the frontier",
     caption=(
         "Rental cost per million output tokens along the Llama-3-70B fp8 frontier of the "
-        "previous figure, at the cheapest dated GPU rental price in chapter 3's catalog for "
+        "previous figure, at the cheapest dated GPU rental price in chapter 5's catalog for "
         "each chip that has one. The dotted line is MLPerf's interactive limit."
     ),
     sources=tuple(

@@ -274,7 +274,7 @@ def render_page() -> str:
             "(weights read once, every sequence's KV read, the slower of memory and arithmetic "
             "sets the time): a bound that real engines approach but do not reach. Every "
             "sequence holds the whole context. The cost divides the group's rent over the step "
-            "by the tokens it makes; the energy is chapter 4's top-down estimate (the board's "
+            "by the tokens it makes; the energy is chapter 6's top-down estimate (the board's "
             "power, its TDP, for the roofline time of the step, shared by the batch's tokens). "
             "A pasted `config.json` is counted for the Llama family (`llama`, "
             "`mistral`, `mixtral`, `qwen2`), with the same rules as "

@@ -31,10 +31,10 @@ LAW_MODULES = {
     "roofline": "chapters/01-asymmetry",
     "memory": "chapters/02-vram",
     "sharing": "chapters/02-vram",
-    "pricing": "chapters/03-pricing",
-    "agents": "chapters/03-pricing",
-    "energy": "chapters/04-physics",
-    "physics": "chapters/04-physics",
+    "pricing": "chapters/05-pricing",
+    "agents": "chapters/05-pricing",
+    "energy": "chapters/06-physics",
+    "physics": "chapters/06-physics",
 }
 
 # (module, printed symbol) -> (meaning, unit). Units in brackets as in the docstrings.
