@@ -120,6 +120,9 @@ def require_number(name: str, value: object) -> float | int:
     raise :class:`InvalidTypeError`; NaN, +-inf and integers beyond the float range (e.g.
     ``10**400``) raise :class:`InvalidValueError`.
     """
+    dtype = getattr(value, "dtype", None)
+    if getattr(value, "shape", None) == () and getattr(dtype, "kind", "") in ("i", "u", "f"):
+        return require_number(name, value.item())  # type: ignore[attr-defined]  # 0-d array
     if not _is_real(value) or type(value).__name__ == "bool_":
         raise InvalidTypeError(name, value, "a real number (int or float)")
     try:

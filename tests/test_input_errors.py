@@ -371,3 +371,13 @@ def test_figures_cli_unknown_id_is_a_clean_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: --only: unknown figure 'bogus'") and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_numpy_scalars_and_zero_d_arrays_are_numbers():
+    import numpy as np
+
+    assert units.si(np.array(3.35e12), "B/s") == "3.35 TB/s" == units.si(np.float64(3.35e12), "B/s")
+    assert units.thousands(np.int64(327680)) == "327,680"
+    for bad in (np.array([1.0]), np.array(True), np.True_):
+        with pytest.raises(InvalidTypeError, match="value must be a real number"):
+            units.si(bad)
