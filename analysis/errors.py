@@ -239,3 +239,10 @@ def require_finite_result(result: float, names: str, values: object) -> float:
     if isinstance(result, numbers.Real) and not math.isfinite(float(result)):
         raise InvalidValueError(names, values, "small enough that the result is a finite float")
     return result
+
+
+def require_text(name: str, value: object) -> str:
+    """Return ``value`` if it is a ``str`` (empty allowed); anything else is a type error."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(name, value, "a string")
+    return value

@@ -115,6 +115,7 @@ def _objects() -> dict[str, Callable[[], Any]]:
     """Valid instances of the package's record types, for arguments that take one."""
     from analysis import agents, hardware, models, prices, pricing, sharing
     from analysis.measure import backend
+    from analysis.site import citation
 
     return {
         "deployment": lambda: pricing.Deployment.of("llama-3-8b", "h100-sxm", 1),
@@ -125,6 +126,7 @@ def _objects() -> dict[str, Callable[[], Any]]:
         "accelerator_obj": lambda: hardware.get("h100-sxm"),
         "backend": lambda: backend.get_backend("numpy"),
         "gain": lambda: sharing.tree_gain(64, 2, 2, 16),
+        "meta": lambda: citation.book_meta(),
     }
 
 
@@ -180,6 +182,7 @@ RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"^spec$", "model_spec"),
     (r"^backend$", "backend"),
     (r"^gain$", "gain"),
+    (r"^meta$", "meta"),
     (r"^date$", "date"),
     (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound)$",
      "bool"),
@@ -307,6 +310,21 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.figures.ch3_pricing.deployment": {"acc": "accelerator", "n": "count"},
     "analysis.figures.ch3_pricing.contexts": {"lo": "tokens", "points": "count"},
     "analysis.units.exact_bytes": {"count": "count0"},
+    "analysis.site.citation.slug": {"text": "text"},
+    "analysis.site.citation.bibtex_escape": {"text": "text"},
+    "analysis.site.citation.bibtex": {"key": "text", "fields": Kind(
+        "fields", _fixed({"title": "T"}), _sample(({"title": "T"}, {})))},
+    "analysis.site.citation.page_url": {"path": "text"},
+    "analysis.site.citation.cite_book": {"path": "text"},
+    "analysis.site.citation.cite_page": {"path": "text"},
+    "analysis.site.citation.cite_figure": {"path": "text", "fig_id": "text"},
+    "analysis.site.gallery.label": {"fig_id": "text"},
+    "analysis.site.pages.cite": {"key": "text"},
+    "analysis.site.pages.cell": {"text": Kind("any", _fixed("x"), lambda: st.text(max_size=8),
+                                              frozenset(ALL))},
+    "analysis.site.pages.table": {
+        "header": Kind("header", _fixed(["a", "b"]), _sample((["a", "b"], ["x"]))),
+        "rows": Kind("rows", _fixed([["1", "2"]]), _sample(([],)), frozenset({"[]"}))},
     "analysis.energy.measured_record": {"key": Kind("physics_key", _fixed(
         "mlenergy_v3_llama31_8b_h100_b64_j_per_token"), _sample((
             "mlenergy_v3_llama31_8b_h100_b64_j_per_token",)))},
@@ -351,6 +369,7 @@ NOT_FUZZED: dict[str, str] = {
             "date",
             "bool",
             "finite_result",
+            "text",
         )
     },
     "analysis.sources.bib_entries": "reads references.bib from a path: test_catalogs",
@@ -425,18 +444,7 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.sources.Sourced.from_yaml": "takes a YAML mapping: test_catalogs",
     "analysis.sources.check_source": "bib key check: test_catalogs",
     "analysis.site.citation.book_meta": "reads CITATION.cff: test_generated_pages",
-    "analysis.site.citation.page_url": "takes BookMeta: test_generated_pages",
-    "analysis.site.citation.bibtex_escape": "string helper: test_generated_pages",
-    "analysis.site.citation.bibtex": "string helper: test_generated_pages",
-    "analysis.site.citation.cite_book": "takes BookMeta: test_generated_pages",
-    "analysis.site.citation.cite_page": "takes BookMeta: test_generated_pages",
-    "analysis.site.citation.cite_figure": "takes BookMeta: test_generated_pages",
-    "analysis.site.citation.slug": "string helper: test_generated_pages",
-    "analysis.site.gallery.label": "string helper: test_generated_pages",
     "analysis.site.gallery.figure_section": "takes a FigureSpec: test_generated_pages",
-    "analysis.site.pages.cite": "string helper: test_generated_pages",
-    "analysis.site.pages.cell": "string helper: test_generated_pages",
-    "analysis.site.pages.table": "string helper: test_generated_pages",
     "analysis.site.pages.write": "writes a page: test_generated_pages",
     "analysis.site.provenance.files_read_by": "draws a figure: test_generated_pages",
 }
