@@ -10,10 +10,31 @@ from typing import Any
 
 import yaml
 
+from .errors import require_name
+
 ROOT = Path(__file__).resolve().parent.parent
 BIB_PATH = ROOT / "references.bib"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
+
+class FrozenDict(dict):
+    """A dict that refuses changes: catalogs hand these out, so no caller can alter the catalog
+    that every later call reads (``copy()`` gives an ordinary, editable dict)."""
+
+    def _refuse(self, *args: object, **kwargs: object):
+        raise TypeError("this catalog mapping is read-only; copy it (dict(m)) to change a copy")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def copy(self) -> dict:
+        return dict(self)
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+
+RECORD_CATALOGS = ("facts.yaml", "physics.yaml")  # the catalogs of {value, unit, source} records
 _ENTRY = re.compile(r"^@(\w+)\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 
 
@@ -73,9 +94,18 @@ class Record:
         raise ValueError(f"{self.key}: unit {self.unit!r} is not an energy")
 
 
-@cache
 def records(filename: str) -> dict[str, Record]:
-    """Every entry of ``data/<filename>``, checked: a number, a unit and a known source."""
+    """Every entry of ``data/<filename>``, checked: a number, a unit and a known source.
+
+    ``filename`` is one of the record catalogs in ``analysis/data/`` (e.g. ``"physics.yaml"``).
+    The mapping is read-only (records are frozen): a caller cannot change the catalog.
+    """
+    require_name("filename", filename, RECORD_CATALOGS, kind="record catalog")
+    return _records(filename)
+
+
+@cache
+def _records(filename: str) -> dict[str, Record]:
     raw = yaml.safe_load((DATA_DIR / filename).read_text(encoding="utf-8"))
     out = {}
     for key, entry in raw.items():
@@ -89,4 +119,4 @@ def records(filename: str) -> dict[str, Record]:
         if "unit" not in entry:
             raise ValueError(f"{where}: missing 'unit'")
         out[key] = Record(key, rec.value, str(entry["unit"]), rec.source, rec.note, rec.estimate)
-    return out
+    return FrozenDict(out)

@@ -8,7 +8,13 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .errors import UnknownDTypeError
+from .errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    UnknownDTypeError,
+    require_count,
+    require_number,
+)
 
 # Bytes per element. fp4/int4 pack two values per byte; Fraction keeps counts exact.
 DTYPE_BYTES: dict[str, Fraction] = {
@@ -23,6 +29,9 @@ DTYPE_BYTES: dict[str, Fraction] = {
 }
 DTYPES = tuple(DTYPE_BYTES)
 
+MAX_DIGITS = 17  # a float holds 17 significant decimal digits; more would be invented
+MAX_DECIMALS = 20
+
 GB = 1e9
 TB = 1e12
 GIB = 2**30
@@ -32,15 +41,15 @@ PICO = 1e-12
 
 
 def dtype_bytes(dtype: str) -> Fraction:
-    """Bytes per element of ``dtype`` (exact; 1/2 for 4-bit types)."""
-    try:
-        return DTYPE_BYTES[dtype]
-    except (KeyError, TypeError):
-        raise UnknownDTypeError(dtype, list(DTYPES)) from None
+    """Bytes per element of ``dtype`` [B] (exact; 1/2 for 4-bit types)."""
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
+        raise UnknownDTypeError(dtype, list(DTYPES))
+    return DTYPE_BYTES[dtype]
 
 
 def exact_bytes(count: int, dtype: str) -> int:
-    """Bytes taken by ``count`` elements of ``dtype``, rounded up to a whole byte."""
+    """Bytes [B] taken by ``count`` elements (a whole number >= 0) of ``dtype``, rounded up."""
+    count = require_count("count", count, minimum=0)
     total = count * dtype_bytes(dtype)
     return int(-(-total.numerator // total.denominator))
 
@@ -49,7 +58,13 @@ _PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3
 
 
 def si(value: float, unit: str = "", digits: int = 3) -> str:
-    """Format with an SI prefix and ``digits`` significant figures: si(3.35e12, 'B/s') -> '3.35 TB/s'."""
+    """Format with an SI prefix and ``digits`` significant figures: si(3.35e12, 'B/s') -> '3.35 TB/s'.
+
+    ``value`` must be a finite number, ``unit`` a string and ``digits`` a whole number >= 1.
+    """
+    _check_format("value", value, digits)
+    if not isinstance(unit, str):
+        raise InvalidTypeError("unit", unit, "a string")
     if value == 0:
         return f"0 {unit}".strip()
     mag = abs(value)
@@ -61,6 +76,7 @@ def si(value: float, unit: str = "", digits: int = 3) -> str:
 
 def fmt_sig(value: float, digits: int = 3) -> str:
     """``value`` to ``digits`` significant figures, without scientific notation for ordinary sizes."""
+    _check_format("value", value, digits)
     if value == 0:
         return "0"
     exponent = math.floor(math.log10(abs(value)))
@@ -73,14 +89,26 @@ def fmt_sig(value: float, digits: int = 3) -> str:
 
 def sci(value: float, digits: int = 2) -> str:
     """Scientific notation for prose: sci(2.87e-21) -> '2.9e-21'."""
+    _check_format("value", value, digits)
     return f"{value:.{digits - 1}e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
 
 
 def thousands(value: float, decimals: int = 0) -> str:
-    """A number with thousands separators: thousands(327680) -> '327,680'."""
+    """A number with thousands separators: thousands(327680) -> '327,680' (``decimals`` >= 0)."""
+    require_number("value", value)
+    require_count("decimals", decimals, minimum=0, maximum=MAX_DECIMALS)
     return f"{value:,.{decimals}f}"
 
 
 def pct(fraction: float, digits: int = 2) -> str:
     """A fraction as a percentage with ``digits`` significant figures: pct(0.0123) -> '1.2%'."""
+    _check_format("fraction", fraction, digits)
+    if not math.isfinite(100 * fraction):
+        raise InvalidValueError("fraction", fraction, "a number whose percentage is finite")
     return f"{fmt_sig(100 * fraction, digits)}%"
+
+
+def _check_format(name: str, value: object, digits: object) -> None:
+    """Formatters take a finite number and a whole number of significant figures >= 1."""
+    require_number(name, value)
+    require_count("digits", digits, minimum=1, maximum=MAX_DIGITS)

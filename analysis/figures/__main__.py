@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from ..errors import UnknownNameError
 from .registry import FIGURES_DIR, export_all
 
 
@@ -15,7 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", metavar="ID", help="export only these figure ids")
     args = parser.parse_args(argv)
-    written = export_all(args.out, args.only)
+    try:
+        written = export_all(args.out, args.only)
+    except UnknownNameError as err:
+        print(f"error: --only: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: --out {args.out}: {err.strerror or err}", file=sys.stderr)
+        return 2
     print(f"wrote {len(written)} files to {args.out}")
     return 0
 

@@ -131,9 +131,12 @@ def render_index() -> bytes:
 def export_all(outdir: Path = FIGURES_DIR, ids: list[str] | None = None) -> list[Path]:
     """Write every registered figure (or ``ids``) and ``index.json`` into ``outdir``."""
     _load_all()
+    ids = list(ids or sorted(REGISTRY))
+    for id in ids:  # every id is checked before anything is written
+        spec(id)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for id in ids or sorted(REGISTRY):
+    for id in ids:
         for source in spec(id).sources:
             check_source(source, f"figure {id}")
         for fmt, data in render(id).items():

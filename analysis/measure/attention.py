@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ..errors import InvalidValueError, require_count
+
 # KV bytes each algorithm reads (per token, per branch): k private copies of P + S, or the prefix
 # once plus k suffixes. Their ratio is the speed-up when both run at full memory bandwidth.
 k_b, P_t, S_t = sp.symbols("k P S", positive=True)
@@ -99,8 +101,7 @@ def make_inputs(
         ("heads", heads),
         ("head_dim", head_dim),
     ):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        require_count(name, v)
     rng = np.random.default_rng(seed)
 
     def normal(*shape):
@@ -126,7 +127,17 @@ def private_caches(xp, inputs: dict):
 
 
 def bytes_read(k: int, prefix: int, suffix: int, heads: int, head_dim: int, itemsize: int) -> dict:
-    """KV bytes each algorithm must read from memory (queries and outputs are negligible)."""
+    """KV bytes [B] each algorithm must read from memory (queries and outputs are negligible).
+
+    ``k``, ``heads``, ``head_dim`` and ``itemsize`` [B] are whole numbers >= 1; ``prefix`` and
+    ``suffix`` [tokens] whole numbers >= 0.
+    """
+    k, heads, head_dim, itemsize = (
+        require_count(n, v)
+        for n, v in (("k", k), ("heads", heads), ("head_dim", head_dim), ("itemsize", itemsize))
+    )
+    prefix = require_count("prefix", prefix, minimum=0)
+    suffix = require_count("suffix", suffix, minimum=0)
     per_token = 2 * heads * head_dim * itemsize  # K and V
     return {
         "per_branch": k * (prefix + suffix) * per_token,
@@ -135,5 +146,13 @@ def bytes_read(k: int, prefix: int, suffix: int, heads: int, head_dim: int, item
 
 
 def predicted_speedup(k: int, prefix: int, suffix: int) -> float:
-    """SPEEDUP: bytes ratio, per-branch over prefix-once (the speed-up at full bandwidth)."""
+    """SPEEDUP: bytes ratio, per-branch over prefix-once (the speed-up at full bandwidth) [1].
+
+    ``k`` >= 1 branches; ``prefix`` and ``suffix`` [tokens] >= 0, not both 0.
+    """
+    k = require_count("k", k)
+    prefix = require_count("prefix", prefix, minimum=0)
+    suffix = require_count("suffix", suffix, minimum=0)
+    if prefix + suffix == 0:
+        raise InvalidValueError("suffix", suffix, "> 0 when prefix is 0 (no tokens to read)")
     return _speedup(k, prefix, suffix)

@@ -9,6 +9,8 @@ from types import ModuleType
 
 import numpy as np
 
+from ..errors import AnalysisError, require_name
+
 BACKENDS = ("numpy", "cupy")
 
 
@@ -16,6 +18,7 @@ BACKENDS = ("numpy", "cupy")
 class Backend:
     name: str  # "numpy" or "cupy"
     xp: ModuleType  # the array module
+    note: str | None = None  # why this backend was chosen when it was not the one asked for
 
     @property
     def is_gpu(self) -> bool:
@@ -44,26 +47,61 @@ class Backend:
         return int(cpu_info()["last_level_cache_bytes"])
 
 
-def cuda_available() -> bool:
-    """True only when CuPy imports *and* a CUDA device is usable (import alone proves nothing)."""
+class BackendUnavailableError(AnalysisError, RuntimeError):
+    """The requested array backend cannot run here; the message carries the driver's own error."""
+
+
+_NOT_AVAILABLE = "cupy.cuda.is_available() is False"
+_cuda_reason = _NOT_AVAILABLE  # why the last cuda_available() said no
+
+
+def cuda_status() -> tuple[bool, str]:
+    """(usable, reason): CuPy imports, ``is_available()`` is True *and* a device query works.
+
+    ``is_available()`` can be True while the first real query fails (a driver/runtime mismatch,
+    a device taken by another process); the reason then quotes that error.
+    """
     try:
         import cupy
+    except Exception as err:  # ImportError, or a broken install raising on import
+        return False, f"cupy does not import: {type(err).__name__}: {err}"
+    try:
+        if not cupy.cuda.is_available():
+            return False, _NOT_AVAILABLE
+    except Exception as err:  # the driver error itself: show it, do not hide it
+        return False, f"cupy.cuda.is_available() raised {type(err).__name__}: {err}"
+    try:
+        cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+        cupy.cuda.runtime.memGetInfo()
+    except Exception as err:
+        return False, f"a CUDA device query failed: {type(err).__name__}: {err}"
+    return True, "CUDA device usable"
 
-        return bool(cupy.cuda.is_available())
-    except Exception:  # ImportError, or a driver/runtime error
-        return False
+
+def cuda_available() -> bool:
+    """True only when CuPy imports *and* a CUDA device is usable (import alone proves nothing)."""
+    global _cuda_reason
+    ok, _cuda_reason = cuda_status()
+    return ok
 
 
 def get_backend(name: str | None = None) -> Backend:
-    """``name`` None picks cupy when a GPU is usable, numpy otherwise."""
+    """``name`` None picks cupy when a GPU is usable, numpy otherwise (``note`` says why).
+
+    ``name="cupy"`` on a machine without a usable GPU raises :class:`BackendUnavailableError`
+    quoting the driver's error; an unknown name raises :class:`UnknownNameError`.
+    """
     if name is None:
-        name = "cupy" if cuda_available() else "numpy"
-    if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
+        if cuda_available():
+            import cupy
+
+            return Backend("cupy", cupy)
+        return Backend("numpy", np, note=f"using numpy: {_cuda_reason}")
+    require_name("name", name, BACKENDS, kind="backend")
     if name == "cupy":
         if not cuda_available():
-            raise RuntimeError(
-                "backend 'cupy' requested but no usable CUDA GPU (cupy.cuda.is_available() is False)"
+            raise BackendUnavailableError(
+                f"backend 'cupy' requested but no usable CUDA GPU ({_cuda_reason})"
             )
         import cupy
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from ..errors import require_finite_result, require_nonnegative, require_positive
 from .backend import Backend
 from .kernels import cpu_threads, gemm, random_matrix, stream_read
 from .power import NvmlDevice, PowerSampler, RaplMeter, nvml_status, rapl_status
@@ -45,11 +46,20 @@ def plan(backend: Backend, quick: bool) -> dict:
 
 
 def derive(energy_j: float, duration_s: float, idle_w: float, work: float) -> dict:
-    """Energy per unit of work (byte or FLOP), in total and above the idle baseline."""
-    if duration_s <= 0 or work <= 0:
-        raise ValueError(f"duration_s and work must be > 0, got {duration_s}, {work}")
+    """Energy per unit of work (byte or FLOP), in total and above the idle baseline.
+
+    ``energy_j`` [J] and ``idle_w`` [W] are finite numbers >= 0; ``duration_s`` [s] and ``work``
+    [bytes or FLOPs] finite numbers > 0. Returns J, s, W, work/s and J per unit of work.
+    """
+    require_nonnegative("energy_j", energy_j)
+    require_positive("duration_s", duration_s)
+    require_nonnegative("idle_w", idle_w)
+    require_positive("work", work)
     mean_w = energy_j / duration_s
     above = energy_j - idle_w * duration_s
+    names, values = "energy_j, duration_s, idle_w, work", (energy_j, duration_s, idle_w, work)
+    for derived in (mean_w, above, work / duration_s, energy_j / work, above / work):
+        require_finite_result(derived, names, values)
     return {
         "energy_j": energy_j,
         "duration_s": duration_s,

@@ -15,6 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import (
+    InvalidValueError,
+    require_count,
+    require_finite_result,
+    require_nonnegative,
+)
+
 POWERCAP_ROOT = Path("/sys/class/powercap")
 
 
@@ -34,11 +41,15 @@ def trapezoid_energy_j(times_s, power_w) -> float:
 
 
 def energy_above_idle_j(busy_w: float, idle_w: float, duration_s: float) -> float:
-    """(busy - idle) x duration: the energy the work added over an idle baseline."""
+    """(busy - idle) x duration [J]: the energy the work added over an idle baseline.
+
+    ``busy_w``, ``idle_w`` [W] and ``duration_s`` [s] are finite numbers >= 0 (a result below
+    zero means the "busy" reading was under the idle one: noise, reported as measured).
+    """
     for name, v in (("busy_w", busy_w), ("idle_w", idle_w), ("duration_s", duration_s)):
-        if v != v or v < 0:
-            raise ValueError(f"{name} must be >= 0, got {v!r}")
-    return (busy_w - idle_w) * duration_s
+        require_nonnegative(name, v)
+    energy = (busy_w - idle_w) * duration_s
+    return require_finite_result(energy, "busy_w, idle_w, duration_s", (busy_w, idle_w, duration_s))
 
 
 @dataclass(frozen=True)
@@ -184,12 +195,15 @@ class RaplDomain:
 
 
 def counter_delta_uj(start_uj: int, end_uj: int, max_range_uj: int) -> int:
-    """Microjoules between two readings of a counter that wraps after ``max_range_uj``."""
-    if max_range_uj <= 0:
-        raise ValueError(f"max_range_uj must be > 0, got {max_range_uj}")
+    """Microjoules [uJ] between two readings of a counter that wraps after ``max_range_uj``.
+
+    All three are whole numbers; the readings lie in [0, ``max_range_uj``].
+    """
+    max_range_uj = require_count("max_range_uj", max_range_uj)
     for name, v in (("start_uj", start_uj), ("end_uj", end_uj)):
-        if not 0 <= v <= max_range_uj:
-            raise ValueError(f"{name} must be in [0, {max_range_uj}], got {v}")
+        if require_count(name, v, minimum=0) > max_range_uj:
+            raise InvalidValueError(name, v, f"a reading in [0, {max_range_uj}]")
+    start_uj, end_uj = int(start_uj), int(end_uj)
     return end_uj - start_uj if end_uj >= start_uj else max_range_uj - start_uj + end_uj + 1
 
 

@@ -9,9 +9,10 @@ import re
 import subprocess
 from pathlib import Path
 
+from ..errors import require_name
 from ..fileio import atomic_write_json
 from ..sources import DATA_DIR, ROOT
-from .backend import Backend
+from .backend import BACKENDS, Backend
 
 MEASUREMENTS_DIR = DATA_DIR / "measurements"
 SCHEMA_VERSION = 1
@@ -82,7 +83,15 @@ def device_slug(backend: Backend) -> str:
 
 
 def reference_path(suite: str, backend_name: str) -> Path | None:
-    """The stored reference file of ``suite`` for ``backend_name`` ('numpy' or 'cupy'), if any."""
+    """The stored reference file of ``suite`` for ``backend_name`` ('numpy' or 'cupy'), if any.
+
+    An unknown suite or backend raises :class:`UnknownNameError` naming the known ones; a known
+    suite with no committed run for that backend (e.g. no GPU run yet) gives None.
+    """
+    from .suites import load_all
+
+    require_name("suite", suite, sorted(load_all()))
+    require_name("backend_name", backend_name, BACKENDS)
     matches = sorted(MEASUREMENTS_DIR.glob(f"{suite}-{backend_name}-*.json"))
     return matches[0] if matches else None
 
@@ -96,7 +105,10 @@ def load(path: Path) -> dict:
 
 
 def reference(suite: str, backend_name: str = "numpy") -> dict | None:
-    """The stored reference run, or None when none has been committed (e.g. no GPU run yet)."""
+    """The stored reference run, or None when none has been committed (e.g. no GPU run yet).
+
+    ``reference("bogus")`` raises :class:`UnknownNameError` listing the known suites.
+    """
     path = reference_path(suite, backend_name)
     return None if path is None else load(path)
 

@@ -18,11 +18,15 @@ from .suites import Progress, suite
 from .timing import Timing, time_fn
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
+# --quick sizes from at most this much cache: a VM may report a host's 480 MiB L3, and sizing
+# from that made a "quick" run take 30 s and 6 GB. Full runs size from the reported cache.
+QUICK_CACHE_CAP_BYTES = 64 * 2**20
 
 
 def plan(backend: Backend, quick: bool) -> dict:
     """Sizes from the device: arrays and weights a multiple of the last-level cache."""
-    llc = backend.last_level_cache_bytes()
+    reported_llc = backend.last_level_cache_bytes()
+    llc = min(reported_llc, QUICK_CACHE_CAP_BYTES) if quick else reported_llc
     gpu = backend.is_gpu
     budget = backend.free_memory_bytes() // 4  # leave room for inputs, outputs and the OS
     # GPU arrays are 4x larger again: one pass must last long enough for event timing.
@@ -34,11 +38,14 @@ def plan(backend: Backend, quick: bool) -> dict:
     batches = [step**i for i in range(int(round(math.log(largest, step))) + 1)]
     gemms = {}
     for dtype in GEMM_DTYPES[backend.name]:
-        side = math.sqrt(weight_multiple * llc / DTYPE_BYTES[dtype])
+        weight_bytes = min(weight_multiple * llc, budget)  # never more than free memory allows
+        side = math.sqrt(weight_bytes / DTYPE_BYTES[dtype])
         dim = int(math.ceil(side / 512) * 512)  # multiples of 512 keep BLAS tiles full
         gemms[dtype] = {"d_in": dim, "d_out": dim}
     return {
-        "last_level_cache_bytes": llc,
+        "last_level_cache_bytes": reported_llc,
+        "sizing_cache_bytes": llc,
+        "free_memory_budget_bytes": int(budget),
         "stream_bytes": int(stream_bytes),
         "gemm": gemms,
         "batches": batches,
@@ -46,8 +53,9 @@ def plan(backend: Backend, quick: bool) -> dict:
         "repeats": (5 if quick else 20) if gpu else (3 if quick else 7),
         "warmup": (1 if quick else 3) if gpu else 1,
         "rule": (
-            f"stream array = {stream_multiple} x LLC; weights d x d with d = ceil(sqrt("
-            f"{weight_multiple} x LLC / bytes per element) / 512) x 512; peak = square GEMM"
+            f"C = LLC{' capped at 64 MiB (--quick)' if quick else ''}; stream array = "
+            f"min({stream_multiple} x C, free/4); weights d x d with d = ceil(sqrt(min("
+            f"{weight_multiple} x C, free/4) / bytes per element) / 512) x 512; peak = square GEMM"
         ),
     }
 

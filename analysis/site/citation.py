@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import InvalidTypeError, require_text
 from ..sources import ROOT
 
 CFF_PATH = ROOT / "CITATION.cff"
@@ -35,7 +36,13 @@ class BookMeta:
 
 
 def slug(text: str) -> str:
+    require_text("text", text)
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _require_meta(meta: object) -> None:
+    if not isinstance(meta, BookMeta):
+        raise InvalidTypeError("meta", meta, "a BookMeta (from book_meta())")
 
 
 def _person(person: dict) -> str:
@@ -66,11 +73,14 @@ def book_meta(cff_path: Path = CFF_PATH, config_path: Path = CONFIG_PATH) -> Boo
 
 
 def page_url(meta: BookMeta, path: str) -> str:
+    _require_meta(meta)
+    require_text("path", path)
     """The absolute URL of ``path`` (e.g. 'chapters/gallery.html#fig-x') once a base URL is set."""
     return f"{meta.url}/{path}" if meta.url else path
 
 
 def bibtex_escape(text: str) -> str:
+    require_text("text", text)
     return re.sub(r"([&%#_$])", r"\\\1", text)
 
 
@@ -84,11 +94,19 @@ def _authors_text(meta: BookMeta) -> str:
 
 
 def bibtex(kind: str, key: str, fields: dict[str, str]) -> str:
+    require_text("kind", kind)
+    require_text("key", key)
+    if not isinstance(fields, dict):
+        raise InvalidTypeError("fields", fields, "a dict of field name -> text")
+    for name, value in fields.items():
+        require_text(f"fields[{name!r}]", value)
     body = ",\n".join(f"  {name:<12} = {{{value}}}" for name, value in fields.items() if value)
     return f"@{kind}{{{key},\n{body}\n}}"
 
 
 def cite_book(meta: BookMeta, path: str = "") -> tuple[str, str]:
+    _require_meta(meta)
+    require_text("path", path)
     """(text, BibTeX) for the whole book."""
     url = page_url(meta, path) if (path or meta.url) else ""
     version = f", version {meta.version}" if meta.version else ""
@@ -110,6 +128,9 @@ def cite_book(meta: BookMeta, path: str = "") -> tuple[str, str]:
 
 
 def cite_page(meta: BookMeta, title: str, path: str) -> tuple[str, str]:
+    _require_meta(meta)
+    require_text("title", title)
+    require_text("path", path)
     """(text, BibTeX) for one page (chapter or appendix) at ``path`` inside the site."""
     url = page_url(meta, path)
     version = f", version {meta.version}" if meta.version else ""
@@ -130,6 +151,10 @@ def cite_page(meta: BookMeta, title: str, path: str) -> tuple[str, str]:
 
 
 def cite_figure(meta: BookMeta, fig_id: str, title: str, path: str) -> tuple[str, str]:
+    _require_meta(meta)
+    require_text("fig_id", fig_id)
+    require_text("title", title)
+    require_text("path", path)
     """(text, BibTeX) for the figure ``fig_id``, whose stable anchor is ``path``."""
     url = page_url(meta, path)
     version = f", version {meta.version}" if meta.version else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..errors import require_text
 from ..figures import registry
 from ..sources import ROOT
 from . import citation, pages
@@ -21,6 +22,7 @@ PAGE_PATH = "chapters/gallery.html"  # where the page lands in the built site
 
 def label(fig_id: str) -> str:
     """The figure's stable MyST label and HTML anchor."""
+    require_text("fig_id", fig_id)
     return f"fig-{fig_id}"
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import UnknownNameError
+from ..errors import InvalidTypeError, InvalidValueError, UnknownNameError, require_text
 from ..fileio import atomic_write_bytes
 from ..sources import ROOT
 
 
 def cite(key: str) -> str:
     """A parenthetical citation of BibTeX ``key``."""
+    require_text("key", key)
     return f"{{cite:p}}`{key}`"
 
 
@@ -26,6 +27,16 @@ def cell(text: object) -> str:
 
 
 def table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table: ``header`` a list of strings, ``rows`` sequences of cells as long."""
+    if not isinstance(header, list | tuple) or not all(isinstance(h, str) for h in header):
+        raise InvalidTypeError("header", header, "a list of column titles (strings)")
+    if not header:
+        raise InvalidValueError("header", header, "at least one column title")
+    if isinstance(rows, str | bytes) or not isinstance(rows, Sequence):
+        raise InvalidTypeError("rows", rows, "a sequence of rows")
+    for i, row in enumerate(rows):
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence) or len(row) != len(header):
+            raise InvalidValueError(f"rows[{i}]", row, f"a sequence of {len(header)} cells")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -1,0 +1,1047 @@
+"""Bad input gets a clear error, everywhere (issue 15): a property-based sweep of the package.
+
+Every public function and method of ``analysis`` (found by walking the package, so a new one is
+covered by default) is called
+
+* with valid-domain draws (hypothesis, derandomized, a few examples each): it must return
+  without a raw exception, and without NaN or inf anywhere in a finite result; a typed refusal
+  (``AnalysisError``: e.g. "the weights do not fit") is allowed;
+* with each bad value of the issue (-1, 0, 0.5, NaN, +-inf, 1e308, 10**400, True, "", "bogus",
+  None, [], b"", 1j) in each argument, the others held at a valid value: a value outside the
+  argument's domain must raise one of the package's typed errors whose message names the
+  argument; a value inside it (0.5 for a fraction, 1e308 for a positive size) may be refused
+  the same way or must give a finite answer.
+
+The domain of an argument comes from its name (``context_tokens`` is a whole number >= 1,
+``kv_dtype`` a dtype, ``accelerator`` a chip name ...; see ``RULES``) or from ``OVERRIDES``.
+A callable whose arguments cannot all be given a domain fails ``test_registry_is_complete``
+until it is given one or listed in ``NOT_FUZZED`` with the reason.
+
+``KNOWN_FAILURES`` names, function by function, what still fails in modules that other
+branches are changing now; each entry is a strict expected failure, so a fix that makes one
+clean fails the run until its entry is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import importlib
+import inspect
+import math
+import pkgutil
+import re
+import resource
+import signal
+from collections.abc import Callable
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import analysis
+from analysis.errors import AnalysisError
+
+# ---- the bad values of the issue --------------------------------------------------------------
+
+BAD: dict[str, Any] = {
+    "-1": -1,
+    "0": 0,
+    "0.5": 0.5,
+    "nan": math.nan,
+    "inf": math.inf,
+    "-inf": -math.inf,
+    "1e308": 1e308,
+    "10**400": 10**400,
+    "True": True,
+    "''": "",
+    "'bogus'": "bogus",
+    "None": None,
+    "[]": [],
+    "b''": b"",
+    "1j": 1j,
+}
+NOT_NUMBERS = {"True", "''", "'bogus'", "None", "[]", "b''", "1j"}
+ALL = set(BAD)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """An argument's domain: a valid example, a strategy of valid draws, and which bad values
+    lie inside the domain (``may``: refusing them or answering finitely are both fine)."""
+
+    name: str
+    example: Callable[[], Any]
+    draw: Callable[[], st.SearchStrategy]
+    may: frozenset[str] = frozenset()
+
+    def must_refuse(self) -> set[str]:
+        return ALL - self.may
+
+
+def _fixed(value):
+    return lambda: value
+
+
+def _sample(values):
+    return lambda: st.sampled_from(list(values))
+
+
+@cache
+def _catalog(kind: str) -> tuple[str, ...]:
+    from analysis import hardware, models, prices
+
+    if kind == "accelerator":
+        return tuple(a.name for a in hardware.all_accelerators())
+    if kind == "model":
+        return tuple(m.name for m in models.all_models())
+    if kind == "price_model":
+        return tuple(prices.models())
+    if kind == "figure":
+        from analysis.figures import registry
+
+        registry._load_all()
+        return tuple(sorted(registry.REGISTRY))
+    raise KeyError(kind)
+
+
+def _objects() -> dict[str, Callable[[], Any]]:
+    """Valid instances of the package's record types, for arguments that take one."""
+    from analysis import agents, hardware, models, prices, pricing, sharing
+    from analysis.measure import backend
+    from analysis.site import citation
+
+    return {
+        "deployment": lambda: pricing.Deployment.of("llama-3-8b", "h100-sxm", 1),
+        "price_row": lambda: prices.price("gpt-4-turbo"),
+        "agent_loop": lambda: agents.AgentLoop(1000, 100, 100),
+        "regime": lambda: agents.no_cache(prices.price("gpt-4-turbo")),
+        "model_spec": lambda: models.get("llama-3-8b"),
+        "accelerator_obj": lambda: hardware.get("h100-sxm"),
+        "backend": lambda: backend.get_backend("numpy"),
+        "gain": lambda: sharing.tree_gain(64, 2, 2, 16),
+        "meta": lambda: citation.book_meta(),
+    }
+
+
+POS_MAY = frozenset({"0.5", "1e308", "10**400"})
+KINDS: dict[str, Kind] = {
+    "real": Kind("real", _fixed(2.0), lambda: st.floats(-1e6, 1e6), POS_MAY | {"-1", "0"}),
+    "positive": Kind("positive", _fixed(2.0), lambda: st.floats(1e-3, 1e6), POS_MAY),
+    "nonnegative": Kind("nonnegative", _fixed(1.0), lambda: st.floats(0, 1e6), POS_MAY | {"0"}),
+    "count": Kind("count", _fixed(2), lambda: st.integers(1, 6), frozenset({"1e308", "10**400"})),
+    "tokens": Kind(
+        "tokens", _fixed(1024), lambda: st.integers(1, 8192), frozenset({"1e308", "10**400"})
+    ),
+    "count0": Kind(
+        "count0", _fixed(0), lambda: st.integers(0, 6), frozenset({"0", "1e308", "10**400"})
+    ),
+    "fraction": Kind("fraction", _fixed(0.5), lambda: st.floats(0, 1), frozenset({"0", "0.5"})),
+    "fraction_open": Kind(
+        "fraction_open", _fixed(0.5), lambda: st.floats(1e-3, 1), frozenset({"0.5"})
+    ),
+    "dtype": Kind("dtype", _fixed("bf16"), _sample(("bf16", "fp16", "fp8"))),
+    "bool": Kind("bool", _fixed(False), st.booleans, frozenset({"True"})),
+    "date": Kind("date", _fixed(dt.date(2024, 6, 1)), lambda: st.dates(dt.date(2023, 1, 1))),
+    "text": Kind("text", _fixed("x"), lambda: st.text(max_size=8), frozenset({"''", "'bogus'"})),
+    "accelerator": Kind(
+        "accelerator", _fixed("h100-sxm"), lambda: st.sampled_from(_catalog("accelerator"))
+    ),
+    "model": Kind("model", _fixed("llama-3-8b"), lambda: st.sampled_from(_catalog("model"))),
+    "price_model": Kind(
+        "price_model", _fixed("gpt-4-turbo"), lambda: st.sampled_from(_catalog("price_model"))
+    ),
+}
+for _name, _factory in _objects().items():
+    KINDS[_name] = Kind(_name, _factory, lambda f=_factory: st.builds(f))
+
+
+def optional(kind: str | Kind) -> Kind:
+    base = KINDS[kind] if isinstance(kind, str) else kind
+    return Kind(
+        f"{kind}|None", base.example, lambda: st.one_of(st.none(), base.draw()), base.may | {"None"}
+    )
+
+
+# ---- the domain of an argument, from its name ------------------------------------------------
+
+RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
+    (r"(^|_)dtype$", "dtype"),
+    (r"^(accelerator|acc|gpu)$", "accelerator"),
+    (r"^model$", "model"),
+    (r"^(dep)$", "deployment"),
+    (r"^row$", "price_row"),
+    (r"^loop$", "agent_loop"),
+    (r"^regime$", "regime"),
+    (r"^spec$", "model_spec"),
+    (r"^backend$", "backend"),
+    (r"^gain$", "gain"),
+    (r"^meta$", "meta"),
+    (r"^date$", "date"),
+    (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound)$",
+     "bool"),
+    (r"(fraction|utilization|^share|^saving|^activity.*)$", "fraction"),
+    (r"(_tokens|^context|^tokens)$", "tokens"),
+    (r"^(batch|n|k|steps|step|width|depth|branching|heads|head_dim|d_in|d_out|repeats|points|"
+     r"max_group|n_gpus|group_gpus|cluster_gpus|digits|n_instances|output_tokens|count|"
+     r"block_tokens|seeds|itemsize|lo)$", "count"),
+    (r"^(decimals|seed|warmup)$", "count0"),
+    (r"(_s|_w|_j|_hz|_k|_bytes|_flops|flops|_mm2?|_usd|usd_.*|_ratio|ratio|_ram|_per_.*|"
+     r"bandwidth|transistors|params|efficiency|hours|value|length_mm|work|speed|"
+     r"intensity|per_token|per_position)$", "positive"),
+    (r"^(unit|label|where|kind|title|path_str)$", "text"),
+]  # fmt: skip
+
+# name -> {argument: kind} where the name alone says too little (or says the wrong thing).
+OVERRIDES: dict[str, dict[str, str | Kind]] = {
+    "analysis.hardware.get": {"name": "accelerator"},
+    "analysis.models.get": {"name": "model"},
+    "analysis.models.info": {"name": "model"},
+    "analysis.prices.price": {"model": "price_model", "date": optional("date")},
+    "analysis.physics.accelerator_density_per_cm2": {"name": "accelerator"},
+    "analysis.physics.accelerator_switching_energy_j": {
+        "name": "accelerator", "power_w": optional("positive")},
+    "analysis.physics.accelerator_j_per_flop": {"name": "accelerator"},
+    "analysis.physics.constant": {"key": Kind("physics_key", _fixed("boltzmann_j_per_k"),
+                                              _sample(("boltzmann_j_per_k",)))},
+    "analysis.physics.latex": {"name": Kind("law", _fixed("landauer"), _sample(("landauer",)))},
+    "analysis.energy.bit_energy_j": {"key": Kind("bit_key", _fixed("hbm2_pj_per_bit"),
+                                                 _sample(("hbm2_pj_per_bit",)))},
+    "analysis.physics.wire_energy_j": {"key": Kind("wire_key", _fixed(
+        "wire_40nm_random_pj_per_bit_mm"), _sample(("wire_40nm_random_pj_per_bit_mm",)))},
+    "analysis.hardware.Accelerator.source": {"field": Kind(
+        "field", _fixed("mem_bandwidth"), _sample(("mem_bandwidth",)))},
+    "analysis.sharing.prompt_share_for_saving": {"saving": "fraction_open"},
+    "analysis.memory.context_for_share": {"share": "fraction_open"},
+    "analysis.memory.ratio_from_share": {"share": "fraction_open"},
+    "analysis.memory.dynamic_share": {"instances": "positive"},
+    "analysis.pricing.prompt_cache" if False else "analysis.agents.prompt_cache": {
+        "cached_fraction": "fraction", "write_fraction": optional("fraction")},
+    "analysis.agents.thought_tokens": {"tokens_per_s": optional("positive")},
+    "analysis.agents.thought_hours": {"tokens": "positive", "tokens_per_s": optional("positive")},
+    "analysis.agents.usd_per_thought_hour": {"tokens_per_s": optional("positive")},
+    "analysis.agents.crossover_step": {"tokens_per_s": optional("positive")},
+    "analysis.agents.crossover_context": {"tokens_per_s": optional("positive")},
+    "analysis.agents.worked_example": {"model": "price_model", "tokens_per_s": optional(
+        "positive"), "date": optional("date")},
+    "analysis.agents.example_setup": {"rent_usd_per_gpu_hour": optional("positive")},
+    "analysis.pricing.rental_rows": {"gpu": optional("accelerator")},
+    "analysis.pricing.cache_rule": {"provider": Kind("provider", _fixed("OpenAI"), _sample((
+        "OpenAI",))), "date": optional("date")},
+    "analysis.pricing.prefill_cost": {"batch": optional("count")},
+    "analysis.pricing.decode_cost": {"batch": optional("count")},
+    "analysis.pricing.Deployment.of": {"model": "model", "n_gpus": "count"},
+    "analysis.pricing.ratio_from_utilizations": {
+        "prefill_utilization": "fraction_open", "decode_utilization": "fraction_open",
+        "attn_flops_per_position": "nonnegative", "context_tokens": "tokens"},
+    "analysis.pricing.implied_decode_utilization": {
+        "prefill_utilization": "fraction_open", "price_ratio": "positive"},
+    "analysis.pricing.ratio_summary": {"rows": Kind("rows", _fixed(None), st.none, frozenset(
+        {"None"}))},
+    "analysis.memory.serving_limits": {"tokens_per_s": optional("positive")},
+    "analysis.memory.min_group_gpus": {"tokens_per_s": optional("positive")},
+    "analysis.memory.cluster_instances": {"tokens_per_s": optional("positive")},
+    "analysis.memory.group_limits": {
+        "tokens_per_s": optional("positive"), "bandwidth": optional("positive"),
+        "kv_step_bytes": optional("positive"), "peak_flops": optional("positive"),
+        "flops_per_token": optional("positive"), "static_bytes": "nonnegative"},
+    "analysis.memory.ratio_fleet": {"dynamic_ratio": "nonnegative"},
+    "analysis.roofline.critical_batch": {"d_in": optional("count"), "d_out": optional("count"),
+                                         "act_dtype": optional("dtype")},
+    "analysis.roofline.accelerator_critical_batch": {"acc": "accelerator_obj",
+                                                     "weight_dtype": optional("dtype")},
+    "analysis.roofline.matmul_intensity": {"batch": "count"},
+    "analysis.roofline.forward_step": {"new_tokens": "count"},
+    "analysis.energy.energy_per_token": {"batch": "count", "kv_dtype": optional("dtype"),
+                                         "bit_energy": Kind("bit_key", _fixed("hbm2_pj_per_bit"),
+                                                            _sample(("hbm2_pj_per_bit",)))},
+    "analysis.energy.energy_crossover_batch": {"bit_energy": Kind(
+        "bit_key", _fixed("hbm2_pj_per_bit"), _sample(("hbm2_pj_per_bit",)))},
+    "analysis.energy.hbm_streaming_power_w": {"bit_energy": Kind(
+        "bit_key", _fixed("hbm2_pj_per_bit"), _sample(("hbm2_pj_per_bit",)))},
+    "analysis.physics.switching_energy_j": {"activity": "fraction_open"},
+    "analysis.physics.ladder": {"temperature_k": "positive"},
+    "analysis.physics.verdicts": {"activity_realistic": "fraction_open"},
+    "analysis.physics.board_table": {"dtypes": Kind("dtypes", _fixed(("bf16",)),
+                                                    _sample((("bf16",), ("bf16", "fp8"))))},
+    "analysis.physics.gap": {"reference_j": "positive", "energy_j": "positive"},
+    "analysis.measure.attention.bytes_read": {"prefix": "count0", "suffix": "count0"},
+    "analysis.measure.attention.predicted_speedup": {"prefix": "tokens", "suffix": "count0"},
+    "analysis.measure.results.reference": {
+        "suite": Kind("suite", _fixed("roofline"), _sample(("roofline", "sharing", "energy"))),
+        "backend_name": Kind("backend_name", _fixed("numpy"), _sample(("numpy", "cupy")))},
+    "analysis.measure.results.reference_path": {
+        "suite": Kind("suite", _fixed("roofline"), _sample(("roofline", "sharing", "energy"))),
+        "backend_name": Kind("backend_name", _fixed("numpy"), _sample(("numpy", "cupy")))},
+    "analysis.measure.backend.get_backend": {"name": optional(Kind(
+        "backend_name", _fixed("numpy"), _sample(("numpy",))))},
+    "analysis.measure.power.energy_above_idle_j": {"idle_w": "nonnegative",
+                                                   "busy_w": "nonnegative",
+                                                   "duration_s": "nonnegative"},
+    "analysis.measure.power.counter_delta_uj": {"start_uj": "count0", "end_uj": "count0",
+                                                "max_range_uj": "count"},
+    "analysis.measure.power.RaplMeter.power_w": {"interval_s": "positive"},
+    "analysis.measure.energy_suite.derive": {"idle_w": "nonnegative", "work": "positive",
+                                             "energy_j": "nonnegative"},
+    "analysis.sharing.tree_saving": {"prefix_tokens": "positive", "branching": "positive",
+                                     "depth": "positive", "step_tokens": "positive"},
+    "analysis.sharing.fan_saving": {"prefix_tokens": "positive", "n": "positive",
+                                    "own_tokens": "positive"},
+    "analysis.sharing.trees_that_fit": {"kv_budget_bytes": "positive"},
+    "analysis.sharing.tree_gain": {"kv_bytes_per_token": "count"},
+    "analysis.sharing.tree_sequences": {"prefix_tokens": "count", "step_tokens": "count"},
+    "analysis.sharing.tree_tokens": {"prefix_tokens": "count", "step_tokens": "count"},
+    "analysis.sharing.tree_blocks": {"prefix_tokens": "count", "step_tokens": "count"},
+    "analysis.sharing.parallel_samples": {"prompt_tokens": "count", "generated_tokens": "count"},
+    "analysis.sharing.beam_bounds": {"prompt_tokens": "count"},
+    "analysis.sharing.beam_expected_tokens": {"prompt_tokens": "count"},
+    "analysis.sharing.beam_saving_over_generation": {"prompt_tokens": "count",
+                                                     "seeds": "count"},
+    "analysis.sharing.parallel_saving_over_generation": {"prompt_tokens": "count",
+                                                         "generated_tokens": "count"},
+    "analysis.sharing.beam_parents": {"seed": "count0"},
+    "analysis.claims.ledger.format_number": {"value": optional("real")},
+    "analysis.figures.ch3_pricing.deployment": {"acc": "accelerator", "n": "count"},
+    "analysis.figures.ch3_pricing.contexts": {"lo": "tokens", "points": "count"},
+    "analysis.units.exact_bytes": {"count": "count0"},
+    "analysis.site.citation.slug": {"text": "text"},
+    "analysis.site.citation.bibtex_escape": {"text": "text"},
+    "analysis.site.citation.bibtex": {"key": "text", "fields": Kind(
+        "fields", _fixed({"title": "T"}), _sample(({"title": "T"}, {})))},
+    "analysis.site.citation.page_url": {"path": "text"},
+    "analysis.site.citation.cite_book": {"path": "text"},
+    "analysis.site.citation.cite_page": {"path": "text"},
+    "analysis.site.citation.cite_figure": {"path": "text", "fig_id": "text"},
+    "analysis.site.gallery.label": {"fig_id": "text"},
+    "analysis.site.pages.cite": {"key": "text"},
+    "analysis.site.pages.cell": {"text": Kind("any", _fixed("x"), lambda: st.text(max_size=8),
+                                              frozenset(ALL))},
+    "analysis.site.pages.table": {
+        "header": Kind("header", _fixed(["a", "b"]), _sample((["a", "b"], ["x"]))),
+        "rows": Kind("rows", _fixed([["1", "2"]]), _sample(([],)), frozenset({"[]"}))},
+    "analysis.energy.measured_record": {"key": Kind("physics_key", _fixed(
+        "mlenergy_v3_llama31_8b_h100_b64_j_per_token"), _sample((
+            "mlenergy_v3_llama31_8b_h100_b64_j_per_token",)))},
+    "analysis.memory.instances_table": {
+        "model_names": Kind("models", _fixed(("llama-3-8b",)), _sample((("llama-3-8b",),))),
+        "accelerators": Kind("chips", _fixed(("h100-sxm",)), _sample((("h100-sxm",),))),
+        "contexts": Kind("contexts", _fixed((4096,)), _sample(((4096,), (1024, 32768))))},
+    "analysis.pricing.decode_utilization_memory_bound": {"kv_share": "fraction",
+                                                         "ridge": "positive"},
+    "analysis.roofline.additive_time_s": {"nbytes": "positive"},
+    "analysis.roofline.roofline_time_s": {"nbytes": "positive"},
+    "analysis.sharing.shared_system_prompt": {"system_tokens": "count", "own_tokens": "count",
+                                              "n_agents": "count"},
+    "analysis.sources.records": {"filename": Kind("catalog_file", _fixed("physics.yaml"),
+                                                  _sample(("physics.yaml", "facts.yaml")))},
+    "analysis.units.si": {"value": "real"},
+    "analysis.units.fmt_sig": {"value": "real"},
+    "analysis.units.sci": {"value": "real"},
+    "analysis.units.thousands": {"value": "real"},
+    "analysis.units.pct": {"fraction": "real"},
+    "analysis.models.ModelSpec.cached_tokens": {},
+    "analysis.models.ModelSpec.param_breakdown": {"active": "bool"},
+    "analysis.agents.usd_per_byte_s": {"usd_per_gpu_hour": "positive"},
+    "analysis.agents.kv_rent": {"usd_per_byte_s": "positive", "kv_bytes_per_token": "positive"},
+    "analysis.agents.AgentLoop.check_steps": {"steps": "count0"},
+    "analysis.agents.AgentLoop.context_after": {"steps": "count0"},
+}  # fmt: skip
+
+# Callables that are not driven with generated input, each with the reason. The tests named
+# cover them elsewhere (figure builders draw whole figures and take seconds each).
+NOT_FUZZED: dict[str, str] = {
+    **{
+        f"analysis.errors.require_{v}": "the validators themselves: test_input_errors"
+        for v in (
+            "number",
+            "positive",
+            "nonnegative",
+            "count",
+            "fraction",
+            "name",
+            "dtype",
+            "date",
+            "bool",
+            "finite_result",
+            "text",
+        )
+    },
+    "analysis.sources.bib_entries": "reads references.bib from a path: test_catalogs",
+    "analysis.agents.context": "sympy helper over a symbolic step (display only)",
+    "analysis.agents.latex": "LaTeX display of a sympy expression (test_agents)",
+    "analysis.memory.latex": "LaTeX display of a sympy expression (test_memory)",
+    "analysis.pricing.latex": "LaTeX display of a sympy expression (test_pricing)",
+    "analysis.roofline.latex": "LaTeX display of a sympy expression (test_roofline)",
+    "analysis.claims.catalog.claim": "decorator registering a claim builder (test_claims)",
+    "analysis.claims.catalog.get": "claim lookup (test_claims)",
+    "analysis.claims.ledger.numeric": "builds a ledger entry from a builder's numbers (test_claims)",
+    "analysis.claims.ledger.judged": "builds a ledger entry (test_claims)",
+    "analysis.claims.ledger.classify": "verdict rule (test_claims)",
+    "analysis.claims.export.export": "writes the claims files (test_claims)",
+    "analysis.claims.export.main": "CLI (test_claims)",
+    "analysis.figures.registry.register": "decorator (test_figures)",
+    "analysis.figures.registry.spec": "figure lookup: test_fuzz.test_figure_lookup",
+    "analysis.figures.registry.make": "draws a figure (seconds each): test_figures",
+    "analysis.figures.registry.png_bytes": "draws a figure: test_figures",
+    "analysis.figures.registry.show": "draws a figure: test_figures",
+    "analysis.figures.registry.render": "draws a figure: test_figures",
+    "analysis.figures.registry.index_entry": "takes a FigureSpec: test_figures",
+    "analysis.figures.registry.export_all": "writes files: test_input_errors (--only bogus)",
+    "analysis.figures.ch1_asymmetry.gemm_prediction_figure": "draws a figure: test_figures",
+    "analysis.figures.ch1_asymmetry.gemm_prediction_png": "draws a figure: test_figures",
+    "analysis.figures.ch3_pricing.contexts": "figure helper over a Deployment: test_figures",
+    "analysis.fileio.atomic_write_bytes": "writes files: test_input_errors",
+    "analysis.fileio.atomic_write_json": "writes files: test_input_errors",
+    "analysis.measure.attention.merge": "array kernel (xp, arrays): test_attention",
+    "analysis.measure.attention.per_branch": "array kernel: test_attention",
+    "analysis.measure.attention.prefix_once": "array kernel: test_attention",
+    "analysis.measure.attention.make_inputs": "array kernel inputs: test_attention",
+    "analysis.measure.attention.private_caches": "array kernel: test_attention",
+    "analysis.measure.backend.gpu_info": "needs a CuPy module: test_gpu_*",
+    "analysis.measure.backend.Backend.asnumpy": "array conversion: test_measure",
+    "analysis.measure.energy_suite.plan": "measurement plan: test_power",
+    "analysis.measure.energy_suite.availability": "probes the machine: test_power",
+    "analysis.measure.energy_suite.run": "measures (seconds): test_power",
+    "analysis.measure.roofline_suite.plan": "measurement plan: test_measure, test_input_errors",
+    "analysis.measure.roofline_suite.run": "measures (seconds): test_measure",
+    "analysis.measure.sharing_suite.measure_point": "measures: test_attention",
+    "analysis.measure.sharing_suite.run": "measures (seconds): test_attention",
+    "analysis.measure.suites.suite": "decorator (test_measure)",
+    "analysis.measure.suites.run_suite": "measures (seconds): test_measure",
+    "analysis.measure.kernels.check_gemm_dtype": "kernel dtype check: test_measure",
+    "analysis.measure.kernels.to_bf16_bits": "array kernel: test_measure",
+    "analysis.measure.kernels.from_bf16_bits": "array kernel: test_measure",
+    "analysis.measure.kernels.random_matrix": "array kernel: test_measure",
+    "analysis.measure.kernels.stream_read": "array kernel: test_measure",
+    "analysis.measure.kernels.read_sum": "array kernel: test_measure",
+    "analysis.measure.kernels.copy": "array kernel: test_measure",
+    "analysis.measure.kernels.gemm": "array kernel: test_measure",
+    "analysis.measure.power.trapezoid_energy_j": "array input (sample series): test_power",
+    "analysis.measure.power.rapl_domains": "reads /sys: test_power",
+    "analysis.measure.power.rapl_status": "reads /sys: test_power",
+    "analysis.measure.power.RaplMeter.power_w": "reads /sys over an interval: test_power",
+    "analysis.measure.results.provenance": "describes the machine: test_measure",
+    "analysis.measure.results.device_slug": "describes the machine: test_measure",
+    "analysis.measure.results.load": "reads a file: test_roofline",
+    "analysis.measure.results.write": "writes a file: test_measure",
+    "analysis.measure.suites.Progress.step": "progress bar label",
+    "analysis.measure.timing.time_fn": "times a callable: test_measure",
+    "analysis.roofline.measured_knee": "array input (a measured sweep): test_roofline",
+    "analysis.roofline.compare_gemm": "takes a measurement document: test_roofline",
+    "analysis.roofline.summarize": "takes a measurement document: test_roofline",
+    "analysis.roofline.GemmComparison.median_abs_error_where": "built from a document",
+    "analysis.roofline.GemmComparison.predicted_with_bandwidth": "built from a document",
+    "analysis.sharing.count": "takes token sequences: test_sharing",
+    "analysis.sharing.beam_sequences": "takes a parents array: test_sharing",
+    "analysis.sharing.PrefixTree.insert": "takes token sequences: test_sharing",
+    "analysis.models.ModelSpec.from_hf_config": "takes a config dict: test_models",
+    "analysis.sources.Sourced.from_yaml": "takes a YAML mapping: test_catalogs",
+    "analysis.sources.check_source": "bib key check: test_catalogs",
+    "analysis.site.citation.book_meta": "reads CITATION.cff: test_generated_pages",
+    "analysis.site.gallery.figure_section": "takes a FigureSpec: test_generated_pages",
+    "analysis.site.pages.write": "writes a page: test_generated_pages",
+    "analysis.site.provenance.files_read_by": "draws a figure: test_generated_pages",
+}
+
+# Strict expected failures: modules owned by other branches in phase 1. function -> reason.
+# Recorded by this sweep on the fuzz branch; each reason lists the first argument and bad value
+# of each kind of failure, with (+n) for how many more arguments/values failed the same way.
+# "raw X": an untyped exception (a bare ValueError counts: it is not one of the package's typed
+# errors); "accepts": an out-of-domain value silently used; "error not naming": a typed error
+# whose message omits the argument; "hangs on": still running after CALL_LIMIT_S.
+KNOWN_FAILURES: dict[str, str] = {
+    'analysis.agents.AgentLoop.check_steps': 'raw ValueError steps=-1 (+14)',
+    'analysis.agents.AgentLoop.context_after': "accepts steps=-1 (+6); returns NaN/inf for steps=1e308; raw TypeError steps='' (+4)",
+    'analysis.agents.crossover_context': 'raw AttributeError row=-1 (+14); raw ValueError output_tokens=-1 (+13); returns NaN/inf for wage_usd_per_hour=1e308',
+    'analysis.agents.crossover_step': 'raw AttributeError loop=-1 (+29); raw OverflowError wage_usd_per_hour=1e308',
+    'analysis.agents.example_setup': 'error not naming the argument for rent_usd_per_gpu_hour=-1 (+10)',
+    'analysis.agents.kv_rent': 'raw AttributeError row=-1 (+14); accepts label=-1 (+12)',
+    'analysis.agents.no_cache': 'raw AttributeError row=-1 (+14)',
+    'analysis.agents.prompt_cache': 'raw AttributeError row=-1 (+14); accepts cached_fraction=1e308 (+14)',
+    'analysis.agents.simulate': 'raw AttributeError loop=-1 (+29); raw ValueError steps=-1 (+6); hangs on steps=10**400',
+    'analysis.agents.step_cost_usd': 'raw AttributeError loop=-1 (+29); raw ValueError step=-1 (+13); raw OverflowError step=10**400',
+    'analysis.agents.step_seconds': 'raw ValueError action_tokens=-1 (+13); raw OverflowError action_tokens=10**400',
+    'analysis.agents.thought_hours': 'accepts tokens=0',
+    'analysis.agents.thought_tokens': 'accepts hours=0; returns NaN/inf for hours=1e308 (+1)',
+    'analysis.agents.total_cost_usd': 'raw AttributeError loop=-1 (+29); raw ValueError steps=-1 (+13); raw OverflowError steps=10**400',
+    'analysis.agents.total_input_tokens': 'raw AttributeError loop=-1 (+14); raw ValueError steps=-1 (+13)',
+    'analysis.agents.usd_per_thought_hour': 'accepts cost_usd=0; returns NaN/inf for cost_usd=1e308 (+1); raw ValueError output_tokens=-1 (+13)',
+    'analysis.agents.worked_example': 'raw ValueError context_tokens=-1 (+28); raw OverflowError output_tokens=10**400; raw TypeError date=-1 (+13)',
+    'analysis.claims.ledger.format_number': "raw TypeError value='' (+3)",
+    'analysis.energy.bit_energy_j': 'error not naming the argument for key=-1 (+13); raw TypeError key=[]',
+    'analysis.energy.energy_crossover_batch': 'error not naming the argument for bit_energy=-1 (+13); raw TypeError bit_energy=[]',
+    'analysis.energy.energy_per_token': 'raw AttributeError model=-1 (+12); raw ValueError batch=-1 (+9); returns NaN/inf for batch=1e308; raw OverflowError batch=10**400 (+1); accepts batch=True (+7); raw TypeError batch=1j (+1); error not naming the argument for kv_dtype=-1 (+23)',
+    'analysis.energy.hbm_streaming_power_w': 'error not naming the argument for bit_energy=-1 (+13); raw TypeError bit_energy=[]',
+    'analysis.energy.measured_record': 'error not naming the argument for key=-1 (+13); raw TypeError key=[]',
+    'analysis.figures.ch3_pricing.deployment': 'raw ValueError n=-1 (+28); raw OverflowError n=10**400',
+    'analysis.hardware.Accelerator.source': "raw AttributeError field=-1 (+11); raw KeyError field='' (+1); raw TypeError field=b''",
+    'analysis.hardware.get': 'error not naming the argument for name=-1 (+14)',
+    'analysis.memory.cluster_instances': 'raw AttributeError model=-1 (+25); raw ValueError cluster_gpus=-1 (+29); error not naming the argument for context_tokens=0.5 (+24); raw OverflowError group_gpus=10**400; raw TypeError weight_dtype=[]; accepts kv_dtype=0 (+3)',
+    'analysis.memory.context_for_share': 'raw AttributeError model=-1 (+12); raw ValueError share=1e308; error not naming the argument for weight_dtype=-1 (+24); accepts kv_dtype=0 (+3)',
+    'analysis.memory.crossover_speed': 'raw AttributeError accelerator=-1 (+12); raw ValueError usable_fraction=1e308',
+    'analysis.memory.dynamic_share': 'accepts static_bytes=0; returns NaN/inf for dynamic_bytes=1e308 (+1)',
+    'analysis.memory.fleet_size': 'raw AttributeError model=-1 (+25); raw ValueError n_instances=-1 (+29); error not naming the argument for context_tokens=0.5 (+39); accepts tokens_per_s=None (+4); raw OverflowError group_gpus=10**400',
+    'analysis.memory.group_limits': 'raw NoRoomForKVError static_bytes=0.5 (+77); raw WeightsDoNotFitError static_bytes=1e308 (+2); raw SpeedUnreachableError dynamic_bytes=0.5; raw ValueError group_gpus=-1 (+15); raw OverflowError group_gpus=10**400 (+1)',
+    'analysis.memory.instances_table': "raw TypeError model_names=-1 (+32); accepts model_names='' (+8); error not naming the argument for model_names='bogus' (+1); raw ValueError group_gpus=-1 (+13); raw OverflowError group_gpus=10**400",
+    'analysis.memory.kv_only_gpus': 'accepts n_instances=0.5; raw AttributeError accelerator=-1 (+12); raw ValueError usable_fraction=1e308',
+    'analysis.memory.max_throughput_per_gpu': 'raw AttributeError model=-1 (+25); error not naming the argument for context_tokens=0.5 (+38); raw ValueError group_gpus=-1 (+14); raw OverflowError group_gpus=10**400; raw TypeError weight_dtype=[]; accepts kv_dtype=0 (+3)',
+    'analysis.memory.min_group_gpus': 'raw AttributeError model=-1 (+25); error not naming the argument for context_tokens=0.5 (+24); raw TypeError weight_dtype=[] (+6); accepts kv_dtype=0 (+5); raw ValueError tokens_per_s=1e308 (+1); raw InfeasibleServingError max_group=-1 (+4)',
+    'analysis.memory.ratio_fleet': 'accepts n_instances=0.5; raw AssertionError n_instances=1e308; raw OverflowError params=1e308 (+1); returns NaN/inf for dynamic_ratio=1e308; error not naming the argument for weight_dtype=-1 (+14); raw ValueError usable_fraction=1e308',
+    'analysis.memory.ratio_from_share': 'raw ValueError share=1e308',
+    'analysis.memory.serving_limits': 'raw AttributeError model=-1 (+25); error not naming the argument for context_tokens=0.5 (+39); raw ValueError group_gpus=-1 (+15); raw OverflowError group_gpus=10**400; accepts kv_dtype=0 (+3)',
+    'analysis.memory.throughput_only_instances': 'accepts cluster_gpus=0.5; returns NaN/inf for cluster_gpus=1e308 (+1)',
+    'analysis.models.ModelSpec.cached_tokens': 'accepts context_tokens=0 (+1)',
+    'analysis.models.ModelSpec.kv_cache_bytes': 'accepts context_tokens=0 (+1)',
+    'analysis.models.ModelSpec.param_breakdown': 'accepts active=-1 (+13)',
+    'analysis.models.get': 'error not naming the argument for name=-1 (+14)',
+    'analysis.models.info': 'error not naming the argument for name=-1 (+14)',
+    'analysis.physics.accelerator_density_per_cm2': 'error not naming the argument for name=-1 (+14)',
+    'analysis.physics.accelerator_j_per_flop': 'error not naming the argument for name=-1 (+14)',
+    'analysis.physics.accelerator_switching_energy_j': 'error not naming the argument for name=-1 (+14); raw ValueError activity=-1 (+17); raw OverflowError activity=10**400 (+1); accepts activity=True (+3); raw TypeError activity=1j (+1)',
+    'analysis.physics.board_table': "raw TypeError dtypes=-1 (+10); accepts dtypes='' (+3)",
+    'analysis.physics.constant': 'error not naming the argument for key=-1 (+13); raw TypeError key=[]',
+    'analysis.physics.ladder': "raw OverflowError temperature_k=10**400; raw ValueError temperature_k='' (+1); raw TypeError temperature_k=None (+2)",
+    'analysis.physics.latex': 'error not naming the argument for name=-1 (+13); raw TypeError name=[]',
+    'analysis.physics.switching_energy_j': 'raw ValueError power_w=-1 (+18); raw OverflowError power_w=10**400 (+1); accepts power_w=True (+3); raw TypeError power_w=1j (+1)',
+    'analysis.physics.transistor_density_per_cm2': 'returns NaN/inf for transistors=1e308',
+    'analysis.physics.verdicts': 'raw ValueError activity_realistic=-1 (+9); raw OverflowError activity_realistic=10**400; accepts activity_realistic=True; raw TypeError activity_realistic=[] (+1)',
+    'analysis.physics.wire_energy_j': 'raw ValueError length_mm=-1 (+7); accepts length_mm=0 (+2); raw OverflowError length_mm=10**400; raw TypeError length_mm=1j (+1); error not naming the argument for key=-1 (+13)',
+    'analysis.prices.price': 'raw TypeError date=-1 (+13)',
+    'analysis.pricing.Deployment.check_context': 'raw ValueError context_tokens=-1 (+14)',
+    'analysis.pricing.Deployment.kv_bytes_per_sequence': 'raw ValueError context_tokens=-1 (+14)',
+    'analysis.pricing.Deployment.kv_share': 'raw ValueError context_tokens=-1 (+14)',
+    'analysis.pricing.Deployment.max_batch': 'raw ValueError context_tokens=-1 (+14)',
+    'analysis.pricing.Deployment.of': 'raw ValueError n_gpus=-1 (+13); raw OverflowError n_gpus=10**400',
+    'analysis.pricing.cache_rule': 'raw TypeError provider=[] (+14)',
+    'analysis.pricing.context_for_ratio': 'raw AttributeError dep=-1 (+14)',
+    'analysis.pricing.cost_ratio': 'raw AttributeError dep=-1 (+14); raw ValueError context_tokens=-1 (+32); error not naming the argument for decode_efficiency=-1 (+11)',
+    'analysis.pricing.decode_cost': 'raw AttributeError dep=-1 (+14); raw ValueError usd_per_gpu_hour=-1 (+46)',
+    'analysis.pricing.decode_utilization_ceiling': 'raw AttributeError dep=-1 (+14); raw ValueError context_tokens=-1 (+14)',
+    'analysis.pricing.decode_utilization_memory_bound': 'raw ValueError kv_share=1e308; returns NaN/inf for n_matmul_params=1e308 (+2); accepts attn_flops_per_position=0 (+1)',
+    'analysis.pricing.implied_decode_utilization': 'accepts prefill_utilization=1e308',
+    'analysis.pricing.law_inputs': 'raw AttributeError dep=-1 (+14)',
+    'analysis.pricing.prefill_cost': 'raw AttributeError dep=-1 (+14); raw ValueError usd_per_gpu_hour=-1 (+46)',
+    'analysis.pricing.ratio_from_utilizations': "accepts prefill_utilization=1e308 (+16); returns NaN/inf for n_matmul_params=1e308 (+1); raw OverflowError n_matmul_params=10**400 (+1); raw TypeError n_matmul_params='' (+9)",
+    'analysis.pricing.ratio_summary': "raw TypeError rows=-1 (+9); raw ValueError rows='' (+2); raw AttributeError rows='bogus'",
+    'analysis.pricing.rental_rows': 'error not naming the argument for gpu=-1 (+13)',
+    'analysis.pricing.source_formula': 'accepts weight_ram=0 (+14)',
+    'analysis.pricing.usd_per_s': 'returns NaN/inf for usd_per_gpu_hour=1e308 (+1); accepts n_gpus=0.5',
+    'analysis.roofline.accelerator_critical_batch': 'raw AttributeError acc=-1 (+14); error not naming the argument for compute_dtype=-1 (+24); accepts weight_dtype=0 (+17)',
+    'analysis.roofline.additive_time_s': 'accepts flops=0 (+1)',
+    'analysis.roofline.attention_flops_per_position': 'raw AttributeError spec=-1 (+14)',
+    'analysis.roofline.critical_batch': 'raw ValueError peak_flops=1e308 (+11); error not naming the argument for weight_dtype=-1 (+24); returns NaN/inf for d_in=1e308 (+1)',
+    'analysis.roofline.decode_attention_intensity': 'raw AttributeError spec=-1 (+14); error not naming the argument for kv_dtype=-1 (+14)',
+    'analysis.roofline.forward_step': 'raw AttributeError spec=-1 (+14); accepts batch=0.5 (+3); returns NaN/inf for batch=1e308 (+1); raw OverflowError context=1e308; error not naming the argument for weight_dtype=-1 (+29)',
+    'analysis.roofline.matmul_intensity': "accepts batch=-1 (+10); returns NaN/inf for batch=1e308 (+2); raw OverflowError batch=10**400; raw ValueError batch='' (+2); raw TypeError batch=1j; error not naming the argument for weight_dtype=-1 (+29)",
+    'analysis.roofline.matmul_params': 'raw AttributeError spec=-1 (+14)',
+    'analysis.roofline.mfu': 'accepts achieved_flops=0',
+    'analysis.roofline.roofline_time_s': 'accepts flops=0 (+1)',
+    'analysis.sharing.beam_bounds': "raw ValueError prompt_tokens=-1 (+49); accepts prompt_tokens=0; raw TypeError prompt_tokens='' (+4)",
+    'analysis.sharing.beam_expected_tokens': 'raw ValueError prompt_tokens=-1 (+35); raw OverflowError prompt_tokens=10**400; hangs on steps=10**400',
+    'analysis.sharing.beam_parents': 'raw ValueError width=-1 (+30); raw TypeError seed=0.5 (+8); accepts seed=True (+2)',
+    'analysis.sharing.beam_saving_over_generation': 'raw ValueError prompt_tokens=-1 (+64); raw OverflowError prompt_tokens=10**400; hangs on seeds=10**400',
+    'analysis.sharing.fan_saving': 'accepts prefix_tokens=0; returns NaN/inf for n=1e308',
+    'analysis.sharing.parallel_samples': 'raw ValueError prompt_tokens=-1 (+19); accepts prompt_tokens=0; raw OverflowError prompt_tokens=10**400; hangs on n=10**400',
+    'analysis.sharing.parallel_saving_over_generation': 'raw ValueError prompt_tokens=-1 (+33); accepts prompt_tokens=0; hangs on generated_tokens=10**400',
+    'analysis.sharing.prompt_share_for_saving': 'raw ValueError saving=0.5 (+16); raw OverflowError n=10**400',
+    'analysis.sharing.shared_system_prompt': 'raw ValueError system_tokens=-1 (+19); accepts system_tokens=0; raw OverflowError system_tokens=10**400; hangs on n_agents=10**400',
+    'analysis.sharing.tree_blocks': 'raw ValueError prefix_tokens=-1 (+33); accepts prefix_tokens=0; hangs on depth=10**400',
+    'analysis.sharing.tree_gain': 'raw ValueError prefix_tokens=-1 (+33); accepts prefix_tokens=0; hangs on depth=10**400',
+    'analysis.sharing.tree_saving': 'accepts prefix_tokens=0; raw OverflowError branching=1e308 (+2); returns NaN/inf for step_tokens=1e308',
+    'analysis.sharing.tree_sequences': 'raw ValueError prefix_tokens=-1 (+19); accepts prefix_tokens=0; raw OverflowError prefix_tokens=10**400; hangs on branching=10**400',
+    'analysis.sharing.tree_tokens': 'raw ValueError prefix_tokens=-1 (+33); accepts prefix_tokens=0; hangs on depth=10**400',
+    'analysis.sharing.trees_that_fit': 'raw AttributeError gain=-1 (+14)',
+}  # fmt: skip
+
+
+# ---- discovery -----------------------------------------------------------------------------
+
+
+def _modules():
+    for info in pkgutil.walk_packages(analysis.__path__, "analysis."):
+        if info.name.rsplit(".", 1)[-1] == "__main__":
+            continue
+        yield importlib.import_module(info.name)
+
+
+def _is_function(obj) -> bool:
+    return inspect.isfunction(obj) or (
+        callable(obj) and inspect.isfunction(getattr(obj, "__wrapped__", None))
+    )
+
+
+@cache
+def discover() -> dict[str, tuple[Callable, str | None]]:
+    """qualified name -> (function, owning class qualname or None), for every public callable."""
+    found: dict[str, tuple[Callable, str | None]] = {}
+    for mod in _modules():
+        for name, obj in vars(mod).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            if _is_function(obj):
+                found[f"{mod.__name__}.{name}"] = (obj, None)
+            elif inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if attr.startswith("_"):
+                        continue
+                    func = getattr(member, "__func__", member)
+                    if inspect.isfunction(func):
+                        found[f"{mod.__name__}.{name}.{attr}"] = (func, f"{mod.__name__}.{name}")
+    return found
+
+
+def _params(func) -> list[inspect.Parameter]:
+    params = list(inspect.signature(func).parameters.values())
+    if params and params[0].name in ("self", "cls"):
+        params = params[1:]
+    return [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def kind_of(qualname: str, param: inspect.Parameter) -> Kind | None:
+    override = OVERRIDES.get(qualname, {}).get(param.name)
+    if override is not None:
+        return KINDS[override] if isinstance(override, str) else override
+    for pattern, kind in RULES:
+        if re.search(pattern, param.name):
+            if param.default is None:
+                return optional(kind)
+            if param.default == 0 and kind == "positive":  # a default of 0: zero is allowed
+                return KINDS["nonnegative"]
+            return KINDS[kind]
+    return None
+
+
+def fuzzed() -> list[str]:
+    return sorted(q for q, (f, _) in discover().items() if q not in NOT_FUZZED and _params(f))
+
+
+# Instances for methods: class qualname -> factory (the catalog's own records).
+INSTANCES: dict[str, Callable[[], Any]] = {
+    "analysis.hardware.Accelerator": _objects()["accelerator_obj"],
+    "analysis.models.ModelSpec": _objects()["model_spec"],
+    "analysis.pricing.Deployment": _objects()["deployment"],
+    "analysis.agents.AgentLoop": _objects()["agent_loop"],
+}
+
+
+def test_registry_is_complete():
+    """Every public callable with arguments is fuzzed with a domain for each argument, or
+    listed in NOT_FUZZED with its reason; entries for callables that no longer exist go."""
+    found = discover()
+    problems = []
+    for q in fuzzed():
+        func, owner = found[q]
+        if (
+            owner is not None
+            and q.rsplit(".", 1)[0] not in INSTANCES
+            and not isinstance(
+                inspect.getattr_static(_owner_class(q), q.rsplit(".", 1)[1]), classmethod
+            )
+        ):
+            problems.append(f"{q}: no instance factory for {owner} in INSTANCES")
+        for p in _params(func):
+            if kind_of(q, p) is None:
+                problems.append(f"{q}: no domain for argument {p.name!r} (RULES or OVERRIDES)")
+    stale = [q for q in [*NOT_FUZZED, *OVERRIDES, *KNOWN_FAILURES] if q not in found]
+    problems += [f"{q}: listed but no longer a public callable" for q in stale]
+    assert not problems, "\n".join(problems)
+
+
+def _owner_class(qualname: str):
+    mod_name, cls_name, _ = qualname.rsplit(".", 2)
+    return getattr(importlib.import_module(mod_name), cls_name)
+
+
+def _bound(qualname: str) -> Callable:
+    func, owner = discover()[qualname]
+    if owner is None:
+        return func
+    cls = _owner_class(qualname)
+    attr = qualname.rsplit(".", 1)[1]
+    if isinstance(inspect.getattr_static(cls, attr), classmethod):
+        return getattr(cls, attr)
+    return getattr(INSTANCES[owner](), attr)
+
+
+# ---- checking one call ---------------------------------------------------------------------
+
+
+def _non_finite(value, depth=0) -> str | None:
+    """Where a NaN or inf hides in a result (floats, arrays, containers, dataclasses), if any."""
+    if depth > 6:
+        return None
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
+        return "array with NaN/inf"
+    if isinstance(value, Fraction | int | str | bytes | Path | type(None)):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    elif isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, list | tuple):
+        items = list(value)[:50]
+    else:
+        return None
+    for item in items:
+        where = _non_finite(item, depth + 1)
+        if where:
+            return where
+    return None
+
+
+# A call that has used this much CPU time has hung (CPU, not wall-clock, time: a loaded
+# machine slows every call down, and only a call that is itself busy this long is a hang).
+CALL_LIMIT_S = 1.0
+
+
+class Hung(BaseException):
+    """Raised into a call that ran past CALL_LIMIT_S (a BaseException: no ``except`` eats it)."""
+
+
+def _alarm(signum, frame):
+    raise Hung
+
+
+# Memory a single call may add: past it, allocation raises MemoryError (a failure reported for
+# that call) instead of the kernel's OOM killer taking the test run, or a neighbour's process.
+CALL_MEMORY_BYTES = 2**30
+
+
+def _address_space_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[0]) * resource.getpagesize()
+
+
+def _call(func, kwargs) -> tuple[str, Any]:
+    previous = signal.signal(signal.SIGPROF, _alarm)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space_bytes() + CALL_MEMORY_BYTES
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    signal.setitimer(signal.ITIMER_PROF, CALL_LIMIT_S)
+    try:
+        return "ok", func(**kwargs)
+    except Hung:
+        return "hung", None
+    except AnalysisError as err:
+        return "typed", err
+    except Exception as err:  # RecursionError and MemoryError included
+        return "raw", err
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _describe(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err)[:120]}"
+
+
+def valid_kwargs(qualname: str) -> dict[str, Any]:
+    func, _ = discover()[qualname]
+    return {p.name: kind_of(qualname, p).example() for p in _params(func)}  # type: ignore[union-attr]
+
+
+def check_bad_values(qualname: str) -> list[str]:
+    func = _bound(qualname)
+    base = valid_kwargs(qualname)
+    problems = []
+    for p in _params(discover()[qualname][0]):
+        kind = kind_of(qualname, p)
+        assert kind is not None
+        for label, bad in BAD.items():
+            kwargs = dict(base, **{p.name: bad})
+            outcome, result = _call(func, kwargs)
+            if outcome == "hung":
+                problems.append(f"{p.name}={label}: still running after {CALL_LIMIT_S} s")
+                return problems  # one hang is enough to know; do not wait for every value
+            if outcome == "raw":
+                problems.append(f"{p.name}={label}: raw {_describe(result)}")
+            elif outcome == "typed":
+                if p.name not in str(result) and label in kind.must_refuse():
+                    problems.append(
+                        f"{p.name}={label}: error does not name {p.name!r}: {_describe(result)}"
+                    )
+            elif label in kind.must_refuse():
+                problems.append(
+                    f"{p.name}={label}: accepted ({kind.name}), returned {str(result)[:60]!r}"
+                )
+            else:
+                where = _non_finite(result)
+                if where:
+                    problems.append(f"{p.name}={label}: returned {where}")
+    return problems
+
+
+def check_valid_draws(qualname: str) -> list[str]:
+    func = _bound(qualname)
+    strategies = {
+        p.name: kind_of(qualname, p).draw()  # type: ignore[union-attr]
+        for p in _params(discover()[qualname][0])
+    }
+    problems: list[str] = []
+
+    @settings(
+        max_examples=4,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.fixed_dictionaries(strategies))
+    def run(kwargs):
+        if any("still running" in p for p in problems):
+            return
+        outcome, result = _call(func, kwargs)
+        if outcome == "hung":
+            problems.append(f"valid {kwargs!r}: still running after {CALL_LIMIT_S} s")
+        elif outcome == "raw":
+            problems.append(f"valid {kwargs!r}: raw {_describe(result)}")
+        elif outcome == "ok":
+            where = _non_finite(result)
+            if where:
+                problems.append(f"valid {kwargs!r}: returned {where}")
+
+    run()
+    return problems
+
+
+def _report(qualname: str, problems: list[str]):
+    if qualname in KNOWN_FAILURES:
+        if problems:
+            pytest.xfail(f"known: {KNOWN_FAILURES[qualname]}")
+        pytest.fail(f"{qualname} is now clean: remove it from KNOWN_FAILURES")
+    assert not problems, f"{qualname}:\n  " + "\n  ".join(problems[:12])
+
+
+@pytest.mark.parametrize("qualname", fuzzed())
+def test_bad_values_get_typed_errors(qualname):
+    _report(qualname, check_bad_values(qualname) + check_valid_draws(qualname))
+
+
+def test_figure_lookup():
+    from analysis.errors import UnknownNameError
+    from analysis.figures import registry
+
+    with pytest.raises(UnknownNameError, match="unknown figure 'bogus'"):
+        registry.spec("bogus")
+    assert registry.spec(_catalog("figure")[0]).id == _catalog("figure")[0]
+
+
+# ---- catalog records are frozen -------------------------------------------------------------
+
+
+def _pop_back(mapping, key):
+    value = mapping.pop(key)
+    return lambda: mapping.__setitem__(key, value)
+
+
+def _set_back(mapping, key, value):
+    old = mapping[key]
+    mapping[key] = value
+    return lambda: mapping.__setitem__(key, old)
+
+
+def _set_all(rows, key, value):
+    undos = [_set_back(row, key, value) for row in rows]
+    return lambda: [undo() for undo in undos]
+
+
+def _clear_back(mapping):
+    old = dict(mapping)
+    mapping.clear()
+    return lambda: mapping.update(old)
+
+
+def _mutations() -> dict[str, tuple[Callable[[], Any], Callable[[], Callable[[], None]]]]:
+    """case -> (read the catalog, mutate a returned record and return how to undo it)."""
+    from analysis import agents, hardware, physics, pricing
+
+    return {
+        "hardware.get().flops.pop": (
+            lambda: hardware.get("h100-sxm").peak_flops("bf16"),
+            lambda: _pop_back(hardware.get("h100-sxm").flops, "bf16"),
+        ),
+        "pricing.rental_rows() edit": (
+            lambda: agents.example_setup().rent_usd_per_gpu_hour,
+            lambda: _set_all(pricing.rental_rows(), "usd_per_gpu_hour", 1000.0),
+        ),
+        "pricing.cache_rule() edit": (
+            lambda: dict(pricing.cache_rule("OpenAI")),
+            lambda: _clear_back(pricing.cache_rule("OpenAI")),
+        ),
+        "physics.constants() edit": (
+            lambda: sorted(physics.constants()),
+            lambda: _clear_back(physics.constants()),
+        ),
+    }
+
+
+FROZEN_KNOWN = {
+    "hardware.get().flops.pop": "hardware (hw branch): Accelerator.flops is a plain dict",
+    "pricing.rental_rows() edit": "pricing (prices branch): rows are shared dicts",
+    "pricing.cache_rule() edit": "pricing (prices branch): a cached dict is returned",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_mutations()))
+def test_catalog_records_are_frozen(case):
+    read, mutate = _mutations()[case]
+    before = read()
+    undo = None
+    with contextlib.suppress(TypeError, AttributeError, dataclasses.FrozenInstanceError):
+        undo = mutate()  # a frozen record refuses, and undo stays None
+    try:
+        after = read()
+    except Exception as err:  # a broken catalog is a failed case, not a crash of the suite
+        after = err
+    finally:
+        if undo is not None:
+            undo()  # leave the shared catalog as it was for the tests that follow
+    problem = undo is not None or after != before
+    if case in FROZEN_KNOWN:
+        if problem:
+            pytest.xfail(f"known: {FROZEN_KNOWN[case]}")
+        pytest.fail(f"{case} is now frozen: remove it from FROZEN_KNOWN")
+    assert not problem
+
+
+# ---- the issue's own examples in modules other branches own (semantic: a sweep cannot see
+# that -1456.8 tokens is wrong, so each is written out) ----------------------------------------
+
+
+def _refused_or(check: Callable[[Any], bool]) -> Callable[[Callable[[], Any]], bool]:
+    """Passes when the call raises a typed error, or returns a value for which ``check`` holds."""
+
+    def run(call):
+        try:
+            value = call()
+        except AnalysisError:
+            return True
+        except Exception:
+            return False
+        return check(value)
+
+    return run
+
+
+def _names(argument: str) -> Callable[[Callable[[], Any]], bool]:
+    def run(call):
+        try:
+            call()
+        except AnalysisError as err:
+            return argument in str(err)
+        except Exception:
+            return False
+        return False
+
+    return run
+
+
+def _works(call) -> bool:
+    try:
+        value = call()
+    except Exception:
+        return False
+    return _non_finite(value) is None
+
+
+def _issue_cases() -> dict[str, tuple[Callable[[], Any], Callable[[Callable[[], Any]], bool]]]:
+    from analysis import agents, hardware, memory, prices, pricing, roofline, sharing
+
+    gpt4 = lambda: prices.price("gpt-4-turbo")  # noqa: E731
+    return {
+        "agents.crossover_context(gpt-4-turbo, 1000, 0.5) is not negative": (
+            lambda: agents.crossover_context(gpt4(), 1000, 0.5),
+            _refused_or(lambda v: v is None or v >= 0),
+        ),
+        "prices.price(name, '2024-01-01') accepts an ISO date": (
+            lambda: prices.price("gpt-4-turbo", "2024-01-01"),
+            _works,
+        ),
+        "pricing.cache_rule('OpenAI', '2024-10-01') accepts an ISO date": (
+            lambda: pricing.cache_rule("OpenAI", "2024-10-01"),
+            _works,
+        ),
+        "pricing.ratio_from_utilizations(n_matmul_params=0) is refused": (
+            lambda: pricing.ratio_from_utilizations(0.6, 0.1, n_matmul_params=0),
+            _names("n_matmul_params"),
+        ),
+        "pricing.ratio_from_utilizations(n_matmul_params=-1) is refused": (
+            lambda: pricing.ratio_from_utilizations(0.6, 0.1, n_matmul_params=-1),
+            _names("n_matmul_params"),
+        ),
+        "pricing.ratio_from_utilizations(context_tokens=-5) is refused": (
+            lambda: pricing.ratio_from_utilizations(0.6, 0.1, context_tokens=-5),
+            _names("context_tokens"),
+        ),
+        "pricing.implied_decode_utilization(0.5, 0.6) is not above 1": (
+            lambda: pricing.implied_decode_utilization(0.5, 0.6),
+            _refused_or(lambda v: 0 <= v <= 1),
+        ),
+        "roofline.matmul_intensity(-1, ...) is refused": (
+            lambda: roofline.matmul_intensity(-1, 4096, 4096, "bf16", "bf16"),
+            _names("batch"),
+        ),
+        "memory.serving_limits(context_tokens=0.5) names context_tokens": (
+            lambda: memory.serving_limits("llama-3-8b", "h100-sxm", 0.5),
+            _names("context_tokens"),
+        ),
+        "memory.serving_limits(context_tokens=1e308) gives a typed error": (
+            lambda: memory.serving_limits("llama-3-8b", "h100-sxm", 1e308),
+            _refused_or(lambda v: _non_finite(v) is None),
+        ),
+        "memory.serving_limits(tokens_per_s=1e308) gives a typed error or an answer": (
+            lambda: memory.serving_limits("llama-3-8b", "h100-sxm", 4096, tokens_per_s=1e308),
+            _refused_or(lambda v: _non_finite(v) is None),
+        ),
+        "memory.serving_limits(None, ...) is a TypeError naming model": (
+            lambda: memory.serving_limits(None, "h100-sxm", 4096),
+            _names("model"),
+        ),
+        "sharing.tree_saving(100, 2, 1100, 10) (valid) gives a finite saving": (
+            lambda: sharing.tree_saving(100, 2, 1100, 10),
+            _works,
+        ),
+        "hardware.get('h100-sxm').source('bogus') is an UnknownNameError": (
+            lambda: hardware.get("h100-sxm").source("bogus"),
+            _names("bogus"),
+        ),
+    }
+
+
+ISSUE_KNOWN = {
+    "agents.crossover_context(gpt-4-turbo, 1000, 0.5) is not negative": "agents (prices branch)",
+    "prices.price(name, '2024-01-01') accepts an ISO date": "prices (prices branch)",
+    "pricing.cache_rule('OpenAI', '2024-10-01') accepts an ISO date": "pricing (prices branch)",
+    "pricing.ratio_from_utilizations(n_matmul_params=0) is refused": "pricing (prices branch)",
+    "pricing.ratio_from_utilizations(n_matmul_params=-1) is refused": "pricing (prices branch)",
+    "pricing.ratio_from_utilizations(context_tokens=-5) is refused": "pricing (prices branch)",
+    "pricing.implied_decode_utilization(0.5, 0.6) is not above 1": "pricing (prices branch)",
+    "roofline.matmul_intensity(-1, ...) is refused": "roofline",
+    "memory.serving_limits(context_tokens=0.5) names context_tokens": "memory (ledger branch)",
+    "memory.serving_limits(tokens_per_s=1e308) gives a typed error or an answer": "memory",
+    "memory.serving_limits(None, ...) is a TypeError naming model": "memory (ledger branch)",
+    "sharing.tree_saving(100, 2, 1100, 10) (valid) gives a finite saving": "sharing (ledger)",
+    "hardware.get('h100-sxm').source('bogus') is an UnknownNameError": "hardware (hw branch)",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_issue_cases()))
+def test_issue_15_examples(case):
+    call, check = _issue_cases()[case]
+    ok = check(call)
+    if case in ISSUE_KNOWN:
+        if not ok:
+            pytest.xfail(f"known: {ISSUE_KNOWN[case]}")
+        pytest.fail(f"{case!r} now passes: remove it from ISSUE_KNOWN")
+    assert ok, case
