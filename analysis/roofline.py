@@ -20,7 +20,7 @@ from . import hardware
 from .errors import UnknownDTypeError, require_positive
 from .models import ModelSpec
 from .sources import Record, Sourced, records
-from .units import DTYPES, dtype_bytes
+from .units import DTYPES, dtype_bytes, exact_bytes
 
 # ---- the roofline -------------------------------------------------------------------------------
 F, W = sp.symbols("F W", positive=True)  # peak FLOP/s, memory bytes/s
@@ -56,6 +56,27 @@ PREFILL_INTENSITY = FORWARD_INTENSITY.subs(L, 0)
 # As B grows the weight read amortizes away but every sequence reads its own KV: a ceiling.
 DECODE_INTENSITY_CEILING = sp.limit(DECODE_INTENSITY, B, sp.oo)
 
+# ---- mixture of experts: the routed experts a step touches ------------------------------------
+# B tokens in one step, each routed to k_E of E experts per MoE layer. Assumption (uniform,
+# independent routing): each token picks a uniformly random k_E-subset, independently of the
+# other tokens, so a given expert is missed by one token with probability 1 - k_E/E and by all B
+# with (1 - k_E/E)^B. Real routers are skewed; whatever the routing, the touched count lies
+# between EXPERTS_TOUCHED_MIN (every token picks the same experts) and EXPERTS_TOUCHED_MAX (no two
+# tokens share one), and the uniform law sits between them.
+E_x, k_E, q_E = sp.symbols("E k_E q_E", positive=True)  # experts, experts per token, fraction
+EXPERTS_TOUCHED = E_x * (1 - (1 - k_E / E_x) ** B)
+EXPERTS_TOUCHED_MIN = k_E
+EXPERTS_TOUCHED_MAX = sp.Min(E_x, B * k_E)
+# The batch at which the expected touched fraction reaches q_E: ln(1 - q_E) / ln(1 - k_E / E).
+WEIGHT_READ_COMPLETE_BATCH = sp.solve(sp.Eq(EXPERTS_TOUCHED / E_x, q_E), B)[0]
+# Bytes of weights one step reads: shared/dense weights P_s fully, the routed experts' P_e by
+# the touched fraction (the same expectation in every MoE layer, so it applies to the sum).
+P_s, P_e = sp.symbols("P_s P_e", nonnegative=True)
+MOE_WEIGHT_BYTES = P_s + P_e * EXPERTS_TOUCHED / E_x
+# Each routed expert's weights are shared by B k_E / E tokens on average (at large B): the
+# routed matmuls turn FLOP-bound when that per-expert batch reaches the dense critical batch.
+MOE_CRITICAL_BATCH = sp.solve(sp.Eq(B * k_E / E_x, CRITICAL_BATCH_WEIGHTS), B)[0]
+
 # ---- decode attention (GQA) -------------------------------------------------------------------
 # Per cached position and KV head: g query heads each do q.k and p.v (2 FLOP x head_dim each),
 # against K and V of head_dim elements of b_kv bytes. Batch never enters: no weight is shared.
@@ -73,6 +94,10 @@ _matmul_intensity = sp.lambdify((B, d, f, b_w, b_a), MATMUL_INTENSITY, "numpy")
 _matmul_flops = sp.lambdify((B, d, f), MATMUL_FLOPS, "numpy")
 _matmul_bytes = sp.lambdify((B, d, f, b_w, b_a), MATMUL_BYTES, "numpy")
 _forward = sp.lambdify((N, P, k, a, B, T, L), (FORWARD_FLOPS, FORWARD_BYTES), "numpy")
+_experts_touched = sp.lambdify((E_x, k_E, B), EXPERTS_TOUCHED, "numpy")
+_moe_weight_bytes = sp.lambdify((P_s, P_e, E_x, k_E, B), MOE_WEIGHT_BYTES, "numpy")
+_weight_read_complete_batch = sp.lambdify((E_x, k_E, q_E), WEIGHT_READ_COMPLETE_BATCH, "numpy")
+_moe_critical_batch = sp.lambdify((F, W, b_w, E_x, k_E), MOE_CRITICAL_BATCH, "math")
 
 
 def latex(expr: sp.Expr) -> str:
@@ -247,6 +272,109 @@ def attention_flops_per_position(spec: ModelSpec) -> int:
     return spec.n_layers * spec.n_heads * per_head
 
 
+def _require_experts(n_experts, top_k) -> None:
+    for name, v in (("n_experts", n_experts), ("top_k", top_k)):
+        require_positive(name, v)
+        if int(v) != v:
+            raise ValueError(f"{name} must be a whole number of experts, got {v!r}")
+    if top_k > n_experts:
+        raise ValueError(f"top_k must be at most n_experts ({n_experts}), got {top_k!r}")
+
+
+def expected_experts_touched(n_experts: int, top_k: int, batch):
+    """Expected routed experts [experts] that ``batch`` tokens touch in one MoE layer.
+
+    E (1 - (1 - k/E)^B) under uniform, independent routing (``EXPERTS_TOUCHED``); any routing
+    gives a count between ``top_k`` and min(E, B k) (``experts_touched_bounds``). ``batch``
+    [tokens] may be an array.
+    """
+    _require_experts(n_experts, top_k)
+    b = np.asarray(batch, float)
+    if not np.all(np.isfinite(b)) or np.any(b < 1):
+        raise ValueError(f"batch must be finite tokens >= 1, got {batch!r}")
+    out = _experts_touched(float(n_experts), float(top_k), b)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def experts_touched_bounds(n_experts: int, top_k: int, batch: int) -> tuple[float, float]:
+    """(fewest, most) routed experts [experts] ``batch`` tokens can touch, whatever the routing."""
+    _require_experts(n_experts, top_k)
+    require_positive("batch", batch)
+    lo = float(EXPERTS_TOUCHED_MIN.subs(k_E, top_k))
+    hi = float(EXPERTS_TOUCHED_MAX.subs({E_x: n_experts, k_E: top_k, B: batch}))
+    return lo, hi
+
+
+def weight_read_complete_batch(n_experts: int, top_k: int, fraction: float = 0.95) -> float:
+    """Tokens per step [tokens] at which the expected touched experts reach ``fraction`` of all.
+
+    From ``WEIGHT_READ_COMPLETE_BATCH`` = ln(1 - q) / ln(1 - k/E) (uniform routing); 1 when
+    every token uses every expert (k = E).
+    """
+    _require_experts(n_experts, top_k)
+    require_positive("fraction", fraction)
+    if not fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    if top_k == n_experts:
+        return 1.0
+    return float(_weight_read_complete_batch(float(n_experts), float(top_k), float(fraction)))
+
+
+def moe_critical_batch(
+    peak_flops: float, bandwidth: float, weight_dtype: str, n_experts: int, top_k: int
+) -> float:
+    """Tokens per step [tokens] at which a MoE layer's routed matmuls turn FLOP-bound.
+
+    Each expert sees B k / E tokens on average, so the dense critical batch F b_w / (2 W) is
+    multiplied by E / k (``MOE_CRITICAL_BATCH``).
+    """
+    require_positive("peak_flops", peak_flops)
+    require_positive("bandwidth", bandwidth)
+    _require_experts(n_experts, top_k)
+    return _moe_critical_batch(
+        peak_flops, bandwidth, _bytes(weight_dtype), float(n_experts), float(top_k)
+    )
+
+
+def routed_expert_params(spec: ModelSpec) -> int:
+    """Parameters [params] of all routed experts (shared experts excluded); 0 for a dense model.
+
+    From the catalog's counts: total minus active experts is (E - k) routed experts per layer.
+    """
+    if not spec.n_experts:
+        return 0
+    every = spec.param_breakdown()["experts"]
+    active = spec.param_breakdown(active=True)["experts"]
+    spare = spec.n_experts - spec.n_experts_per_tok
+    if spare == 0:
+        return every  # k = E: every routed expert is used by every token (shared ones included)
+    return (every - active) * spec.n_experts // spare
+
+
+def step_weight_bytes(spec: ModelSpec, tokens: int, weight_dtype: str = "bf16") -> float:
+    """Weight bytes [bytes] one step of ``tokens`` tokens reads (``MOE_WEIGHT_BYTES``).
+
+    Dense models read every weight. MoE: shared and dense weights fully, the routed experts by
+    the expected touched fraction (uniform routing): active weights at one token, all weights
+    once the batch touches every expert.
+    """
+    require_positive("tokens", tokens)
+    total = spec.weight_bytes(weight_dtype)
+    routed = routed_expert_params(spec)
+    if not routed:
+        return float(total)
+    routed_bytes = exact_bytes(routed, weight_dtype)
+    return float(
+        _moe_weight_bytes(
+            total - routed_bytes,
+            routed_bytes,
+            float(spec.n_experts),
+            float(spec.n_experts_per_tok),
+            float(tokens),
+        )
+    )
+
+
 @dataclass(frozen=True)
 class ForwardStep:
     flops: float
@@ -267,8 +395,9 @@ def forward_step(
 ) -> ForwardStep:
     """FLOPs and HBM bytes of one forward step (activations assumed on-chip, fused kernels).
 
-    All weights are read once per step: exact for dense models; for MoE it assumes the batch is
-    large enough to touch every expert (at batch 1 only the routed ones are read).
+    Weights are read once per step: all of them for a dense model; for MoE the shared weights
+    and the routed experts that the step's batch x new_tokens tokens are expected to touch
+    (``step_weight_bytes``, uniform routing).
     """
     for name, v in (("batch", batch), ("new_tokens", new_tokens)):
         require_positive(name, v)
@@ -278,7 +407,7 @@ def forward_step(
     cached = spec.cached_tokens(context)
     flops, nbytes = _forward(
         matmul_params(spec),
-        spec.weight_bytes(weight_dtype),
+        step_weight_bytes(spec, batch * new_tokens, weight_dtype),
         spec.kv_bytes_per_token(kv_dtype),
         attention_flops_per_position(spec),
         batch,

@@ -6,6 +6,7 @@ import copy
 import json
 import math
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -178,6 +179,77 @@ def test_forward_step_rejects_bad_input():
         roofline.forward_step(m, 1, 1, -5)
     with pytest.raises(UnknownDTypeError):
         roofline.forward_step(m, 1, 1, 10, kv_dtype="fp7")
+
+
+# ---- MoE: the experts a step touches --------------------------------------------------------------
+def test_experts_touched_by_hand():
+    # One token touches exactly its k experts; two tokens of Mixtral (E=8, k=2) touch
+    # 8 (1 - (3/4)^2) = 3.5 on average: 2 + 2 x 6/8 by counting the second token's new picks.
+    assert roofline.expected_experts_touched(8, 2, 1) == pytest.approx(2.0)
+    assert roofline.expected_experts_touched(8, 2, 2) == pytest.approx(2 + 2 * 6 / 8)
+    assert roofline.expected_experts_touched(256, 8, 10**6) == pytest.approx(256.0)
+    for batch in (1, 3, 17, 100, 5000):
+        lo, hi = roofline.experts_touched_bounds(256, 8, batch)
+        assert lo <= roofline.expected_experts_touched(256, 8, batch) <= hi
+    assert roofline.experts_touched_bounds(256, 8, 3) == (8.0, 24.0)
+
+
+def test_experts_touched_matches_simulated_uniform_routing():
+    # Monte Carlo of the stated assumption (uniform k-subsets per token), independent of the law.
+    rng = np.random.default_rng(0)
+    e, k, batch = 64, 6, 20
+    counts = [
+        len({int(x) for _ in range(batch) for x in rng.choice(e, k, replace=False)})
+        for _ in range(4000)
+    ]
+    assert np.mean(counts) == pytest.approx(
+        roofline.expected_experts_touched(e, k, batch), rel=0.01
+    )
+
+
+def test_weight_read_complete_batch_by_hand():
+    # DeepSeek-V3 (E=256, k=8): 95% of experts at ln(0.05) / ln(1 - 8/256) = 94.4 tokens.
+    b95 = roofline.weight_read_complete_batch(256, 8, 0.95)
+    assert b95 == pytest.approx(math.log(0.05) / math.log(1 - 8 / 256))
+    assert roofline.expected_experts_touched(256, 8, b95) == pytest.approx(0.95 * 256)
+    assert roofline.weight_read_complete_batch(8, 8) == 1.0
+    with pytest.raises(ValueError, match="fraction"):
+        roofline.weight_read_complete_batch(256, 8, 1.0)
+    with pytest.raises(ValueError, match="top_k"):
+        roofline.expected_experts_touched(8, 9, 1)
+    with pytest.raises(ValueError, match="batch"):
+        roofline.expected_experts_touched(8, 2, 0)
+
+
+def test_moe_critical_batch_is_per_expert():
+    # Each expert sees B k / E tokens: H100 bf16 (295 rows) x 256 / 8 for DeepSeek-V3.
+    dense = roofline.critical_batch(H100.peak_flops("bf16"), H100.mem_bandwidth, "bf16")
+    moe = roofline.moe_critical_batch(H100.peak_flops("bf16"), H100.mem_bandwidth, "bf16", 256, 8)
+    assert moe == pytest.approx(dense * 32)
+
+
+def test_deepseek_v3_reads_active_weights_at_batch_one_and_all_at_4096():
+    # Published: 671B total, 37B active (DeepSeek-V3 report, arXiv 2412.19437).
+    m = models.get("deepseek-v3")
+    kv = m.kv_bytes_per_token("bf16")
+    step1 = roofline.forward_step(m, 1, 1, 4096)
+    assert step1.bytes == pytest.approx(37e9 * 2 + kv * 4097, rel=0.05)
+    step_big = roofline.forward_step(m, 4096, 1, 0)
+    assert step_big.bytes - 4096 * kv == pytest.approx(671e9 * 2, rel=0.02)
+
+
+def test_mixtral_reads_about_13b_params_at_batch_one():
+    # Published: 12.9B active of 46.7B (Mistral AI's Mixtral release post).
+    m = models.get("mixtral-8x7b")
+    weights = roofline.step_weight_bytes(m, 1, "bf16")
+    assert weights / 2 == pytest.approx(12.9e9, rel=0.02)
+    assert roofline.step_weight_bytes(m, 10**4, "bf16") == pytest.approx(m.weight_bytes("bf16"))
+
+
+def test_dense_models_read_every_weight_at_any_batch():
+    m = models.get("llama-3-8b")
+    assert roofline.routed_expert_params(m) == 0
+    assert roofline.step_weight_bytes(m, 1) == m.weight_bytes("bf16")
 
 
 # ---- critical-batch table ------------------------------------------------------------------------
