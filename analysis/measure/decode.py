@@ -90,7 +90,7 @@ class DecodeModel:
         require_positive("max_context", max_context)
         self.spec, self.backend, self.dtype = spec, backend, dtype
         self.xp = xp = backend.xp
-        self.np_dtype = xp.dtype(DTYPES[dtype])
+        self.np_dtype = np.dtype(DTYPES[dtype])  # NumPy dtypes serve CuPy arrays too
         self.max_batch, self.max_context = int(max_batch), int(max_context)
         self.touched_experts: list[int] = []  # per MoE layer, filled by every forward pass
         rng = xp.random.default_rng(seed)
