@@ -278,3 +278,120 @@ def gemm_prediction_png(doc: dict) -> bytes:
         fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+# ---- a whole decode step and the MoE experts-touched law ----------------------------------------
+MOE_MODELS = ("mixtral-8x7b", "deepseek-v3")
+MOE_READ_FRACTION = 0.95  # "weight-read-complete": the batch at which 95% of experts are touched
+
+
+@register(
+    "ch1-moe-experts-touched",
+    title="Fraction of routed expert weights a MoE decode step reads, against batch",
+    caption=(
+        "Expected routed experts touched per MoE layer over all experts, E(1-(1-k/E)^B)/E, for "
+        "tokens routed uniformly and independently (lines); the shaded band for DeepSeek-V3 is "
+        "what any routing allows, from k/E (every token picks the same experts) to min(1, Bk/E). "
+        "Dots: the batch at which 95% of the experts are touched and the step reads (almost) "
+        "every weight. Counts from the models' Hugging Face configs."
+    ),
+    sources=("hf-mixtral-8x7b", "hf-deepseek-v3"),
+    chapter=CHAPTER,
+)
+def moe_experts_touched_figure() -> plt.Figure:
+    fig, ax = plt.subplots()
+    batches = np.geomspace(1, 4096, 200)
+    for i, name in enumerate(MOE_MODELS):
+        spec = models.get(name)
+        e, k = spec.n_experts, spec.n_experts_per_tok
+        frac = roofline.expected_experts_touched(e, k, batches) / e
+        label = f"{models.info(name).display_name} (E={e}, k={k}), uniform routing"
+        ax.plot(batches, frac, color=PALETTE[i], label=label)
+        if name == "deepseek-v3":
+            lo = np.full_like(batches, k / e)
+            hi = np.minimum(1.0, batches * k / e)
+            ax.fill_between(batches, lo, hi, color=PALETTE[i], alpha=0.15, lw=0,
+                            label=f"{models.info(name).display_name}: any routing")  # fmt: skip
+        b95 = roofline.weight_read_complete_batch(e, k, MOE_READ_FRACTION)
+        ax.scatter([b95], [MOE_READ_FRACTION], color=PALETTE[i], marker=MARKERS[i], zorder=4)
+        ax.annotate(f"95% at B = {b95:.0f}", (b95, MOE_READ_FRACTION), xytext=(6, -14),
+                    textcoords="offset points", fontsize=8, color=PALETTE[i])  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("Tokens per decode step (batch B)")
+    ax.set_ylabel("Routed experts touched / all experts")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("A MoE step reads all its experts beyond a small batch")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def decode_step_figure(doc: dict) -> plt.Figure:
+    """Measured decode step times against ``roofline.forward_step``'s prediction (3 panels)."""
+    from ..measure import decode_suite
+
+    s = decode_suite.summarize(doc)
+    fig, (ax_d, ax_m, ax_e) = plt.subplots(1, 3, figsize=(12, 4))
+    bs = np.array([p.batch for p in s.batch])
+    meas = np.array([p.measured_s for p in s.batch]) * 1e3
+    iqr = np.array([p.iqr_s for p in s.batch]) * 1e3
+    ax_d.errorbar(bs, meas, yerr=iqr / 2, color=PALETTE[0], marker=MARKERS[0], ms=4, ls="none",
+                  label="measured (median, IQR)")  # fmt: skip
+    ax_d.plot(bs, [p.predicted_s * 1e3 for p in s.batch], color=PALETTE[0], lw=1.2,
+              label="predicted from measured W and F")  # fmt: skip
+    ax_d.axvline(s.predicted_knee, color="0.3", ls=":", lw=1,
+                 label=f"knee: predicted {s.predicted_knee:.3g} (dotted)")  # fmt: skip
+    ax_d.axvline(s.measured_knee, color="0.3", ls="--", lw=1,
+                 label=f"knee: measured {s.measured_knee:.3g} (dashed)")  # fmt: skip
+    ax_d.set_title(f"Dense ({s.dense_spec.n_params / 1e9:.2f} B params, {s.dtype})", fontsize=9)
+    mb = np.array([p.batch for p in s.moe])
+    ax_m.errorbar(mb, [p.measured_s * 1e3 for p in s.moe],
+                  yerr=[p.iqr_s / 2 * 1e3 for p in s.moe], color=PALETTE[1], marker=MARKERS[1],
+                  ms=4, ls="none", label="measured (median, IQR)")  # fmt: skip
+    ax_m.plot(mb, [p.predicted_s * 1e3 for p in s.moe], color=PALETTE[1], lw=1.2,
+              label="predicted (expected experts read)")  # fmt: skip
+    e, k = s.moe_spec.n_experts, s.moe_spec.n_experts_per_tok
+    ax_m.set_title(f"MoE ({s.moe_spec.n_params / 1e9:.2f} B params, E={e}, k={k})", fontsize=9)
+    grid = np.geomspace(1, mb.max(), 100)
+    ax_e.plot(grid, roofline.expected_experts_touched(e, k, grid), color=PALETTE[2],
+              label="E(1-(1-k/E)^B), uniform routing")  # fmt: skip
+    ax_e.fill_between(grid, k, np.minimum(e, grid * k), color=PALETTE[2], alpha=0.15, lw=0,
+                      label="any routing: k to min(E, Bk)")  # fmt: skip
+    ax_e.scatter(mb, [p.experts_touched for p in s.moe], color=PALETTE[1], marker=MARKERS[1],
+                 zorder=4, label="measured (mean over layers and repeats)")  # fmt: skip
+    ax_e.set_ylabel("Experts touched per layer")
+    ax_e.set_title("Experts a step touched", fontsize=9)
+    for ax in (ax_d, ax_m, ax_e):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("Batch B (sequences per step)")
+    for ax in (ax_d, ax_m):
+        ax.set_yscale("log")
+        ax.set_ylabel("Time per decode step (ms)")
+    for ax in (ax_d, ax_m, ax_e):
+        ax.legend(fontsize=6, loc="upper left")
+    fig.suptitle(f"A whole decode step on {s.device} ({s.backend}), context "
+                 f"{s.batch[0].context} tokens: measured vs predicted")  # fmt: skip
+    return fig
+
+
+@register(
+    "ch1-decode-step-cpu",
+    title="A whole decode step on the reference CPU: measured vs predicted",
+    caption=(
+        "Left: median time of one decode step of a scaled Llama (fp32, tied embeddings) at a "
+        "128-token context against the batch, beside max(FLOPs/F, bytes/W) from "
+        "roofline.forward_step with the bandwidth W and GEMM rate F measured in the same run; "
+        "nothing fitted. Middle: the same for a mixture-of-experts variant, whose predicted "
+        "bytes read only the experts a batch is expected to touch. Right: the experts each MoE "
+        "step touched, against the law and its routing-independent bounds."
+    ),
+    sources=("this-book",),
+    chapter=CHAPTER,
+)
+def decode_step_cpu_figure() -> plt.Figure:
+    doc = results.reference("decode", "numpy")
+    if doc is None:
+        raise FileNotFoundError(
+            "no stored CPU decode reference under analysis/data/measurements/; "
+            "run python -m analysis.measure --suite decode --out analysis/data/measurements/"
+        )
+    return decode_step_figure(doc)

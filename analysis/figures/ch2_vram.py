@@ -410,3 +410,51 @@ def sram_instances() -> plt.Figure:
     ax.set_title("Fast memory, little of it: capacity binds harder")
     ax.legend(fontsize=7, loc="center right")
     return fig
+
+
+def decode_context_figure(doc: dict) -> plt.Figure:
+    """Measured decode step time against context at a fixed batch, beside the KV law."""
+    from ..measure import decode_suite
+
+    s = decode_suite.summarize(doc)
+    fig, ax = plt.subplots()
+    ctx = np.array([p.context for p in s.context])
+    ax.errorbar(ctx, [p.measured_s * 1e3 for p in s.context],
+                yerr=[p.iqr_s / 2 * 1e3 for p in s.context], color=PALETTE[0],
+                marker=MARKERS[0], ms=4, ls="none", label="measured (median, IQR)")  # fmt: skip
+    ax.plot(ctx, [p.predicted_s * 1e3 for p in s.context], color=PALETTE[0], lw=1.2,
+            label="predicted: (weights + B k (L+1)) / W")  # fmt: skip
+    meas_slope = s.kv_slope_measured_s_per_token * 1e6
+    pred_slope = s.kv_slope_predicted_s_per_token * 1e6
+    ax.text(0.03, 0.85, f"KV-read slope, µs per cached token:\nmeasured {meas_slope:.3g}, "
+            f"predicted {pred_slope:.3g}", transform=ax.transAxes, fontsize=8)  # fmt: skip
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("Context L (tokens cached per sequence)")
+    ax.set_ylabel("Time per decode step (ms)")
+    b = s.context[0].batch
+    ax.set_title(f"Decode step against context, batch {b}, on {s.device}", fontsize=9)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+@register(
+    "ch2-decode-context-cpu",
+    title="A decode step against context on the reference CPU, beside the KV law",
+    caption=(
+        "Median time of one decode step of the scaled Llama (fp32) at a fixed batch as every "
+        "sequence's cached context grows, against the prediction from roofline.forward_step: "
+        "the weights once plus each sequence's KV, k bytes per cached token, over the bandwidth "
+        "W measured in the same run. The slope is the KV read; nothing fitted."
+    ),
+    sources=("this-book",),
+    chapter=CHAPTER,
+)
+def decode_context_cpu_figure() -> plt.Figure:
+    doc = reference("decode", "numpy")
+    if doc is None:
+        raise FileNotFoundError(
+            "no stored CPU decode reference under analysis/data/measurements/; "
+            "run python -m analysis.measure --suite decode --out analysis/data/measurements/"
+        )
+    return decode_context_figure(doc)
