@@ -141,7 +141,7 @@ def cost_figure() -> plt.Figure:
     for acc, row, pairs in cost_rows():
         i = ACCS.index(acc)
         x, y = zip(*pairs, strict=True)
-        label = f"{hardware.get(acc).name}, ${row['usd_per_gpu_hour']:.2f}/GPU-h ({row['provider']}, {row['date']})"
+        label = f"{hardware.get(acc).name}, ${row.usd_per_gpu_hour:.2f}/GPU-h ({row.provider}, {row.date})"
         ax.plot(x, y, marker=MARKERS[i], ms=3, color=PALETTE[i], label=label)
     _tpot_limit(ax)
     _log_axes(ax)
