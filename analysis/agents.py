@@ -66,6 +66,7 @@ rho, kappa, Delta = sp.symbols(
 # replaced by the list input price (which carries the provider's margin).
 pi_pre, tau = sp.symbols("pi_pre tau", positive=True)  # USD per prefilled token; s waiting on tools
 KV_HOLD_USD_PER_TOKEN_STEP = rho * kappa * (Delta + tau)
+_kv_hold = sp.lambdify((rho, kappa, Delta, tau), KV_HOLD_USD_PER_TOKEN_STEP, "math")
 REPREFILL_OVER_HOLD = pi_pre / KV_HOLD_USD_PER_TOKEN_STEP
 _reprefill_over_hold = sp.lambdify((pi_pre, rho, kappa, Delta, tau), REPREFILL_OVER_HOLD, "math")
 # The hold time Delta + tau at which renting costs as much as re-prefilling (ratio = 1).
@@ -87,6 +88,7 @@ def context(step):
 # Input tokens read at step t, and their total over T steps.
 INPUT_TOKENS_STEP = context(t - 1)
 TOTAL_INPUT_TOKENS = sp.factor(sp.summation(INPUT_TOKENS_STEP, (t, 1, T)))
+_total_input = sp.lambdify((n_p, n_a, n_o, T), TOTAL_INPUT_TOKENS, "math")
 
 # Cost of step t >= 2 and of step 1 under each regime.
 STEP_COST = {
@@ -325,10 +327,7 @@ def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
 def total_input_tokens(loop: AgentLoop, steps: int) -> int:
     """T n_p + (n_a + n_o) T (T - 1) / 2: input tokens read over ``steps`` steps."""
     loop.check_steps(steps)
-    value = TOTAL_INPUT_TOKENS.subs(
-        {n_p: loop.prompt_tokens, n_a: loop.action_tokens, n_o: loop.observation_tokens, T: steps}
-    )
-    return int(value)
+    return round(_total_input(*_loop_values(loop), steps))  # a whole number: T (...) is even
 
 
 # ---- humans --------------------------------------------------------------------------------------
@@ -620,7 +619,7 @@ def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
     none_c, rent_c = setup.cost_regimes
     return RentVsReprefill(
         hold_s=setup.hold_s,
-        hold_usd_per_mtok=rho_ * kappa_ * setup.hold_s * 1e6,
+        hold_usd_per_mtok=_kv_hold(rho_, kappa_, setup.step_s, setup.tool_wait_s) * 1e6,
         prefill_usd_per_mtok=setup.prefill_usd_per_mtok,
         list_input_usd_per_mtok=setup.row.input_usd_per_mtok,
         at_cost=at_cost,

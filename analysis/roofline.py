@@ -275,8 +275,8 @@ def attention_flops_per_position(spec: ModelSpec) -> int:
     against the shared latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent
     space. Prefill runs MLA non-absorbed: ``attention_flops_per_position_prefill``.
     """
-    if spec.is_mla:
-        per_head = 2 * (spec.kv_lora_rank + spec.qk_rope_head_dim) + 2 * spec.kv_lora_rank
+    if spec.is_mla:  # MLA_DECODE_FLOPS_PER_HEAD, lambdified below
+        per_head = _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim)
     else:
         per_head = 2 * spec.head_dim + 2 * spec.head_dim
     return spec.n_layers * spec.n_heads * per_head
