@@ -172,7 +172,10 @@ def test_fine_tunes_full_copies_against_adapters_by_hand():
         full_free, adapted_free = acc.mem_bytes - n * w, acc.mem_bytes - w - n * a
         assert got.full_copies_instances == (max(0, math.floor(full_free / kv)))
         assert got.adapters_instances == math.floor(adapted_free / kv)
-    assert designs.fine_tunes(spec, "h200", 9, 8192).full_copies_instances == 0  # 9 x 16 GB
+    # H200: 141 GiB = 151,397,597,184 B. Nine 16.06 GB copies leave 6.85 GB: six 1.07 GB caches;
+    # a tenth copy does not fit at all.
+    assert designs.fine_tunes(spec, "h200", 9, 8192).full_copies_instances == 6
+    assert designs.fine_tunes(spec, "h200", 10, 8192).full_copies_instances == 0
 
 
 def test_lora_rejects_bad_input():

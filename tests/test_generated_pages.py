@@ -253,7 +253,7 @@ def test_rerun_instructions_agree_everywhere():
     assert wheel == "cupy-cuda12x"
     for text in (readme, intro, rerun.render()):
         assert wheel in text and "cupy-cuda13x" in text
-    assert [s for s, _ in rerun.suites()] == ["roofline", "sharing", "energy"]
+    assert [s for s, _ in rerun.suites()] == ["roofline", "sharing", "energy", "decode"]
     gpu_refs = rerun.gpu_references()
     assert ("Pending" in rerun.render()) == (not gpu_refs)
 
