@@ -102,7 +102,7 @@ def shape(spec: ModelSpec) -> StateShape:
     windows = {
         wd
         for wd, kind in zip(spec.windows, spec.kinds, strict=True)
-        if kind in ("sliding", "chunked")
+        if kind in ("sliding", "chunked") and wd is not None  # a windowed layer has its window
     }
     if len(windows) > 1:
         raise ConfigError(

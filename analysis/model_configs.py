@@ -13,7 +13,9 @@ context.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+from typing import Any
 
 from . import models as _models
 from .errors import ConfigError, MissingConfigKeyError, UnsupportedModelTypeError, require_positive
@@ -49,7 +51,7 @@ class _Config:
             raise ConfigError(f"config key {key!r} must be true or false, got {value!r}")
         return value
 
-    def int_list(self, key: str, default: object = ...) -> list[int]:
+    def int_list(self, key: str, default: object = ...) -> list[builtins.int]:
         value = self.raw.get(key)
         if value is None:
             if default is ...:
@@ -354,7 +356,7 @@ def _mlp(d: int, width: int, gated: bool, bias: bool = False) -> int:
 def _hybrid(c: _Config, name: str, kinds, states, parts, active, **kw) -> _models.ModelSpec:
     """A hybrid's spec: per-layer kinds and states, and the counts its parser derived."""
     windows = tuple(None if k == "full" else 0 for k in kinds)  # linear / mlp layers hold no tokens
-    kw.setdefault("state_dtype", _STATE_DTYPES.get(c.raw.get("torch_dtype"), "bf16"))
+    kw.setdefault("state_dtype", _STATE_DTYPES.get(str(c.raw.get("torch_dtype")), "bf16"))
     return _common(
         c,
         name,
@@ -436,7 +438,7 @@ def _nemotron_h(c: _Config, name: str) -> _models.ModelSpec:
         d_ff=c.int("intermediate_size"),
         gated_mlp=False,
         state_dtype=_state_dtype(c, "mamba_ssm_cache_dtype")
-        or _STATE_DTYPES.get(c.raw.get("torch_dtype"), "bf16"),
+        or _STATE_DTYPES.get(str(c.raw.get("torch_dtype")), "bf16"),
         n_experts=n_experts,
         n_experts_per_tok=top_k,
     )
@@ -638,7 +640,7 @@ def parse_config(config: dict, name: str | None = None) -> _models.ModelSpec:
     if not isinstance(model_type, str) or model_type not in supported:
         raise UnsupportedModelTypeError(model_type, supported)
     name = name or str(config.get("_name_or_path") or model_type)
-    raw = config
+    raw: Any = config
     if model_type in _WRAPPERS:
         raw = config.get("text_config")
         if not isinstance(raw, dict):

@@ -169,6 +169,9 @@ class ModelSpec:
     def kv_elements_per_layer_token(self) -> int:
         """Cached elements one token adds in one layer: K and V, or MLA's latent + RoPE key."""
         if self.is_mla:  # + the DSA indexer's key (0 without DSA)
+            assert (
+                self.kv_lora_rank is not None and self.qk_rope_head_dim is not None
+            )  # MLA has both
             return self.kv_lora_rank + self.qk_rope_head_dim + self.index_head_dim
         return 2 * self.n_kv_heads * self.head_dim
 
@@ -289,6 +292,9 @@ class ModelSpec:
     def _attention_params(self) -> int:
         d, h = self.d_model, self.n_heads
         if self.is_mla:
+            # an MLA config sets all four (from_hf_config requires them)
+            assert self.kv_lora_rank is not None and self.qk_rope_head_dim is not None
+            assert self.qk_nope_head_dim is not None and self.v_head_dim is not None
             qk_head = self.qk_nope_head_dim + self.qk_rope_head_dim
             if self.q_lora_rank:
                 q = d * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * h * qk_head

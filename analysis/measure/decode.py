@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,16 +55,18 @@ def check_spec(spec: ModelSpec) -> None:
 
 @dataclass
 class Layer:
-    attn_norm: object
-    wq: object  # (d, H hd)
-    wk: object  # (d, Hkv hd)
-    wv: object  # (d, Hkv hd)
-    wo: object  # (H hd, d)
-    mlp_norm: object
-    w_gate: object  # dense (d, f) or experts (E, d, f)
-    w_up: object
-    w_down: object  # dense (f, d) or experts (E, f, d)
-    router: object = None  # (d, E) for MoE
+    """One decoder layer's arrays (NumPy or CuPy: typed Any, as the array module varies)."""
+
+    attn_norm: Any
+    wq: Any  # (d, H hd)
+    wk: Any  # (d, Hkv hd)
+    wv: Any  # (d, Hkv hd)
+    wo: Any  # (H hd, d)
+    mlp_norm: Any
+    w_gate: Any  # dense (d, f) or experts (E, d, f)
+    w_up: Any
+    w_down: Any  # dense (f, d) or experts (E, f, d)
+    router: Any = None  # (d, E) for MoE
 
 
 class DecodeModel:
@@ -150,8 +153,13 @@ class DecodeModel:
         other = object.__new__(DecodeModel)
         other.__dict__.update(self.__dict__)
         other.max_batch, other.max_context = int(max_batch), int(max_context)
-        shape = (self.spec.n_layers, other.max_batch, self.spec.n_kv_heads, other.max_context)
-        shape += (self.spec.head_dim,)
+        shape = (
+            self.spec.n_layers,
+            other.max_batch,
+            self.spec.n_kv_heads,
+            other.max_context,
+            self.spec.head_dim,
+        )
         other.k_cache = self.xp.zeros(shape, dtype=self.np_dtype)
         other.v_cache = self.xp.zeros(shape, dtype=self.np_dtype)
         other.lengths = np.zeros(other.max_batch, dtype=np.int64)

@@ -121,7 +121,9 @@ def spec_from(shape: dict, vocab_size: int, max_context: int, name: str) -> Mode
 
 class _Case:
     def __init__(self, key: tuple, fn, meta: dict):
-        self.key, self.fn, self.meta, self.times = key, fn, meta, []
+        self.key, self.fn, self.meta = key, fn, meta
+        self.times: list[float] = []
+        self.touched: list[list[int]] = []  # experts each timed MoE step touched, per layer
 
 
 def _decode_case(model: DecodeModel, key, batch: int, context: int, rng) -> _Case:

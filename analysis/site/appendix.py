@@ -85,7 +85,7 @@ def models_section() -> str:
                 heads,
                 experts,
                 thousands(spec.vocab_size),
-                thousands(spec.max_context),
+                "—" if spec.max_context is None else thousands(spec.max_context),
                 f"{fmt_sig(published.value / 1e9, 4)}B {cite(published.source)}"
                 + (
                     f"; active {fmt_sig(active.value / 1e9, 3)}B {cite(active.source)}"
