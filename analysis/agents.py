@@ -159,6 +159,13 @@ class AgentLoop:
             self.action_tokens + self.observation_tokens
         )
 
+    def window_steps(self) -> int:
+        """Most steps inside the window [steps]; ValueError for a loop without a window."""
+        most = self.max_steps()
+        if most is None:
+            raise ValueError("max_context is None: a loop without a window has no last step")
+        return most
+
     def check_steps(self, steps: int) -> int:
         _whole("steps", steps, 1)
         most = self.max_steps()
@@ -616,7 +623,7 @@ def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
     at_list = _reprefill_over_hold(
         setup.row.input_usd_per_mtok / 1e6, rho_, kappa_, setup.step_s, setup.tool_wait_s
     )
-    steps = setup.loop.max_steps()
+    steps = setup.loop.window_steps()
     none_c, rent_c = setup.cost_regimes
     return RentVsReprefill(
         hold_s=setup.hold_s,

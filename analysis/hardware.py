@@ -68,10 +68,14 @@ class Accelerator:
         value = self.specs[field].value
         return None if value is None else float(value)
 
+    def _required_number(self, field: str) -> float:
+        """A REQUIRED_NUMBERS field: the loader rejects a record without it."""
+        return float(self.specs[field].value)
+
     @property
     def mem_bandwidth(self) -> float:
         """Memory bandwidth, bytes/s."""
-        return self._number("mem_bandwidth")
+        return self._required_number("mem_bandwidth")
 
     @property
     def mem_bytes(self) -> float:
@@ -79,7 +83,7 @@ class Accelerator:
 
         An H100 SXM's 80 GB is 80 x 2**30 = 85,899,345,920 B. Bandwidths stay decimal bytes/s.
         """
-        return self._number("mem_bytes")
+        return self._required_number("mem_bytes")
 
     @property
     def usable_mem_bytes(self) -> float:

@@ -540,6 +540,11 @@ def kv_only_gpus(
 
 
 # ---- tables for the chapter -------------------------------------------------------------------------
+def _beyond(context_tokens: int, spec: ModelSpec) -> bool:
+    """Whether ``context_tokens`` [tokens] exceeds the config's window (False where none is stated)."""
+    return spec.max_context is not None and context_tokens > spec.max_context
+
+
 @dataclass(frozen=True)
 class InstanceRow:
     model: str
@@ -598,9 +603,7 @@ def instances_table(
                 except InfeasibleServingError as err:
                     per_gpu, reason = None, type(err).__name__
                 rows.append(
-                    InstanceRow(
-                        name, acc, ctx, group_gpus, per_gpu, ctx > spec.max_context, reason, dt
-                    )
+                    InstanceRow(name, acc, ctx, group_gpus, per_gpu, _beyond(ctx, spec), reason, dt)
                 )
     return rows
 

@@ -242,7 +242,7 @@ def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardR
 @dataclass(frozen=True)
 class DensityRow:
     accelerator: str
-    process: str
+    process: str | None  # None where the vendor does not state the node
     transistors: float
     die_area_mm2: float
     density_per_cm2: float

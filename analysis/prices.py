@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from typing import Literal, overload
 
 import yaml
 
@@ -102,6 +103,10 @@ class PriceRow:
         return self.model if self.tier == "standard" else f"{self.model} ({self.tier})"
 
 
+@overload
+def _price(row: dict, key: str, where: str, required: Literal[True]) -> float: ...
+@overload
+def _price(row: dict, key: str, where: str, required: Literal[False]) -> float | None: ...
 def _price(row: dict, key: str, where: str, required: bool) -> float | None:
     value = row.get(key)
     if value is None:

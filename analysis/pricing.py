@@ -171,7 +171,7 @@ class Deployment:
             or context_tokens < 1
         ):
             raise ValueError(f"context_tokens must be a whole number >= 1, got {context_tokens!r}")
-        if context_tokens > self.model.max_context:
+        if self.model.max_context is not None and context_tokens > self.model.max_context:
             raise ValueError(
                 f"context_tokens {context_tokens:,} exceeds {self.model.name}'s context window of "
                 f"{self.model.max_context:,} tokens"
@@ -490,6 +490,8 @@ def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> i
     The ratio rises with context once decode is memory-bound; bisection over whole tokens.
     """
     require_positive("ratio", ratio)
+    if dep.model.max_context is None:
+        raise ValueError(f"dep: {dep.model.name} states no context window to search up to")
     lo, hi = 1, dep.model.max_context
     while hi > 1 and dep.mem_bytes - dep.weight_bytes < dep.kv_bytes_per_sequence(hi):
         hi //= 2  # the longest context at which one sequence still fits (within a factor of 2)

@@ -275,7 +275,7 @@ def attention_flops_per_position(spec: ModelSpec) -> int:
     against the shared latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent
     space. Prefill runs MLA non-absorbed: ``attention_flops_per_position_prefill``.
     """
-    if spec.is_mla:
+    if spec.kv_lora_rank is not None:  # spec.is_mla, spelled so the type checker narrows it
         per_head = 2 * (spec.kv_lora_rank + spec.qk_rope_head_dim) + 2 * spec.kv_lora_rank
     else:
         per_head = 2 * spec.head_dim + 2 * spec.head_dim

@@ -145,7 +145,7 @@ def spec_tokens_per_step(acceptance: float, draft_tokens: int) -> float:
     return _spec_tokens(acceptance, draft_tokens)
 
 
-def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: int) -> float:
+def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: float) -> float:
     """Prompt tokens [tokens] entering each steady-state step: B I / O."""
     require_positive("batch", batch)
     require_positive("input_tokens", input_tokens, allow_zero=True)
@@ -236,7 +236,7 @@ class StepTime:
             "compute": self.compute_s,
             "communication": self.communication_s,
         }
-        return max(parts, key=parts.get)
+        return max(parts, key=parts.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -588,7 +588,8 @@ def frontier(
     """Pareto-optimal predictions over batch and ``n_gpus``: no other point is faster per user
     and cheaper per GPU at once. Sorted by tokens/s per user; group sizes that cannot hold the
     weights are skipped (all of them failing raises the capacity error)."""
-    points, last_error = [], None
+    points: list[Prediction] = []
+    last_error: memory.InfeasibleServingError | None = None
     for g in n_gpus:
         try:
             cap = max_batch(
@@ -602,6 +603,8 @@ def frontier(
                 predict(model, hardware, g, weight_dtype, kv_dtype, b, input_tokens, output_tokens)
             )
     if not points:
+        if last_error is None:
+            raise ValueError(f"n_gpus: {n_gpus!r} is empty; give at least one group size")
         raise last_error
     pareto = [
         p for p in points

@@ -15,6 +15,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from . import hardware, models, serving
 from .errors import UnknownNameError
@@ -137,6 +138,8 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
             r.batch, r.input_tokens, r.output_tokens, engine_constants=eng,
         )  # fmt: skip
+        if r.batch is None:  # a static batch is always stated; the loader checks it
+            raise ValueError(f"{r.id}: a {r.metric} record needs a batch")
         if r.metric == "static_output_tokens_per_s_per_gpu":
             value = r.batch * r.output_tokens / value / r.n_gpus
         p = serving.predict(
@@ -150,7 +153,7 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             "draft_tokens": r.mtp_layers,
             "accepted_tokens": serving.mtp_accepted_tokens(r.mtp_layers),
         }
-    kw = dict(attention_dp=r.attention_dp, engine_constants=eng, **spec_kw)
+    kw: dict[str, Any] = dict(attention_dp=r.attention_dp, engine_constants=eng, **spec_kw)
     args = (r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype)
     p = serving.predict(*args, r.batch, r.input_tokens, r.output_tokens, **kw)
     if r.batch is None and r.engine_max_batch and p.batch > r.engine_max_batch:
