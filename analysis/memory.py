@@ -88,7 +88,7 @@ SOURCE_INSTANCE_TOKENS_PER_S = Sourced(
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -148,6 +148,7 @@ class GroupLimits:
 
     @property
     def instances(self) -> int:
+        """Instances one group serves [instances]: the tightest of the three limits."""
         return min(v for v in (self.capacity, self.bandwidth, self.compute) if v is not None)
 
     @property
@@ -163,6 +164,7 @@ class GroupLimits:
 
     @property
     def instances_per_gpu(self) -> float:
+        """Instances per GPU [instances per GPU]."""
         return self.instances / self.group_gpus
 
 
@@ -325,14 +327,17 @@ class Fleet:
 
     @property
     def groups(self) -> int:
+        """Model-parallel groups the fleet needs [groups]."""
         return -(-self.n_instances // self.limits.instances)
 
     @property
     def gpus(self) -> int:
+        """GPUs the fleet needs [GPUs]."""
         return self.groups * self.limits.group_gpus
 
     @property
     def binding(self) -> str:
+        """Which constraint sets the group's instances (see ``GroupLimits.binding``)."""
         return self.limits.binding
 
 
@@ -407,7 +412,7 @@ def throughput_only_instances(
 
 # ---- dynamic share and the source's ratios -------------------------------------------------------
 def dynamic_share(static_bytes: float, dynamic_bytes: float, instances: float = 1) -> float:
-    """KV share of the memory in use by ``instances`` instances beside one weight copy."""
+    """KV share [fraction] of the memory used by ``instances`` instances (``dynamic_bytes`` [bytes] each) beside one copy of ``static_bytes`` [bytes]."""
     require_positive("static_bytes", static_bytes, allow_zero=True)
     require_positive("dynamic_bytes", dynamic_bytes)
     require_positive("instances", instances)
@@ -428,7 +433,7 @@ def context_for_share(
 
 
 def ratio_from_share(share: float) -> float:
-    """Dynamic ratio (KV / weights) of one instance whose KV is ``share`` of weights + KV."""
+    """Dynamic ratio KV / weights [unitless] of one instance whose KV is ``share`` [fraction] of weights + KV."""
     require_positive("share", share)
     if share >= 1:
         raise ValueError(f"share must be in (0, 1), got {share!r}")
@@ -453,10 +458,12 @@ class RatioFleet:
 
     @property
     def gpus(self) -> float:
+        """GPUs the fleet needs [GPUs]: the larger of capacity and bandwidth."""
         return max(self.capacity_gpus, self.bandwidth_gpus)
 
     @property
     def binding(self) -> str:
+        """'bandwidth' or 'capacity': which sets the GPU count."""
         return "bandwidth" if self.bandwidth_gpus > self.capacity_gpus else "capacity"
 
 
@@ -519,7 +526,7 @@ def ratio_fleet(
 
 
 def crossover_speed(accelerator: str | Accelerator, usable_fraction: float = 1.0) -> float:
-    """Tokens/s per instance above which bandwidth binds a KV-dominated fleet (W / (u M))."""
+    """Speed per instance [tokens/s] above which bandwidth binds a KV-dominated fleet on ``accelerator``: W / (u M), u = ``usable_fraction``."""
     acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
     _require_fraction("usable_fraction", usable_fraction)
     return _crossover(acc.mem_bandwidth, usable_fraction, acc.mem_bytes)

@@ -99,7 +99,7 @@ _src_intended = sp.lambdify((KV_src, WT_src, R), SOURCE_INTENDED, "math")
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -139,32 +139,37 @@ class Deployment:
 
     @property
     def peak_flops(self) -> float:
+        """Dense peak of the group in the compute dtype [FLOP/s]."""
         return self.n_gpus * self.accelerator.peak_flops(self.compute_dtype)
 
     @property
     def bandwidth(self) -> float:
+        """Memory bandwidth of the group [bytes/s]."""
         return self.n_gpus * self.accelerator.mem_bandwidth
 
     @property
     def mem_bytes(self) -> float:
+        """Memory capacity of the group [bytes]."""
         return self.n_gpus * self.accelerator.mem_bytes
 
     @property
     def weight_bytes(self) -> int:
+        """Weight bytes of one model copy [bytes]."""
         return self.model.weight_bytes(self.weight_dtype)
 
     @property
     def ridge(self) -> float:
-        """FLOP per byte at the roofline's corner (the source's alu_ratio)."""
+        """FLOP per byte at the roofline's corner [FLOP/byte] (the source's alu_ratio)."""
         return self.peak_flops / self.bandwidth
 
     def label(self) -> str:
+        """Model, GPUs and weight dtype in words."""
         return (
             f"{self.model.name}, {self.n_gpus}x {self.accelerator.key}, {self.weight_dtype} weights"
         )
 
     def check_context(self, context_tokens: int) -> int:
-        """``context_tokens`` if it is a whole number in 1..the model's window, else a clear error."""
+        """``context_tokens`` [tokens] if it is a whole number in 1..the model's window, else a clear error."""
         if (
             isinstance(context_tokens, bool)
             or not isinstance(context_tokens, int)
@@ -179,10 +184,11 @@ class Deployment:
         return context_tokens
 
     def kv_bytes_per_sequence(self, context_tokens: int) -> int:
+        """KV cache of one sequence of ``context_tokens`` [tokens] [bytes]."""
         return self.model.kv_cache_bytes(self.check_context(context_tokens), self.kv_dtype)
 
     def max_batch(self, context_tokens: int) -> int:
-        """Sequences of ``context_tokens`` whose KV fits beside the weights: floor((M - P) / KV).
+        """Sequences [sequences] of ``context_tokens`` [tokens] whose KV fits beside the weights: floor((M - P) / KV).
 
         Chapter 2's capacity limit (``memory.group_limits``), with all of HBM usable.
         """
@@ -192,7 +198,7 @@ class Deployment:
         ).capacity
 
     def kv_share(self, context_tokens: int) -> float:
-        """Share of memory the KV cache takes at the largest batch that fits (the s of the laws)."""
+        """Share of memory [fraction] the KV takes at the largest batch that fits at ``context_tokens`` (the s of the laws)."""
         return (
             self.max_batch(context_tokens)
             * self.kv_bytes_per_sequence(context_tokens)
@@ -217,15 +223,17 @@ class PhaseCost:
 
     @property
     def usd_per_mtok(self) -> float:
+        """Cost [USD per 1e6 tokens]."""
         return self.usd_per_token * 1e6
 
     @property
     def tokens_per_s(self) -> float:
+        """Throughput of the phase [tokens/s]."""
         return self.tokens_per_step / self.step_s
 
 
 def usd_per_s(usd_per_gpu_hour: float, n_gpus: int = 1) -> float:
-    """Rent of ``n_gpus`` GPUs in USD per second."""
+    """Rent of ``n_gpus`` GPUs at ``usd_per_gpu_hour`` [USD per GPU-hour], as [USD/s]."""
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
     require_positive("n_gpus", n_gpus)
     return usd_per_gpu_hour * n_gpus / 3600.0
@@ -352,7 +360,7 @@ def decode_utilization_memory_bound(
 
 
 def law_inputs(dep: Deployment) -> dict[str, float]:
-    """The symbols of the laws for a deployment: N, a, k (bytes/token) and R."""
+    """The symbols of the laws for ``dep``: N [params], a [FLOP per position], k [bytes/token], R [FLOP/byte]."""
     return {
         "N": roofline.matmul_params(dep.model),
         "a": roofline.attention_flops_per_position(dep.model),
@@ -362,7 +370,7 @@ def law_inputs(dep: Deployment) -> dict[str, float]:
 
 
 def decode_utilization_ceiling(dep: Deployment, context_tokens: int) -> float:
-    """(2N + aL) / (k L R): the decode utilization bound with an unlimited batch (s = 1 in the law)."""
+    """(2N + aL) / (k L R) [fraction] for ``dep`` at ``context_tokens`` = L: decode utilization with unlimited batch (s = 1)."""
     dep.check_context(context_tokens)
     v = law_inputs(dep)
     return decode_utilization_memory_bound(1.0, v["N"], v["a"], v["k"], context_tokens, v["R"])

@@ -98,7 +98,7 @@ MLPERF_INTERACTIVE_TTFT_S = Sourced(0.450, "mlperf-inference-v51-amd", "Llama 2 
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -122,7 +122,7 @@ def allreduce_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_late
 
 
 def alltoall_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_latency_s: float):
-    """All-to-all [s] where each GPU holds ``nbytes`` [bytes] to scatter; 0 on one GPU."""
+    """All-to-all [s] over ``n_gpus`` where each holds ``nbytes`` [bytes] to scatter over ``link_bandwidth`` [bytes/s] at ``hop_latency_s`` [s]; 0 on one GPU."""
     _require_gpus(n_gpus)
     require_positive("nbytes", nbytes, allow_zero=True)
     require_positive("link_bandwidth", link_bandwidth)
@@ -146,7 +146,7 @@ def spec_tokens_per_step(acceptance: float, draft_tokens: int) -> float:
 
 
 def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: float) -> float:
-    """Prompt tokens [tokens] entering each steady-state step: B I / O."""
+    """Prompt tokens [tokens] entering each steady-state step: B I / O (``batch``, ``input_tokens``, ``output_tokens``)."""
     require_positive("batch", batch)
     require_positive("input_tokens", input_tokens, allow_zero=True)
     require_positive("output_tokens", output_tokens)
@@ -154,7 +154,7 @@ def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: floa
 
 
 def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
-    """Share of GPUs [1] in the prefill pool that balances a disaggregated deployment.
+    """Share of GPUs [1] in the prefill pool that balances a disaggregated deployment (``prefill_rate``, ``decode_rate``).
 
     Rates [requests/s per GPU] of each pool running alone: R_d / (R_p + R_d).
     """
@@ -164,7 +164,7 @@ def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
 
 
 def usd_per_million_tokens(usd_per_gpu_hour: float, n_gpus: int, tokens_per_s: float) -> float:
-    """Dollars [USD] per million output tokens for ``n_gpus`` rented at ``usd_per_gpu_hour``."""
+    """Cost [USD per 1e6 tokens] of output at ``tokens_per_s`` [tokens/s] on ``n_gpus`` rented at ``usd_per_gpu_hour``."""
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
     _require_gpus(n_gpus)
     require_positive("tokens_per_s", tokens_per_s)
@@ -206,7 +206,7 @@ def efficiency(accelerator: str) -> dict[str, Sourced]:
 
 
 def mtp_accepted_tokens(layers: int) -> float:
-    """Published mean tokens per step of DeepSeek-R1 with ``layers`` MTP draft layers."""
+    """Published mean tokens per step [tokens] of DeepSeek-R1 with ``layers`` MTP draft layers."""
     table = _data()["constants"]["speculative"]["mtp_accepted_tokens"]["value"]
     if layers not in table:
         raise UnknownNameError("MTP depth", layers, [str(k) for k in table])
@@ -227,10 +227,12 @@ class StepTime:
 
     @property
     def total_s(self) -> float:
+        """Step time [s]: the roofline max plus communication and overhead."""
         return max(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
 
     @property
     def binding(self) -> str:
+        """The largest part of the step: "memory", "compute" or "communication"."""
         parts = {
             "memory": self.memory_s,
             "compute": self.compute_s,
@@ -252,11 +254,12 @@ class Setup:
 
     @property
     def compute_dtype(self) -> str:
+        """The dtype the matmuls run in."""
         return self.weight_dtype
 
     @property
     def kv_replication(self) -> float:
-        """Copies of each sequence's KV in the group: TP beyond the KV heads duplicates them."""
+        """Copies of each sequence's KV in the group [copies]: TP beyond the KV heads duplicates them."""
         if self.attention_dp:
             return 1.0
         kv_heads = 1 if self.spec.is_mla else self.spec.n_kv_heads
@@ -264,7 +267,7 @@ class Setup:
 
     @property
     def weight_copies_bytes(self) -> float:
-        """Bytes the group must hold for the weights (attention-DP replicates the non-experts)."""
+        """Bytes the group must hold for the weights [bytes] (attention-DP replicates the non-experts)."""
         total = float(self.spec.weight_bytes(self.weight_dtype))
         if not self.attention_dp:
             return total
@@ -400,7 +403,7 @@ def step_time(
 
 # ---- capacity ----------------------------------------------------------------------------------
 def max_batch(s: Setup, input_tokens: int, output_tokens: int) -> int:
-    """Largest batch whose KV at the full context I + O fits beside the weights.
+    """Largest batch [sequences] whose KV at ``input_tokens`` + ``output_tokens`` [tokens] fits beside the weights.
 
     Chapter 2's capacity law (``memory.group_limits``) with the usable fraction of memory the
     engine leaves to weights and KV. Each request holds room for its whole context, as an engine
@@ -440,18 +443,21 @@ class Prediction:
 
     @property
     def output_tokens_per_s(self) -> float:
-        """Output tokens per second of the whole group."""
+        """Output tokens of the whole group [tokens/s]."""
         return self.batch / self.tpot_s
 
     @property
     def output_tokens_per_s_per_gpu(self) -> float:
+        """Output tokens per GPU [tokens/s per GPU]."""
         return self.output_tokens_per_s / self.n_gpus
 
     @property
     def output_tokens_per_s_per_user(self) -> float:
+        """Output tokens one sequence sees [tokens/s per user]: 1 / TPOT."""
         return 1.0 / self.tpot_s
 
     def as_dict(self) -> dict:
+        """The prediction as plain numbers, keys naming their units (``_s`` [s], ``_per_s`` [tokens/s])."""
         out = asdict(self)
         out.pop("step")
         out.update(
@@ -658,13 +664,13 @@ def rental_price(gpu: str) -> RentalRow | None:
 
 
 def usd_per_million_output_tokens(p: Prediction, usd_per_gpu_hour: float) -> float:
-    """Dollars per million output tokens of prediction ``p`` at ``usd_per_gpu_hour``."""
+    """Cost [USD per 1e6 tokens] of prediction ``p``'s output at ``usd_per_gpu_hour`` [USD per GPU-hour]."""
     return usd_per_million_tokens(usd_per_gpu_hour, p.n_gpus, p.output_tokens_per_s)
 
 
 # ---- command line ---------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.serving``: the frontier as a table or JSON (``serving_cli``)."""
+    """``python -m analysis.serving`` (``argv``): the frontier as a table or JSON; returns [exit status]."""
     from .serving_cli import main as cli_main
 
     return cli_main(argv)

@@ -63,6 +63,7 @@ class Result:
 
     @property
     def kind(self) -> str:
+        """What the metric measures (from ``KIND``)."""
         return KIND[self.metric]
 
 
@@ -106,6 +107,7 @@ def results() -> tuple[Result, ...]:
 
 
 def get(result_id: str) -> Result:
+    """The published measurement ``result_id``; UnknownNameError lists the known ids."""
     for r in results():
         if r.id == result_id:
             return r
@@ -120,6 +122,7 @@ class Check:
 
     @property
     def ratio(self) -> float:
+        """predicted / measured [unitless]."""
         return self.predicted / self.result.value
 
     @property
@@ -129,7 +132,7 @@ class Check:
 
 
 def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float, str]:
-    """The model's value for ``r``'s metric, and the regime (binding) of its step.
+    """The model's value for ``r``'s metric (in its unit: [s] or [tokens/s]), and the regime of its step.
 
     ``eng``: the engine constants (default: the stored calibration; ``serving.PLAIN``: none).
     """
@@ -323,7 +326,7 @@ def write_calibration(eng: serving.Engine) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.serving_validation [--write]``: the validation summary; ``--write``
+    """``python -m analysis.serving_validation [--write]`` (``argv``): the validation summary; ``--write``
     refits the engine constants to the named subset and stores them (after a catalog change)."""
     import argparse
 
