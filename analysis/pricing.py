@@ -134,7 +134,10 @@ class Deployment:
 
     @classmethod
     def of(cls, model: str, accelerator: str, n_gpus: int = 1, **dtypes: str) -> Deployment:
-        """Build from catalog names: ``Deployment.of("qwen2.5-72b", "h100-sxm", 8)``."""
+        """Build from catalog names: ``Deployment.of("qwen2.5-72b", "h100-sxm", 8)``.
+
+        ``model`` and ``accelerator``: catalog names; ``n_gpus`` [GPUs]; ``dtypes``: weight_dtype, kv_dtype, compute_dtype.
+        """
         return cls(models.get(model), hardware.get(accelerator), n_gpus, **dtypes)
 
     @property
@@ -279,6 +282,7 @@ def prefill_cost(
     """Cost per input token of prefilling ``batch`` prompts of ``prompt_tokens`` (default: as many as fit).
 
     ``efficiency`` is the achieved fraction of the roofline (1 = the roofline bound itself).
+    ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``prompt_tokens`` [tokens]; ``batch`` [sequences]; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
     """
     batch = (
         dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
@@ -295,7 +299,10 @@ def decode_cost(
     batch: int | None = None,
     efficiency: float = 1.0,
 ) -> PhaseCost:
-    """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit)."""
+    """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit).
+
+    ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``context_tokens`` [tokens]; ``batch`` [sequences]; ``efficiency`` [fraction] of the roofline; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
+    """
     batch = (
         dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
     )
@@ -321,7 +328,10 @@ def cost_ratio(
     prefill_efficiency: float = 1.0,
     decode_efficiency: float = 1.0,
 ) -> float:
-    """Output over input cost per token at ``context_tokens`` (independent of the rent)."""
+    """Output over input cost per token at ``context_tokens`` (independent of the rent).
+
+    ``dep``: the deployment; ``context_tokens`` [tokens]; ``prefill_efficiency`` and ``decode_efficiency`` [fraction] of the roofline; returns [unitless].
+    """
     rent = 1.0  # cancels
     out = decode_cost(dep, rent, context_tokens, efficiency=decode_efficiency).usd_per_token
     inp = prefill_cost(dep, rent, context_tokens, efficiency=prefill_efficiency).usd_per_token
@@ -337,7 +347,10 @@ def decode_utilization_memory_bound(
     context_tokens: float,
     ridge: float,
 ) -> float:
-    """s (2N + aL) / (k L R): decode utilization with memory full and the step memory-bound."""
+    """s (2N + aL) / (k L R): decode utilization with memory full and the step memory-bound.
+
+    ``kv_share`` (s) [fraction], ``n_matmul_params`` (N) [params], ``attn_flops_per_position`` (a) [FLOP], ``kv_bytes_per_token`` (k) [bytes], ``context_tokens`` (L) [tokens], ``ridge`` (R) [FLOP/byte]; returns [fraction].
+    """
     for name, v in (
         ("kv_share", kv_share),
         ("n_matmul_params", n_matmul_params),
@@ -383,7 +396,10 @@ def ratio_from_utilizations(
     attn_flops_per_position: float = 0.0,
     context_tokens: float = 1.0,
 ) -> float:
-    """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d."""
+    """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d.
+
+    ``prefill_utilization`` and ``decode_utilization`` [fraction]; ``n_matmul_params`` [params], ``attn_flops_per_position`` [FLOP], ``context_tokens`` [tokens] give phi; returns [unitless].
+    """
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("decode_utilization", decode_utilization)
     require_positive("n_matmul_params", n_matmul_params)
@@ -407,7 +423,10 @@ def ratio_from_utilizations(
 def implied_decode_utilization(
     price_ratio: float, prefill_utilization: float, flops_ratio: float = 1.0
 ) -> float:
-    """Decode utilization a price ratio implies if prices follow cost: u_d = u_p x (phi_out/phi_in) / ratio."""
+    """Decode utilization a price ratio implies if prices follow cost: u_d = u_p x (phi_out/phi_in) / ratio.
+
+    ``price_ratio`` [unitless], ``prefill_utilization`` [fraction], ``flops_ratio`` (phi_out/phi_in) [unitless]; returns [fraction].
+    """
     require_positive("price_ratio", price_ratio)
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("flops_ratio", flops_ratio)
@@ -427,7 +446,10 @@ def implied_decode_utilization(
 def source_formula(
     kv_ram: float, weight_ram: float, alu_ratio: float, *, as_printed: bool = False
 ) -> float:
-    """The source's generation-efficiency bound: ((KV + W) / KV) / ratio, or as printed (KV + W/KV) / ratio."""
+    """The source's generation-efficiency bound: ((KV + W) / KV) / ratio, or as printed (KV + W/KV) / ratio.
+
+    ``kv_ram`` and ``weight_ram`` [bytes] (any one unit), ``alu_ratio`` [FLOP/byte]; ``as_printed`` picks the source's printed form; returns [unitless].
+    """
     require_positive("kv_ram", kv_ram)
     require_positive("weight_ram", weight_ram, allow_zero=True)
     require_positive("alu_ratio", alu_ratio)
@@ -496,6 +518,7 @@ def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> i
     """Smallest context at which the derived output/input cost ratio reaches ``ratio`` (None if never).
 
     The ratio rises with context once decode is memory-bound; bisection over whole tokens.
+    ``dep``: the deployment; ``efficiencies``: as in ``cost_ratio``; ``ratio`` [unitless]; returns [tokens].
     """
     require_positive("ratio", ratio)
     if dep.model.max_context is None:

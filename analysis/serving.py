@@ -338,7 +338,9 @@ def step_time(
     and ``prefill_tokens`` prompt tokens ride along. The prompt tokens belong to prompts of
     ``prompt_tokens`` tokens each (default: one prompt of ``prefill_tokens``), and each attends
     causally within its own prompt: the chunk costs ``prefill_tokens / prompt_tokens`` whole
-    prompts' attention."""
+    prompts' attention.
+    ``s``: the setup (model, chip, group, dtypes); ``eng``: engine constants (default: stored). Token counts [tokens], ``context`` [tokens]; the parts in [s].
+    """
     spec, acc, g = s.spec, s.acc, s.n_gpus
     eng = engine() if eng is None else eng
     consts, eff = constants(), efficiency(acc.key)
@@ -504,6 +506,7 @@ def predict(
     beside the other B - 1 decodes. Speculation: ``draft_tokens`` (gamma) drafts per step with
     ``acceptance`` (alpha) or a published mean ``accepted_tokens`` per step; each draft costs
     ``draft_cost`` of a plain decode step (default: one layer's share, as for MTP).
+    ``weight_dtype``, ``kv_dtype``: dtypes; ``batch`` [sequences]; ``input_tokens`` and ``output_tokens`` [tokens]; ``attention_dp``: attention data-parallel across the group; ``engine_constants``: default the stored calibration. Times in [s], rates in [tokens/s].
     """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp)
     _require_lengths(input_tokens, output_tokens)
@@ -565,7 +568,10 @@ def static_batch_latency_s(
     model, hardware, n_gpus, weight_dtype, kv_dtype, batch, input_tokens, output_tokens,
     engine_constants: Engine | None = None,
 ) -> float:  # fmt: skip
-    """Wall time [s] of one static batch: prefill all prompts in one step, then O - 1 decodes."""
+    """Wall time [s] of one static batch: prefill all prompts in one step, then O - 1 decodes.
+
+    ``model``, ``hardware``, ``n_gpus`` [GPUs], ``weight_dtype``, ``kv_dtype``, ``batch`` [sequences], ``input_tokens`` (I) and ``output_tokens`` (O) [tokens], ``engine_constants`` as in ``predict``.
+    """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
     eng = engine_constants
@@ -593,7 +599,9 @@ def frontier(
 ) -> list[Prediction]:
     """Pareto-optimal predictions over batch and ``n_gpus``: no other point is faster per user
     and cheaper per GPU at once. Sorted by tokens/s per user; group sizes that cannot hold the
-    weights are skipped (all of them failing raises the capacity error)."""
+    weights are skipped (all of them failing raises the capacity error).
+    ``model``: catalog name or ModelSpec; ``hardware``: catalog name; ``weight_dtype``, ``kv_dtype``; ``input_tokens`` and ``output_tokens`` [tokens]; ``n_gpus`` [GPUs]; see ``Prediction`` for the units.
+    """
     points: list[Prediction] = []
     last_error: memory.InfeasibleServingError | None = None
     for g in n_gpus:
@@ -639,7 +647,9 @@ def disaggregated_split(
     input_tokens=1024, output_tokens=256, prefill_tokens_per_step: int = 8192,
 ) -> Split:  # fmt: skip
     """GPU split between a prefill pool (steps of ``prefill_tokens_per_step`` prompt tokens) and a
-    decode pool (largest batch that fits, no prefill) that carries equal request rates."""
+    decode pool (largest batch that fits, no prefill) that carries equal request rates.
+    ``model``: catalog name or ModelSpec; ``hardware``: catalog name; ``n_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype``; ``input_tokens``, ``output_tokens`` and ``prefill_tokens_per_step`` [tokens]; the split in [GPUs].
+    """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
     if input_tokens < 1:
