@@ -186,7 +186,7 @@ def group_limits(
     ``dynamic_bytes`` is one instance's KV; ``kv_step_bytes`` the KV one decode step moves per
     instance (default ``dynamic_bytes``). With ``tokens_per_s`` the bandwidth limit needs
     ``bandwidth``; the compute limit needs ``peak_flops`` and ``flops_per_token`` (per instance).
-    ``static_bytes`` [bytes] (one weight copy), ``dynamic_bytes`` and ``kv_step_bytes`` [bytes], ``group_gpus`` [GPUs], ``mem_bytes`` [bytes] per GPU, ``usable_fraction`` [fraction], ``tokens_per_s`` [tokens/s], ``bandwidth`` [bytes/s], ``peak_flops`` [FLOP/s], ``flops_per_token`` [FLOP]; limits in [instances].
+    ``static_bytes`` [bytes] (one weight copy), ``dynamic_bytes`` and ``kv_step_bytes`` [bytes], ``group_gpus`` [GPUs], ``mem_bytes`` [bytes] per GPU, ``usable_fraction`` [fraction], ``tokens_per_s`` [tokens/s], ``bandwidth`` [bytes/s] and ``peak_flops`` [FLOP/s] per GPU, ``flops_per_token`` [FLOP]; limits in [instances].
     """
     _require_int("group_gpus", group_gpus)
     require_positive("static_bytes", static_bytes, allow_zero=True)
