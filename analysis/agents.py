@@ -45,7 +45,10 @@ HOURS_PER_YEAR = 2080  # BLS OEWS convention: 52 weeks x 40 hours
 
 
 def median_wage_usd_per_hour() -> float:
-    """BLS median annual wage / 2,080 hours (US software developers, May 2023)."""
+    """BLS median annual wage / 2,080 hours (US software developers, May 2023).
+
+    Returns [USD per hour].
+    """
     return float(WAGE_USD_PER_YEAR.value) / HOURS_PER_YEAR
 
 
@@ -124,6 +127,7 @@ _slope = {
 
 
 def latex(expr: sp.Expr) -> str:
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -151,17 +155,29 @@ class AgentLoop:
             _whole("max_context", self.max_context, 1)
 
     def context_after(self, steps: int) -> int:
+        """Context [tokens] after ``steps`` [steps]: prompt plus each step's action and observation."""
         return self.prompt_tokens + steps * (self.action_tokens + self.observation_tokens)
 
     def max_steps(self) -> int | None:
-        """Most steps whose context stays inside the window (None without a window)."""
+        """Most steps whose context stays inside the window (None without a window).
+
+        Returns [steps].
+        """
         if self.max_context is None:
             return None
         return (self.max_context - self.prompt_tokens) // (
             self.action_tokens + self.observation_tokens
         )
 
+    def window_steps(self) -> int:
+        """Most steps inside the window [steps]; ValueError for a loop without a window."""
+        most = self.max_steps()
+        if most is None:
+            raise ValueError("max_context is None: a loop without a window has no last step")
+        return most
+
     def check_steps(self, steps: int) -> int:
+        """``steps`` [steps] if it is a whole number inside the window, else ValueError."""
         _whole("steps", steps, 1)
         most = self.max_steps()
         if most is not None and steps > most:
@@ -200,6 +216,7 @@ class Regime:
 
     @property
     def values(self) -> tuple[float, ...]:
+        """The regime's numbers in the laws' order: prices [USD per token], fractions [fraction], rent [USD per byte-second], KV [bytes per token], step [s]."""
         return (
             self.input_usd_per_mtok / 1e6,
             self.output_usd_per_mtok / 1e6,
@@ -212,6 +229,7 @@ class Regime:
 
 
 def no_cache(row: prices.PriceRow) -> Regime:
+    """Every input token paid at ``row``'s input price each step (no caching)."""
     return Regime("none", row.input_usd_per_mtok, row.output_usd_per_mtok, label="no caching")
 
 
@@ -221,7 +239,10 @@ def prompt_cache(
     write_fraction: float | None = None,
     label: str = "",
 ) -> Regime:
-    """Prompt caching at a read fraction h and write fraction w (None: a miss costs the input price)."""
+    """Prompt caching at a read fraction h and write fraction w (None: a miss costs the input price).
+
+    ``row``: the price row; ``cached_fraction`` (h) and ``write_fraction`` (w) [fraction] of the input price; ``label`` for plots.
+    """
     return Regime(
         "cache",
         row.input_usd_per_mtok,
@@ -239,6 +260,7 @@ def kv_rent(
     step_s: float,
     label: str = "KV rent",
 ) -> Regime:
+    """Renting the KV between steps: ``row``'s token prices, memory at ``usd_per_byte_s`` [USD per byte-second], ``kv_bytes_per_token`` [bytes], held ``step_s`` [s] per step; ``label`` for plots."""
     return Regime(
         "rent",
         row.input_usd_per_mtok,
@@ -251,13 +273,19 @@ def kv_rent(
 
 
 def usd_per_byte_s(usd_per_gpu_hour: float, accelerator: str) -> float:
-    """Rent of memory: a GPU's price per second over its HBM bytes."""
+    """Rent of memory: a GPU's price per second over its HBM bytes.
+
+    ``usd_per_gpu_hour`` [USD per GPU-hour] on ``accelerator``; returns [USD per byte-second].
+    """
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
     return usd_per_gpu_hour / 3600.0 / hardware.get(accelerator).mem_bytes
 
 
 def step_seconds(action_tokens: int, tokens_per_s: float, tool_s: float = 0.0) -> float:
-    """Wall time of one step: generating the action plus the tool's latency."""
+    """Wall time of one step: generating the action plus the tool's latency.
+
+    ``action_tokens`` [tokens] at ``tokens_per_s`` [tokens/s], plus ``tool_s`` [s]; returns [s].
+    """
     _whole("action_tokens", action_tokens, 1)
     require_positive("tokens_per_s", tokens_per_s)
     require_positive("tool_s", tool_s, allow_zero=True)
@@ -270,13 +298,19 @@ def _loop_values(loop: AgentLoop) -> tuple[int, int, int]:
 
 
 def total_cost_usd(loop: AgentLoop, regime: Regime, steps: int) -> float:
-    """Closed form (the sympy summation) of the bill after ``steps`` steps."""
+    """Closed form (the sympy summation) of the bill after ``steps`` steps.
+
+    ``loop``: the agent loop; ``regime``: how input is billed; ``steps`` [steps]; returns [USD].
+    """
     loop.check_steps(steps)
     return _total[regime.kind](*_loop_values(loop), *regime.values, steps)
 
 
 def step_cost_usd(loop: AgentLoop, regime: Regime, step: int) -> float:
-    """Closed form of the cost of step ``step`` alone."""
+    """Closed form of the cost of step ``step`` alone.
+
+    ``loop``: the agent loop; ``regime``: how input is billed; ``step`` [steps]; returns [USD].
+    """
     loop.check_steps(step)
     first, later = _step[regime.kind]
     args = (*_loop_values(loop), *regime.values)
@@ -292,11 +326,15 @@ class Bill:
 
     @property
     def total_usd(self) -> float:
+        """The whole bill [USD]: the steps' costs summed."""
         return math.fsum(self.step_costs_usd)
 
 
 def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
-    """Run the loop step by step, tracking the context, the cached prefix and the KV held."""
+    """Run the loop step by step, tracking the context, the cached prefix and the KV held.
+
+    ``regime``: how input is billed; ``steps`` [steps]; the bill's tokens [tokens], costs [USD].
+    """
     loop.check_steps(steps)
     p_in, p_out = regime.input_usd_per_mtok / 1e6, regime.output_usd_per_mtok / 1e6
     ctx, prev_prompt, in_kv = loop.prompt_tokens, 0, 0
@@ -325,14 +363,20 @@ def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
 
 
 def total_input_tokens(loop: AgentLoop, steps: int) -> int:
-    """T n_p + (n_a + n_o) T (T - 1) / 2: input tokens read over ``steps`` steps."""
+    """T n_p + (n_a + n_o) T (T - 1) / 2: input tokens read over ``steps`` steps.
+
+    ``loop``: the agent loop; ``steps`` [steps] (T); returns [tokens].
+    """
     loop.check_steps(steps)
     return round(_total_input(*_loop_values(loop), steps))  # a whole number: T (...) is even
 
 
 # ---- humans --------------------------------------------------------------------------------------
 def thought_tokens(hours: float, tokens_per_s: float | None = None) -> float:
-    """Tokens a human 'thinks' in ``hours`` at ``tokens_per_s`` (default: the source's 9 tokens/s)."""
+    """Tokens a human 'thinks' in ``hours`` at ``tokens_per_s`` (default: the source's 9 tokens/s).
+
+    ``hours`` [hours], ``tokens_per_s`` [tokens/s]; returns [tokens].
+    """
     require_positive("hours", hours, allow_zero=True)
     rate = (
         float(THOUGHT_TOKENS_PER_S.value)
@@ -343,7 +387,10 @@ def thought_tokens(hours: float, tokens_per_s: float | None = None) -> float:
 
 
 def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
-    """Hours of human thought that ``tokens`` equal at ``tokens_per_s``."""
+    """Hours of human thought that ``tokens`` equal at ``tokens_per_s``.
+
+    ``tokens`` [tokens], ``tokens_per_s`` [tokens/s]; returns [hours].
+    """
     require_positive("tokens", tokens, allow_zero=True)
     rate = (
         float(THOUGHT_TOKENS_PER_S.value)
@@ -356,7 +403,10 @@ def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
 def usd_per_thought_hour(
     cost_usd: float, output_tokens: int, tokens_per_s: float | None = None
 ) -> float:
-    """Price of ``output_tokens`` scaled to one hour of thought at ``tokens_per_s``."""
+    """Price of ``output_tokens`` scaled to one hour of thought at ``tokens_per_s``.
+
+    ``cost_usd`` [USD] of ``output_tokens`` [tokens] at ``tokens_per_s`` [tokens/s]; returns [USD per hour].
+    """
     require_positive("cost_usd", cost_usd, allow_zero=True)
     _whole("output_tokens", output_tokens, 1)
     return cost_usd / thought_hours(output_tokens, tokens_per_s)
@@ -368,6 +418,7 @@ def crossover_step(
     """First step whose cost per hour of output thought reaches the wage; None if never (or past the window).
 
     Solved from the closed form of the step cost (linear in t for every regime).
+    ``loop`` and ``regime`` as in ``total_cost_usd``; ``wage_usd_per_hour`` [USD per hour]; ``tokens_per_s`` [tokens/s] of thought; returns [steps].
     """
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
     budget = wage_usd_per_hour * thought_hours(loop.action_tokens, tokens_per_s)  # USD per step
@@ -397,6 +448,7 @@ def crossover_context(
 
     0.0 when the output tokens alone already cost more than the wage (no prompt length is needed
     to pass it).
+    ``row``: the price row; ``output_tokens`` [tokens]; ``wage_usd_per_hour`` [USD per hour]; ``tokens_per_s`` [tokens/s] of thought (default: the source's 9).
     """
     _whole("output_tokens", output_tokens, 1)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
@@ -429,7 +481,10 @@ def worked_example(
     tokens_per_s: float | None = None,
     date=None,
 ) -> WorkedExample:
-    """The source's GPT-4 Turbo request, recomputed from the price catalog."""
+    """The source's GPT-4 Turbo request, recomputed from the price catalog.
+
+    ``model``'s price row on ``date`` (default: latest); ``context_tokens`` and ``output_tokens`` [tokens]; ``tokens_per_s`` [tokens/s] of thought; costs in [USD].
+    """
     row = prices.price(model, date)
     _whole("context_tokens", context_tokens, 1)
     _whole("output_tokens", output_tokens, 1)
@@ -496,7 +551,10 @@ class ExampleSetup:
 
     @property
     def hold_s(self) -> float:
-        """Seconds the KV of the context is held per step: the action plus the tool wait."""
+        """Seconds the KV of the context is held per step: the action plus the tool wait.
+
+        Returns [s].
+        """
         return self.step_s + self.tool_wait_s
 
 
@@ -511,6 +569,7 @@ def example_setup(
     ``TOOL_WAIT_S``, an assumption; range ``TOOL_WAIT_S_RANGE``). Rent default [USD/GPU-h]: the
     median H100 SXM rental row in market.yaml. ``cost_regimes`` price input and output tokens at
     the same deployment's roofline cost instead of GPT-4 Turbo's list prices.
+    ``rent_usd_per_gpu_hour`` overrides that default.
     """
     from . import models, pricing
 
@@ -605,6 +664,7 @@ def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
     pi_pre is the stand-in's roofline prefill cost at the same GPU rent that prices the memory;
     at list price it is GPT-4 Turbo's input price. The whole-run ratios use the closed-form bills
     over the example's full window.
+    ``setup``: default ``example_setup()``.
     """
     setup = example_setup() if setup is None else setup
     rent = setup.regimes[-1]
@@ -615,7 +675,7 @@ def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
     at_list = _reprefill_over_hold(
         setup.row.input_usd_per_mtok / 1e6, rho_, kappa_, setup.step_s, setup.tool_wait_s
     )
-    steps = setup.loop.max_steps()
+    steps = setup.loop.window_steps()
     none_c, rent_c = setup.cost_regimes
     return RentVsReprefill(
         hold_s=setup.hold_s,

@@ -97,10 +97,12 @@ class TokenEnergy:
 
     @property
     def memory_j(self):
+        """The memory share of the energy per token [J]."""
         return self.total_j * self.memory_share
 
     @property
     def compute_j(self):
+        """The compute share of the energy per token [J]."""
         return self.total_j * (1 - self.memory_share)
 
 
@@ -163,7 +165,10 @@ def energy_per_token(
 
 
 def energy_crossover_batch(accelerator: str, dtype: str = "bf16") -> float:
-    """Batch where the weights' bytes and FLOPs take equal time: F b_w / (2 W) [sequences]."""
+    """Batch where the weights' bytes and FLOPs take equal time: F b_w / (2 W) [sequences].
+
+    ``accelerator``: catalog name; ``dtype``: the weight and compute dtype.
+    """
     acc = hardware.get(accelerator)
     return float(_crossover(acc.peak_flops(dtype), acc.mem_bandwidth, float(dtype_bytes(dtype))))
 
@@ -178,7 +183,9 @@ def batch_for_memory_share(
 ) -> float | None:
     """Smallest batch at which the memory share of a token's energy falls to ``share`` [sequences].
 
-    None when it never does (the KV per sequence keeps memory above ``share`` at any batch).
+    ``model`` on ``accelerator`` at ``context`` [tokens] per sequence in ``dtype``; ``share``
+    [fraction]; the search stops at ``max_batch`` [sequences]. None when it never does (the KV
+    per sequence keeps memory above ``share`` at any batch).
     """
     lo, hi = 1.0, float(max_batch)
     f = lambda b: float(energy_per_token(model, accelerator, b, context, dtype).memory_share)  # noqa: E731
@@ -230,7 +237,10 @@ class Validation:
 
 
 def validate(context: int = 1024, dtype: str = "bf16") -> list[Validation]:
-    """Each published measurement beside the top-down prediction for the same model, GPU, batch."""
+    """Each published measurement beside the top-down prediction for the same model, GPU, batch.
+
+    ``context`` [tokens] and ``dtype`` are the prediction's; energies in the rows are [J].
+    """
     out = []
     for pt in measured_points():
         pred = float(energy_per_token(pt.model, pt.accelerator, pt.batch, context, dtype).total_j)
@@ -239,5 +249,6 @@ def validate(context: int = 1024, dtype: str = "bf16") -> list[Validation]:
 
 
 def measured_record(key: str) -> Sourced:
+    """The physics constant ``key`` as a ``Sourced`` record (value in its catalog unit)."""
     q = physics.constant(key)
     return Sourced(q.value, q.source, q.note, q.estimate)

@@ -57,7 +57,7 @@ class Accelerator:
         return tuple(d for d in DTYPES if d in self.flops)
 
     def peak_flops(self, dtype: str) -> float:
-        """Dense peak FLOP/s for ``dtype``."""
+        """Dense peak for ``dtype`` [FLOP/s] (int8: [OP/s])."""
         if dtype not in DTYPES:
             raise UnknownDTypeError(dtype, list(DTYPES))
         if dtype not in self.flops:
@@ -68,10 +68,14 @@ class Accelerator:
         value = self.specs[field].value
         return None if value is None else float(value)
 
+    def _required_number(self, field: str) -> float:
+        """A REQUIRED_NUMBERS field: the loader rejects a record without it."""
+        return float(self.specs[field].value)
+
     @property
     def mem_bandwidth(self) -> float:
-        """Memory bandwidth, bytes/s."""
-        return self._number("mem_bandwidth")
+        """Memory bandwidth [bytes/s], decimal."""
+        return self._required_number("mem_bandwidth")
 
     @property
     def mem_bytes(self) -> float:
@@ -79,7 +83,7 @@ class Accelerator:
 
         An H100 SXM's 80 GB is 80 x 2**30 = 85,899,345,920 B. Bandwidths stay decimal bytes/s.
         """
-        return self._number("mem_bytes")
+        return self._required_number("mem_bytes")
 
     @property
     def usable_mem_bytes(self) -> float:
@@ -100,18 +104,22 @@ class Accelerator:
 
     @property
     def tdp_w(self) -> float | None:
+        """Thermal design power [W] (None where unpublished)."""
         return self._number("tdp_w")
 
     @property
     def transistors(self) -> float | None:
+        """Transistor count [transistors] (None where unpublished)."""
         return self._number("transistors")
 
     @property
     def die_area_mm2(self) -> float | None:
+        """Die area [mm^2] (None where unpublished)."""
         return self._number("die_area_mm2")
 
     @property
     def clock_hz(self) -> float | None:
+        """Boost clock [Hz] (None where unpublished)."""
         return self._number("clock_hz")
 
     @property
@@ -139,10 +147,11 @@ class Accelerator:
 
     @property
     def process(self) -> str | None:
+        """Process node, as the vendor names it [text] (None where unstated)."""
         return self.specs["process"].value
 
     def critical_intensity(self, dtype: str) -> float:
-        """Peak FLOP/s over memory bandwidth: the FLOP per byte at the roofline's ridge."""
+        """Peak for ``dtype`` over memory bandwidth: the ridge of the roofline [FLOP/byte]."""
         return self.peak_flops(dtype) / self.mem_bandwidth
 
     def source(self, field: str) -> str:

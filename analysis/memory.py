@@ -88,7 +88,7 @@ SOURCE_INSTANCE_TOKENS_PER_S = Sourced(
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -148,6 +148,7 @@ class GroupLimits:
 
     @property
     def instances(self) -> int:
+        """Instances one group serves [instances]: the tightest of the three limits."""
         return min(v for v in (self.capacity, self.bandwidth, self.compute) if v is not None)
 
     @property
@@ -163,6 +164,7 @@ class GroupLimits:
 
     @property
     def instances_per_gpu(self) -> float:
+        """Instances per GPU [instances per GPU]."""
         return self.instances / self.group_gpus
 
 
@@ -184,6 +186,7 @@ def group_limits(
     ``dynamic_bytes`` is one instance's KV; ``kv_step_bytes`` the KV one decode step moves per
     instance (default ``dynamic_bytes``). With ``tokens_per_s`` the bandwidth limit needs
     ``bandwidth``; the compute limit needs ``peak_flops`` and ``flops_per_token`` (per instance).
+    ``static_bytes`` [bytes] (one weight copy), ``dynamic_bytes`` and ``kv_step_bytes`` [bytes], ``group_gpus`` [GPUs], ``mem_bytes`` [bytes] per GPU, ``usable_fraction`` [fraction], ``tokens_per_s`` [tokens/s], ``bandwidth`` [bytes/s] and ``peak_flops`` [FLOP/s] per GPU, ``flops_per_token`` [FLOP]; limits in [instances].
     """
     _require_int("group_gpus", group_gpus)
     require_positive("static_bytes", static_bytes, allow_zero=True)
@@ -261,6 +264,7 @@ def serving_limits(
     KV dtype defaults to the weight dtype. With ``tokens_per_s`` it also applies chapter 1's
     decode roofline: weights read once per step, each instance's KV (cached + 1 new token),
     and 2 N + a (L + 1) FLOPs per instance (``roofline.forward_step``'s accounting).
+    ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype``, ``compute_dtype``; ``context_tokens`` [tokens]; ``tokens_per_s`` [tokens/s]; ``usable_fraction`` [fraction]; limits in [instances].
     """
     spec, acc = _resolve(model, accelerator)
     kv_dtype = kv_dtype or weight_dtype
@@ -297,7 +301,10 @@ def min_group_gpus(
     usable_fraction: float = 1.0,
     max_group: int = 1024,
 ) -> int:
-    """Smallest power-of-two group (1, 2, 4, ...) that runs at least one instance."""
+    """Smallest power-of-two group (1, 2, 4, ...) that runs at least one instance.
+
+    ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype); ``tokens_per_s`` [tokens/s] per instance; ``usable_fraction`` [fraction] of memory. ``max_group`` [GPUs]: the search's cap. Returns [GPUs].
+    """
     group = 1
     while group <= max_group:
         try:
@@ -325,14 +332,17 @@ class Fleet:
 
     @property
     def groups(self) -> int:
+        """Model-parallel groups the fleet needs [groups]."""
         return -(-self.n_instances // self.limits.instances)
 
     @property
     def gpus(self) -> int:
+        """GPUs the fleet needs [GPUs]."""
         return self.groups * self.limits.group_gpus
 
     @property
     def binding(self) -> str:
+        """Which constraint sets the group's instances (see ``GroupLimits.binding``)."""
         return self.limits.binding
 
 
@@ -349,7 +359,10 @@ def fleet_size(
     compute_dtype: str | None = None,
     usable_fraction: float = 1.0,
 ) -> Fleet:
-    """GPUs for ``n_instances`` concurrent instances at ``tokens_per_s`` each (FLEET_GPUS)."""
+    """GPUs for ``n_instances`` concurrent instances at ``tokens_per_s`` each (FLEET_GPUS).
+
+    ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype), ``compute_dtype``; ``tokens_per_s`` [tokens/s] per instance; ``usable_fraction`` [fraction] of memory. Returns a ``Fleet`` ([groups], [GPUs]).
+    """
     _require_int("n_instances", n_instances)
     limits = serving_limits(
         model,
@@ -377,7 +390,10 @@ def cluster_instances(
     tokens_per_s: float | None = None,
     usable_fraction: float = 1.0,
 ) -> int:
-    """Concurrent instances a cluster of ``cluster_gpus`` holds, split into groups of ``group_gpus``."""
+    """Concurrent instances a cluster of ``cluster_gpus`` holds, split into groups of ``group_gpus``.
+
+    Returns [instances]. ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype), ``compute_dtype``; ``tokens_per_s`` [tokens/s] per instance; ``usable_fraction`` [fraction] of memory.
+    """
     _require_int("cluster_gpus", cluster_gpus)
     limits = serving_limits(
         model,
@@ -395,7 +411,10 @@ def cluster_instances(
 def throughput_only_instances(
     cluster_gpus: float, gpu_tokens_per_s: float, instance_tokens_per_s: float
 ) -> float:
-    """The source's count: cluster throughput over each instance's speed (memory ignored)."""
+    """The source's count: cluster throughput over each instance's speed (memory ignored).
+
+    ``cluster_gpus`` [GPUs], ``gpu_tokens_per_s`` [tokens/s per GPU], ``instance_tokens_per_s`` [tokens/s]; returns [instances].
+    """
     for name, v in (
         ("cluster_gpus", cluster_gpus),
         ("gpu_tokens_per_s", gpu_tokens_per_s),
@@ -407,7 +426,7 @@ def throughput_only_instances(
 
 # ---- dynamic share and the source's ratios -------------------------------------------------------
 def dynamic_share(static_bytes: float, dynamic_bytes: float, instances: float = 1) -> float:
-    """KV share of the memory in use by ``instances`` instances beside one weight copy."""
+    """KV share [fraction] of the memory used by ``instances`` instances (``dynamic_bytes`` [bytes] each) beside one copy of ``static_bytes`` [bytes]."""
     require_positive("static_bytes", static_bytes, allow_zero=True)
     require_positive("dynamic_bytes", dynamic_bytes)
     require_positive("instances", instances)
@@ -417,7 +436,10 @@ def dynamic_share(static_bytes: float, dynamic_bytes: float, instances: float = 
 def context_for_share(
     model: str | ModelSpec, share: float, *, weight_dtype: str = "bf16", kv_dtype: str | None = None
 ) -> float:
-    """Context (tokens) at which one instance's KV is ``share`` of weights + KV (no window cap)."""
+    """Context (tokens) at which one instance's KV is ``share`` of weights + KV (no window cap).
+
+    ``model``: catalog name or ModelSpec; ``share`` [fraction]; ``weight_dtype``, ``kv_dtype``; returns [tokens].
+    """
     spec = models.get(model) if isinstance(model, str) else model
     require_positive("share", share)
     if share >= 1:
@@ -428,7 +450,7 @@ def context_for_share(
 
 
 def ratio_from_share(share: float) -> float:
-    """Dynamic ratio (KV / weights) of one instance whose KV is ``share`` of weights + KV."""
+    """Dynamic ratio KV / weights [unitless] of one instance whose KV is ``share`` [fraction] of weights + KV."""
     require_positive("share", share)
     if share >= 1:
         raise ValueError(f"share must be in (0, 1), got {share!r}")
@@ -453,10 +475,12 @@ class RatioFleet:
 
     @property
     def gpus(self) -> float:
+        """GPUs the fleet needs [GPUs]: the larger of capacity and bandwidth."""
         return max(self.capacity_gpus, self.bandwidth_gpus)
 
     @property
     def binding(self) -> str:
+        """'bandwidth' or 'capacity': which sets the GPU count."""
         return "bandwidth" if self.bandwidth_gpus > self.capacity_gpus else "capacity"
 
 
@@ -475,6 +499,7 @@ def ratio_fleet(
     ``dynamic_ratio`` is read as per-instance KV bytes / weight bytes (the chapter discusses
     the other readings). The bound ignores weight copies; ``min_group_gpus`` says how large a
     group must be to hold one copy and read it ``tokens_per_s`` times a second.
+    ``n_instances`` [instances], ``params`` [params] in ``weight_dtype``, ``dynamic_ratio`` [unitless], ``accelerator``: catalog name, ``tokens_per_s`` [tokens/s], ``usable_fraction`` [fraction]; the fleet in [GPUs].
     """
     for name, v in (
         ("n_instances", n_instances),
@@ -519,7 +544,7 @@ def ratio_fleet(
 
 
 def crossover_speed(accelerator: str | Accelerator, usable_fraction: float = 1.0) -> float:
-    """Tokens/s per instance above which bandwidth binds a KV-dominated fleet (W / (u M))."""
+    """Speed per instance [tokens/s] above which bandwidth binds a KV-dominated fleet on ``accelerator``: W / (u M), u = ``usable_fraction``."""
     acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
     _require_fraction("usable_fraction", usable_fraction)
     return _crossover(acc.mem_bandwidth, usable_fraction, acc.mem_bytes)
@@ -531,7 +556,10 @@ def kv_only_gpus(
     accelerator: str | Accelerator = "h100-sxm",
     usable_fraction: float = 1.0,
 ) -> float:
-    """GPUs whose whole memory holds the KV of ``n_instances`` (the '1000 x 1 TB' arithmetic)."""
+    """GPUs whose whole memory holds the KV of ``n_instances`` (the '1000 x 1 TB' arithmetic).
+
+    ``dynamic_bytes`` [bytes] per instance; ``accelerator``: catalog name or Accelerator; ``usable_fraction`` [fraction]; returns [GPUs].
+    """
     acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
     require_positive("n_instances", n_instances)
     require_positive("dynamic_bytes", dynamic_bytes)
@@ -540,6 +568,11 @@ def kv_only_gpus(
 
 
 # ---- tables for the chapter -------------------------------------------------------------------------
+def _beyond(context_tokens: int, spec: ModelSpec) -> bool:
+    """Whether ``context_tokens`` [tokens] exceeds the config's window (False where none is stated)."""
+    return spec.max_context is not None and context_tokens > spec.max_context
+
+
 @dataclass(frozen=True)
 class InstanceRow:
     model: str
@@ -583,6 +616,7 @@ def instances_table(
 
     Weights and KV in ``dtype``; with None (the default) each model in the dtype its weights are
     released in (``released_weight_dtype``: DeepSeek-V3 in fp8, the others bf16).
+    ``model_names`` and ``accelerators``: catalog names; ``contexts`` [tokens]; ``group_gpus`` [GPUs]; rows give [instances per GPU].
     """
     rows = []
     for name in model_names:
@@ -598,9 +632,7 @@ def instances_table(
                 except InfeasibleServingError as err:
                     per_gpu, reason = None, type(err).__name__
                 rows.append(
-                    InstanceRow(
-                        name, acc, ctx, group_gpus, per_gpu, ctx > spec.max_context, reason, dt
-                    )
+                    InstanceRow(name, acc, ctx, group_gpus, per_gpu, _beyond(ctx, spec), reason, dt)
                 )
     return rows
 
@@ -619,6 +651,7 @@ def max_throughput_per_gpu(
     """Output tokens/s per GPU with memory full of instances at ``context_tokens`` (no speed target).
 
     Chapter 1's decode roofline at the capacity batch: an upper bound on an offline benchmark.
+    Returns [tokens/s per GPU]. ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype), ``compute_dtype``; ``usable_fraction`` [fraction] of memory.
     """
     spec, acc = _resolve(model, accelerator)
     kv_dtype = kv_dtype or weight_dtype

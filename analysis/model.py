@@ -32,7 +32,7 @@ class CliError(Exception):
 
 
 def load_model(config_or_name: str) -> ModelSpec:
-    """A catalog model by name, or a ModelSpec from a config.json path."""
+    """``config_or_name``: a catalog model name, or a config.json path to build a ModelSpec from."""
     path = Path(config_or_name)
     if path.suffix == ".json" or path.is_file():
         try:
@@ -90,7 +90,13 @@ def _decode_floor(spec: ModelSpec, acc, context: int, wdt: str, kdt: str) -> dic
 def report(
     config_or_name: str, hardware_name: str, context: int, dtype: str = "bf16", kv_dtype=None
 ) -> dict:
-    """Everything the command prints, as a dict of plain numbers and strings."""
+    """Everything the command prints, as a dict of plain numbers and strings.
+
+    ``config_or_name`` (catalog name or config.json path) on ``hardware_name`` at ``context``
+    [tokens], weights in ``dtype``, KV in ``kv_dtype`` (default: ``dtype``). The keys name their
+    units: bytes [bytes], parameters [params], the critical batch [sequences], the cost floor
+    [USD per 1e6 tokens].
+    """
     if dtype not in DTYPES:
         raise UnknownDTypeError(dtype, list(DTYPES))
     kv_dtype = kv_dtype or dtype
@@ -134,7 +140,7 @@ def _gb(n: float) -> str:
 
 
 def render(r: dict) -> str:
-    """The report as aligned text lines."""
+    """The report ``r`` (from ``report``) as aligned text lines."""
     fits = "does not fit (weights + one sequence exceed one GPU)"
     node = f"{r['node_gpus']}-GPU node, one weight copy"
     lines = [
@@ -172,6 +178,7 @@ def render(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.model``; ``argv`` as on the command line. Returns [exit status]."""
     parser = argparse.ArgumentParser(
         prog="python -m analysis.model",
         description="Weights, KV cache, instances per GPU, critical batch and decode cost "

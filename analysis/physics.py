@@ -96,25 +96,26 @@ def constant(key: str) -> Quantity:
 
 
 def boltzmann_j_per_k() -> float:
+    """Boltzmann constant [J/K] from the catalog."""
     return constant("boltzmann_j_per_k").value
 
 
 # ---- numbers from the laws ------------------------------------------------------------------------
 def landauer_j(temperature_k: float = 300.0) -> float:
-    """k T ln 2 in joules at ``temperature_k`` (> 0 K)."""
+    """k T ln 2 [J] at ``temperature_k`` [K] (> 0)."""
     require_positive("temperature_k (kelvin)", temperature_k)
     return _landauer(boltzmann_j_per_k(), temperature_k)
 
 
 def transistor_density_per_cm2(transistors: float, die_area_mm2: float) -> float:
-    """Transistors per cm^2 from a count and a die area in mm^2."""
+    """Density [transistors per cm^2] from ``transistors`` and ``die_area_mm2`` [mm^2]."""
     require_positive("transistors", transistors)
     require_positive("die_area_mm2", die_area_mm2)
     return _density(transistors, die_area_mm2)
 
 
 def switching_energy_j(power_w, transistors: float, clock_hz: float, activity=1.0):
-    """Energy per switching event if ``power_w`` all goes into switching; ``activity`` in (0, 1].
+    """Energy per switching event [J] if ``power_w`` [W] all goes into switching ``transistors`` at ``clock_hz`` [Hz]; ``activity`` [fraction] in (0, 1].
 
     ``power_w`` and ``activity`` may be arrays (for sensitivity sweeps).
     """
@@ -135,7 +136,7 @@ def switching_energy_j(power_w, transistors: float, clock_hz: float, activity=1.
 
 
 def energy_per_flop_j(power_w: float, flops: float) -> float:
-    """Joules per FLOP at a sustained rate ``flops`` (FLOP/s) drawing ``power_w``."""
+    """Energy per FLOP [J/FLOP] at a sustained rate ``flops`` [FLOP/s] drawing ``power_w`` [W]."""
     require_positive("power_w", power_w)
     require_positive("flops (FLOP/s)", flops)
     return _per_flop(power_w, flops)
@@ -156,7 +157,7 @@ def wire_energy_j(length_mm, key: str = "wire_40nm_random_pj_per_bit_mm"):
 
 
 def gap(energy_j: float, reference_j: float) -> float:
-    """How many times ``energy_j`` exceeds ``reference_j``."""
+    """How many times ``energy_j`` [J] exceeds ``reference_j`` [J]: the ratio [unitless]."""
     require_positive("energy_j", energy_j)
     require_positive("reference_j", reference_j)
     return energy_j / reference_j
@@ -166,7 +167,7 @@ CMOS_LIMIT_DTYPE = "fp4"  # the precision of the Ho et al. estimate: compare onl
 
 
 def cmos_limit_j_per_flop() -> float:
-    """The Ho et al. CMOS-limit estimate as joules per (FP4) FLOP: 1 / (4.7e15 FLOP/J)."""
+    """The Ho et al. CMOS-limit estimate [J/FLOP] (FP4): 1 / (4.7e15 FLOP/J)."""
     return 1.0 / constant("cmos_limit_flop_per_j").value
 
 
@@ -179,20 +180,20 @@ def _spec(acc: hardware.Accelerator, field: str) -> float:
 
 
 def accelerator_density_per_cm2(name: str) -> float:
-    """Whole-die transistor density of accelerator ``name`` (one die with a published area)."""
+    """Whole-die transistor density of accelerator ``name`` [transistors per cm^2]."""
     acc = hardware.get(name)
     return transistor_density_per_cm2(_spec(acc, "transistors"), _spec(acc, "die_area_mm2"))
 
 
 def accelerator_switching_energy_j(name: str, activity=1.0, power_w: float | None = None):
-    """Switching energy of ``name`` at its TDP (or ``power_w``) and catalog clock."""
+    """Switching energy of ``name`` [J] at its TDP (or ``power_w`` [W]) and catalog clock; ``activity`` [fraction] in (0, 1]."""
     acc = hardware.get(name)
     power = _spec(acc, "tdp_w") if power_w is None else power_w
     return switching_energy_j(power, _spec(acc, "transistors"), _spec(acc, "clock_hz"), activity)
 
 
 def accelerator_j_per_flop(name: str, dtype: str) -> float:
-    """Board-level J/FLOP: TDP over the dense peak for ``dtype``."""
+    """Board-level energy of accelerator ``name``: TDP over the dense peak for ``dtype`` [J/FLOP]."""
     acc = hardware.get(name)
     return energy_per_flop_j(_spec(acc, "tdp_w"), acc.peak_flops(dtype))
 
@@ -210,7 +211,7 @@ class BoardRow:
 
 
 def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardRow]:
-    """Board-level J/FLOP for every catalog accelerator with a published TDP, per dtype.
+    """Board-level [J/FLOP] for every catalog accelerator with a published TDP, per one of ``dtypes``.
 
     ``gap_to_cmos_limit`` is given only where the row's precision is the limit's (fp4): the
     published CMOS limit is for FP4 operations, and no limit for bf16 or fp8 is in the catalog.
@@ -242,7 +243,7 @@ def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardR
 @dataclass(frozen=True)
 class DensityRow:
     accelerator: str
-    process: str
+    process: str | None  # None where the vendor does not state the node
     transistors: float
     die_area_mm2: float
     density_per_cm2: float
@@ -279,7 +280,7 @@ class Rung:
 
 
 def ladder(temperature_k: float = 300.0, accelerator: str = "h100-sxm") -> list[Rung]:
-    """Energies from Landauer to a DRAM access, each with its source, sorted from small to large."""
+    """Energies [J] from Landauer (at ``temperature_k`` [K]) to a DRAM access on ``accelerator``, sourced, small to large."""
     c = constant
     kb = c("boltzmann_j_per_k").source
     acc = hardware.get(accelerator)

@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from typing import Literal, overload
 
 import yaml
 
@@ -52,7 +53,7 @@ def as_date(value: object, name: str = "date") -> dt.date:
 
 
 def exact(value: float) -> Fraction:
-    """The decimal a YAML float was written as, as an exact fraction (0.56 -> 14/25).
+    """The decimal ``value`` was written as in YAML, as an exact fraction [same unit] (0.56 -> 14/25).
 
     ``repr`` of a float is the shortest decimal that reads back as that float, which for the
     prices in the catalogs is the decimal written in the YAML.
@@ -82,17 +83,17 @@ class PriceRow:
 
     @property
     def output_input_ratio_exact(self) -> Fraction:
-        """Output price / input price, exactly, from the catalog's decimals."""
+        """Output price / input price [unitless], exactly, from the catalog's decimals."""
         return exact(self.output_usd_per_mtok) / exact(self.input_usd_per_mtok)
 
     @property
     def output_input_ratio(self) -> float:
-        """Output price / input price (the exact fraction, rounded once to a float)."""
+        """Output price / input price [unitless] (the exact fraction, rounded once to a float)."""
         return float(self.output_input_ratio_exact)
 
     @property
     def cached_fraction(self) -> float | None:
-        """Cached-read price as a fraction of the input price, where caching is offered."""
+        """Cached-read price over the input price [fraction] (None where caching is not offered)."""
         if self.cached_input_usd_per_mtok is None:
             return None
         return float(exact(self.cached_input_usd_per_mtok) / exact(self.input_usd_per_mtok))
@@ -102,6 +103,10 @@ class PriceRow:
         return self.model if self.tier == "standard" else f"{self.model} ({self.tier})"
 
 
+@overload
+def _price(row: dict, key: str, where: str, required: Literal[True]) -> float: ...
+@overload
+def _price(row: dict, key: str, where: str, required: Literal[False]) -> float | None: ...
 def _price(row: dict, key: str, where: str, required: bool) -> float | None:
     value = row.get(key)
     if value is None:
@@ -287,7 +292,7 @@ def cache_rule(
 ) -> CacheRule:
     """The provider's caching rule in force on ``date`` (default: its latest).
 
-    ``date``: a ``datetime.date`` or an ISO string. ``ttl_s``: pick the rule for that cache
+    ``date``: a ``datetime.date`` or an ISO string. ``ttl_s`` [s]: pick the rule for that cache
     lifetime (e.g. 3600 for Anthropic's 1-hour cache); None picks the provider's default cache.
     """
     rules = [r for r in cache_rules() if r.provider == provider]
@@ -342,7 +347,7 @@ def rented_gpus() -> list[str]:
 
 
 def rental_rows(gpu: str | None = None) -> tuple[RentalRow, ...]:
-    """GPU rental prices (optionally of one GPU), cheapest first, then by date and provider."""
+    """GPU rental prices (of ``gpu`` only, if given), cheapest first, then by date and provider."""
     rows = _rentals()
     if gpu is not None:
         if gpu not in rented_gpus():
@@ -352,6 +357,6 @@ def rental_rows(gpu: str | None = None) -> tuple[RentalRow, ...]:
 
 
 def median_rent_usd_per_gpu_hour(gpu: str) -> float:
-    """The median catalogued rent of ``gpu`` (the upper middle row for an even count), USD/GPU-h."""
+    """The median catalogued rent of ``gpu`` [USD per GPU-hour] (upper middle row for an even count)."""
     rows = rental_rows(gpu)
     return rows[len(rows) // 2].usd_per_gpu_hour

@@ -99,7 +99,7 @@ _src_intended = sp.lambdify((KV_src, WT_src, R), SOURCE_INTENDED, "math")
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -134,44 +134,52 @@ class Deployment:
 
     @classmethod
     def of(cls, model: str, accelerator: str, n_gpus: int = 1, **dtypes: str) -> Deployment:
-        """Build from catalog names: ``Deployment.of("qwen2.5-72b", "h100-sxm", 8)``."""
+        """Build from catalog names: ``Deployment.of("qwen2.5-72b", "h100-sxm", 8)``.
+
+        ``model`` and ``accelerator``: catalog names; ``n_gpus`` [GPUs]; ``dtypes``: weight_dtype, kv_dtype, compute_dtype.
+        """
         return cls(models.get(model), hardware.get(accelerator), n_gpus, **dtypes)
 
     @property
     def peak_flops(self) -> float:
+        """Dense peak of the group in the compute dtype [FLOP/s]."""
         return self.n_gpus * self.accelerator.peak_flops(self.compute_dtype)
 
     @property
     def bandwidth(self) -> float:
+        """Memory bandwidth of the group [bytes/s]."""
         return self.n_gpus * self.accelerator.mem_bandwidth
 
     @property
     def mem_bytes(self) -> float:
+        """Memory capacity of the group [bytes]."""
         return self.n_gpus * self.accelerator.mem_bytes
 
     @property
     def weight_bytes(self) -> int:
+        """Weight bytes of one model copy [bytes]."""
         return self.model.weight_bytes(self.weight_dtype)
 
     @property
     def ridge(self) -> float:
-        """FLOP per byte at the roofline's corner (the source's alu_ratio)."""
+        """FLOP per byte at the roofline's corner [FLOP/byte] (the source's alu_ratio)."""
         return self.peak_flops / self.bandwidth
 
     def label(self) -> str:
+        """Model, GPUs and weight dtype in words."""
         return (
             f"{self.model.name}, {self.n_gpus}x {self.accelerator.key}, {self.weight_dtype} weights"
         )
 
     def check_context(self, context_tokens: int) -> int:
-        """``context_tokens`` if it is a whole number in 1..the model's window, else a clear error."""
+        """``context_tokens`` [tokens] if it is a whole number in 1..the model's window, else a clear error."""
         if (
             isinstance(context_tokens, bool)
             or not isinstance(context_tokens, int)
             or context_tokens < 1
         ):
             raise ValueError(f"context_tokens must be a whole number >= 1, got {context_tokens!r}")
-        if context_tokens > self.model.max_context:
+        if self.model.max_context is not None and context_tokens > self.model.max_context:
             raise ValueError(
                 f"context_tokens {context_tokens:,} exceeds {self.model.name}'s context window of "
                 f"{self.model.max_context:,} tokens"
@@ -179,10 +187,11 @@ class Deployment:
         return context_tokens
 
     def kv_bytes_per_sequence(self, context_tokens: int) -> int:
+        """KV cache of one sequence of ``context_tokens`` [tokens] [bytes]."""
         return self.model.kv_cache_bytes(self.check_context(context_tokens), self.kv_dtype)
 
     def max_batch(self, context_tokens: int) -> int:
-        """Sequences of ``context_tokens`` whose KV fits beside the weights: floor((M - P) / KV).
+        """Sequences [sequences] of ``context_tokens`` [tokens] whose KV fits beside the weights: floor((M - P) / KV).
 
         Chapter 2's capacity limit (``memory.group_limits``), with all of HBM usable.
         """
@@ -192,7 +201,7 @@ class Deployment:
         ).capacity
 
     def kv_share(self, context_tokens: int) -> float:
-        """Share of memory the KV cache takes at the largest batch that fits (the s of the laws)."""
+        """Share of memory [fraction] the KV takes at the largest batch that fits at ``context_tokens`` (the s of the laws)."""
         return (
             self.max_batch(context_tokens)
             * self.kv_bytes_per_sequence(context_tokens)
@@ -217,15 +226,17 @@ class PhaseCost:
 
     @property
     def usd_per_mtok(self) -> float:
+        """Cost [USD per 1e6 tokens]."""
         return self.usd_per_token * 1e6
 
     @property
     def tokens_per_s(self) -> float:
+        """Throughput of the phase [tokens/s]."""
         return self.tokens_per_step / self.step_s
 
 
 def usd_per_s(usd_per_gpu_hour: float, n_gpus: int = 1) -> float:
-    """Rent of ``n_gpus`` GPUs in USD per second."""
+    """Rent of ``n_gpus`` GPUs at ``usd_per_gpu_hour`` [USD per GPU-hour], as [USD/s]."""
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
     require_positive("n_gpus", n_gpus)
     return usd_per_gpu_hour * n_gpus / 3600.0
@@ -271,6 +282,7 @@ def prefill_cost(
     """Cost per input token of prefilling ``batch`` prompts of ``prompt_tokens`` (default: as many as fit).
 
     ``efficiency`` is the achieved fraction of the roofline (1 = the roofline bound itself).
+    ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``prompt_tokens`` [tokens]; ``batch`` [sequences]; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
     """
     batch = (
         dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
@@ -287,7 +299,10 @@ def decode_cost(
     batch: int | None = None,
     efficiency: float = 1.0,
 ) -> PhaseCost:
-    """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit)."""
+    """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit).
+
+    ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``context_tokens`` [tokens]; ``batch`` [sequences]; ``efficiency`` [fraction] of the roofline; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
+    """
     batch = (
         dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
     )
@@ -313,7 +328,10 @@ def cost_ratio(
     prefill_efficiency: float = 1.0,
     decode_efficiency: float = 1.0,
 ) -> float:
-    """Output over input cost per token at ``context_tokens`` (independent of the rent)."""
+    """Output over input cost per token at ``context_tokens`` (independent of the rent).
+
+    ``dep``: the deployment; ``context_tokens`` [tokens]; ``prefill_efficiency`` and ``decode_efficiency`` [fraction] of the roofline; returns [unitless].
+    """
     rent = 1.0  # cancels
     out = decode_cost(dep, rent, context_tokens, efficiency=decode_efficiency).usd_per_token
     inp = prefill_cost(dep, rent, context_tokens, efficiency=prefill_efficiency).usd_per_token
@@ -329,7 +347,10 @@ def decode_utilization_memory_bound(
     context_tokens: float,
     ridge: float,
 ) -> float:
-    """s (2N + aL) / (k L R): decode utilization with memory full and the step memory-bound."""
+    """s (2N + aL) / (k L R): decode utilization with memory full and the step memory-bound.
+
+    ``kv_share`` (s) [fraction], ``n_matmul_params`` (N) [params], ``attn_flops_per_position`` (a) [FLOP], ``kv_bytes_per_token`` (k) [bytes], ``context_tokens`` (L) [tokens], ``ridge`` (R) [FLOP/byte]; returns [fraction].
+    """
     for name, v in (
         ("kv_share", kv_share),
         ("n_matmul_params", n_matmul_params),
@@ -352,7 +373,7 @@ def decode_utilization_memory_bound(
 
 
 def law_inputs(dep: Deployment) -> dict[str, float]:
-    """The symbols of the laws for a deployment: N, a, k (bytes/token) and R."""
+    """The symbols of the laws for ``dep``: N [params], a [FLOP per position], k [bytes/token], R [FLOP/byte]."""
     return {
         "N": roofline.matmul_params(dep.model),
         "a": roofline.attention_flops_per_position(dep.model),
@@ -362,7 +383,7 @@ def law_inputs(dep: Deployment) -> dict[str, float]:
 
 
 def decode_utilization_ceiling(dep: Deployment, context_tokens: int) -> float:
-    """(2N + aL) / (k L R): the decode utilization bound with an unlimited batch (s = 1 in the law)."""
+    """(2N + aL) / (k L R) [fraction] for ``dep`` at ``context_tokens`` = L: decode utilization with unlimited batch (s = 1)."""
     dep.check_context(context_tokens)
     v = law_inputs(dep)
     return decode_utilization_memory_bound(1.0, v["N"], v["a"], v["k"], context_tokens, v["R"])
@@ -375,7 +396,10 @@ def ratio_from_utilizations(
     attn_flops_per_position: float = 0.0,
     context_tokens: float = 1.0,
 ) -> float:
-    """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d."""
+    """(u_p / u_d) x phi_out / phi_in; with the defaults the FLOP ratio is 1 and this is u_p / u_d.
+
+    ``prefill_utilization`` and ``decode_utilization`` [fraction]; ``n_matmul_params`` [params], ``attn_flops_per_position`` [FLOP], ``context_tokens`` [tokens] give phi; returns [unitless].
+    """
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("decode_utilization", decode_utilization)
     require_positive("n_matmul_params", n_matmul_params)
@@ -399,7 +423,10 @@ def ratio_from_utilizations(
 def implied_decode_utilization(
     price_ratio: float, prefill_utilization: float, flops_ratio: float = 1.0
 ) -> float:
-    """Decode utilization a price ratio implies if prices follow cost: u_d = u_p x (phi_out/phi_in) / ratio."""
+    """Decode utilization a price ratio implies if prices follow cost: u_d = u_p x (phi_out/phi_in) / ratio.
+
+    ``price_ratio`` [unitless], ``prefill_utilization`` [fraction], ``flops_ratio`` (phi_out/phi_in) [unitless]; returns [fraction].
+    """
     require_positive("price_ratio", price_ratio)
     require_positive("prefill_utilization", prefill_utilization)
     require_positive("flops_ratio", flops_ratio)
@@ -419,7 +446,10 @@ def implied_decode_utilization(
 def source_formula(
     kv_ram: float, weight_ram: float, alu_ratio: float, *, as_printed: bool = False
 ) -> float:
-    """The source's generation-efficiency bound: ((KV + W) / KV) / ratio, or as printed (KV + W/KV) / ratio."""
+    """The source's generation-efficiency bound: ((KV + W) / KV) / ratio, or as printed (KV + W/KV) / ratio.
+
+    ``kv_ram`` and ``weight_ram`` [bytes] (any one unit), ``alu_ratio`` [FLOP/byte]; ``as_printed`` picks the source's printed form; returns [unitless].
+    """
     require_positive("kv_ram", kv_ram)
     require_positive("weight_ram", weight_ram, allow_zero=True)
     require_positive("alu_ratio", alu_ratio)
@@ -488,8 +518,11 @@ def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> i
     """Smallest context at which the derived output/input cost ratio reaches ``ratio`` (None if never).
 
     The ratio rises with context once decode is memory-bound; bisection over whole tokens.
+    ``dep``: the deployment; ``efficiencies``: as in ``cost_ratio``; ``ratio`` [unitless]; returns [tokens].
     """
     require_positive("ratio", ratio)
+    if dep.model.max_context is None:
+        raise ValueError(f"dep: {dep.model.name} states no context window to search up to")
     lo, hi = 1, dep.model.max_context
     while hi > 1 and dep.mem_bytes - dep.weight_bytes < dep.kv_bytes_per_sequence(hi):
         hi //= 2  # the longest context at which one sequence still fits (within a factor of 2)

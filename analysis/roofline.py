@@ -110,7 +110,7 @@ _moe_critical_batch = sp.lambdify((F, W, b_w, E_x, k_E), MOE_CRITICAL_BATCH, "ma
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -120,7 +120,7 @@ def _bytes(dtype: str) -> float:
 
 # ---- numbers from the laws ----------------------------------------------------------------------
 def roofline_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
-    """max(flops / peak, bytes / bandwidth): the time if compute and memory overlap perfectly."""
+    """max(``flops`` [FLOP] / ``peak_flops`` [FLOP/s], ``nbytes`` [bytes] / ``bandwidth`` [bytes/s]) [s], perfect overlap."""
     for name, v in (("flops", flops), ("nbytes", nbytes)):
         require_positive(name, v, allow_zero=True)
     require_positive("peak_flops", peak_flops)
@@ -129,13 +129,16 @@ def roofline_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: f
 
 
 def additive_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
-    """flops / peak + bytes / bandwidth: the time with no overlap (an upper bound)."""
+    """``flops`` [FLOP] / ``peak_flops`` [FLOP/s] + ``nbytes`` [bytes] / ``bandwidth`` [bytes/s]: the time [s] with no overlap."""
     roofline_time_s(flops, nbytes, peak_flops, bandwidth)  # validates
     return float(_additive_time(flops, nbytes, peak_flops, bandwidth))
 
 
 def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype: str):
-    """FLOP per byte of a (batch x d_in) . (d_in x d_out) matmul; ``batch`` may be an array."""
+    """FLOP per byte [FLOP/byte] of a (batch x d_in) . (d_in x d_out) matmul; ``batch`` may be an array.
+
+    Weights in ``weight_dtype``, activations in ``act_dtype``.
+    """
     require_positive("d_in", d_in)
     require_positive("d_out", d_out)
     return _matmul_intensity(
@@ -151,7 +154,7 @@ def critical_batch(
     d_out: int | None = None,
     act_dtype: str | None = None,
 ) -> float:
-    """Rows per weight read at which a matmul turns FLOP-bound.
+    """Rows per weight read [rows] at which a matmul turns FLOP-bound at ``peak_flops`` [FLOP/s] and ``bandwidth`` [bytes/s].
 
     Without ``d_in``/``d_out`` this is the weights-dominated limit F b_w / (2 W); with them the
     exact solution including activation traffic (``act_dtype`` defaults to ``weight_dtype``).
@@ -182,7 +185,7 @@ def accelerator_critical_batch(
     *,
     sparse: bool = False,
 ) -> float:
-    """Critical batch on ``acc`` for ``compute_dtype`` FLOPs and ``weight_dtype`` weights.
+    """Critical batch [rows] on ``acc`` for ``compute_dtype`` FLOPs and ``weight_dtype`` weights.
 
     ``sparse=True`` uses the 2:4-sparsity marketing rate (2 x dense), for comparison only.
     """
@@ -238,7 +241,7 @@ K_CASES = (  # (compute, weights, sparse): what "K" could mean on one chip
 
 
 def k_cases(accelerator: str = "h100-sxm") -> list[KCase]:
-    """The source's K read every way: FLOP/byte ratio and critical batch, dense and sparse."""
+    """The source's K read every way on ``accelerator``: FLOP/byte and critical batch, dense and sparse."""
     acc = hardware.get(accelerator)
     out = []
     for comp, wt, sparse in K_CASES:
@@ -261,7 +264,7 @@ def k_cases(accelerator: str = "h100-sxm") -> list[KCase]:
 
 # ---- a whole model --------------------------------------------------------------------------------
 def matmul_params(spec: ModelSpec) -> int:
-    """Parameters multiplied per token: active ones minus the embedding lookup (a gather, no FLOPs)."""
+    """Parameters of ``spec`` multiplied per token [params]: active ones minus the embedding lookup."""
     params = spec.n_active_params - spec.n_embedding_params
     if spec.tied_embeddings:  # the tied table is also the output head
         params += spec.vocab_size * (spec.embed_proj_dim or spec.d_model)
@@ -269,14 +272,14 @@ def matmul_params(spec: ModelSpec) -> int:
 
 
 def attention_flops_per_position(spec: ModelSpec) -> int:
-    """FLOPs one new token spends per attended position, over all layers (q.k and p.v) [FLOP].
+    """FLOPs one new token of ``spec`` spends per attended position, all layers (q.k and p.v) [FLOP].
 
     MLA is counted in its absorbed inference form, the form decode runs in: every head scores
     against the shared latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent
     space. Prefill runs MLA non-absorbed: ``attention_flops_per_position_prefill``.
     """
-    if spec.is_mla:  # MLA_DECODE_FLOPS_PER_HEAD, lambdified below
-        per_head = _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim)
+    if spec.kv_lora_rank is not None:  # spec.is_mla, spelled so the type checker narrows it
+        per_head = _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim)  # MLA_DECODE_FLOPS_PER_HEAD
     else:
         per_head = 2 * spec.head_dim + 2 * spec.head_dim
     return spec.n_layers * spec.n_heads * per_head
@@ -428,7 +431,7 @@ def forward_step(
 
 
 def decode_attention_intensity(spec: ModelSpec, kv_dtype: str = "bf16") -> float:
-    """FLOP per KV byte of decode attention: 2 g / b_kv for GQA (= g with bf16), any batch."""
+    """FLOP per KV byte of ``spec``'s decode attention [FLOP/byte]: 2 g / b_kv for GQA (``kv_dtype``)."""
     return attention_flops_per_position(spec) / spec.kv_bytes_per_token(kv_dtype)
 
 
@@ -461,7 +464,7 @@ class TrainingBatch:
 
 
 def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") -> TrainingBatch:
-    """Tokens that share one weight read in Llama 3 405B training, against the critical batch."""
+    """Tokens that share one weight read in Llama 3 405B training, against the critical batch on ``accelerator`` in ``dtype``."""
     lay = {key: rec.value for key, rec in LLAMA3_405B_LAYOUT.items()}
     dp = lay["gpus"] // (
         lay["tensor_parallel"] * lay["context_parallel"] * lay["pipeline_parallel"]
@@ -478,14 +481,14 @@ def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") ->
 
 
 def mfu(achieved_flops: float, peak_flops: float) -> float:
-    """Model FLOPs utilisation: achieved model FLOP/s over the dense peak."""
+    """Model FLOPs utilisation [fraction]: ``achieved_flops`` over ``peak_flops`` (dense) [FLOP/s]."""
     require_positive("achieved_flops", achieved_flops, allow_zero=True)
     require_positive("peak_flops", peak_flops)
     return float(_mfu(achieved_flops, peak_flops))
 
 
 def run_utilization(total_flops: float, gpu_hours: float, peak_flops: float) -> float:
-    """Whole-run average utilisation: total model FLOPs over (GPU-hours x 3600 s x peak)."""
+    """Whole-run utilisation [fraction]: ``total_flops`` [FLOP] over (``gpu_hours`` x 3600 s x ``peak_flops`` [FLOP/s])."""
     require_positive("total_flops", total_flops)
     require_positive("gpu_hours", gpu_hours)
     require_positive("peak_flops", peak_flops)
@@ -509,19 +512,21 @@ class GemmComparison:
 
     @property
     def rel_errors(self) -> tuple[float, ...]:
+        """(predicted - measured) / measured per batch [fraction]."""
         return tuple((p - m) / m for p, m in zip(self.predicted_s, self.measured_s, strict=True))
 
     @property
     def median_abs_error(self) -> float:
+        """Median |relative error| over the sweep [fraction]."""
         return statistics.median(abs(e) for e in self.rel_errors)
 
     @property
     def knee_ratio(self) -> float:
-        """measured / predicted knee (1 = exact; the target is within a factor of 2)."""
+        """measured / predicted knee [unitless] (1 = exact; the target is within a factor of 2)."""
         return self.measured_knee / self.predicted_knee
 
     def median_abs_error_where(self, memory_bound: bool) -> float:
-        """Median |error| on one side of the predicted knee (a diagnostic split, not a filter)."""
+        """Median |error| [fraction] below (``memory_bound``) or above the predicted knee (a diagnostic)."""
         errs = [
             abs(e)
             for b, e in zip(self.batches, self.rel_errors, strict=True)
@@ -535,12 +540,12 @@ class GemmComparison:
 
     @property
     def weight_bandwidth(self) -> tuple[float, ...]:
-        """Weight bytes over measured time per batch: the rate at which each GEMM consumed W."""
+        """Weight bytes over measured time per batch [bytes/s]: the rate each GEMM consumed W at."""
         nbytes = self.d_in * self.d_out * _bytes(self.dtype)
         return tuple(nbytes / t for t in self.measured_s)
 
     def predicted_with_bandwidth(self, bandwidth: float) -> tuple[float, ...]:
-        """The same roofline with another measured bandwidth (a diagnostic, never fitted)."""
+        """Times [s] of the same roofline with another measured ``bandwidth`` [bytes/s] (never fitted)."""
         return tuple(
             roofline_time_s(
                 _matmul_flops(b, self.d_in, self.d_out),
@@ -553,7 +558,7 @@ class GemmComparison:
 
 
 def measured_knee(batches, times_s) -> float:
-    """Where the measured asymptotes cross, with nothing fitted.
+    """Where the measured asymptotes of ``times_s`` [s] over ``batches`` [rows] cross [rows], unfitted.
 
     Memory asymptote: the smallest batch's time, flat. Compute asymptote: the largest batch's
     time per row, times B. They cross at B = t(B_min) x B_max / t(B_max) (with B_min = 1).
@@ -566,7 +571,7 @@ def measured_knee(batches, times_s) -> float:
 
 
 def compare_gemm(doc: dict, dtype: str) -> GemmComparison:
-    """Predict every GEMM of a roofline measurement from its measured peak and bandwidth."""
+    """Predict every ``dtype`` GEMM of a roofline measurement ``doc`` (its JSON) from its measured peak and bandwidth."""
     res = doc["results"]
     sweeps = res.get("gemm", {})
     if dtype not in sweeps:
@@ -613,7 +618,7 @@ class MeasurementSummary:
 
 
 def summarize(doc: dict) -> MeasurementSummary:
-    """Every GEMM sweep of a roofline measurement compared with its prediction."""
+    """Every GEMM sweep of a roofline measurement ``doc`` (its JSON) compared with its prediction."""
     res = doc["results"]
     gemms, failed = {}, {}
     for dt, sweep in res["gemm"].items():
@@ -647,7 +652,7 @@ _mla_decode = sp.lambdify((r_lat, d_rope), MLA_DECODE_FLOPS_PER_HEAD, "math")
 
 
 def attention_flops_per_position_prefill(spec: ModelSpec) -> int:
-    """FLOPs one prompt token spends per attended position in prefill, over all layers [FLOP].
+    """FLOPs one prompt token of ``spec`` spends per attended position in prefill, all layers [FLOP].
 
     Equal to ``attention_flops_per_position`` except for MLA, which prefill runs non-absorbed
     (decompressed K/V: head dims qk_nope + qk_rope for q.k and v_head_dim for p.v), cheaper per
@@ -660,7 +665,7 @@ def attention_flops_per_position_prefill(spec: ModelSpec) -> int:
 
 
 def mla_decode_flops_per_position(spec: ModelSpec) -> int:
-    """The absorbed form's FLOPs per attended position from its law [FLOP] (MLA models only)."""
+    """The absorbed form's FLOPs per attended position of ``spec`` from its law [FLOP] (MLA only)."""
     if not spec.is_mla:
         raise ValueError(f"{spec.name} does not use MLA (attention_kind {spec.attention_kind!r})")
     return int(spec.n_layers * spec.n_heads * _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim))

@@ -98,7 +98,7 @@ MLPERF_INTERACTIVE_TTFT_S = Sourced(0.450, "mlperf-inference-v51-amd", "Llama 2 
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of one of this module's expressions, for display in the book."""
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
     return sp.latex(expr)
 
 
@@ -122,7 +122,7 @@ def allreduce_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_late
 
 
 def alltoall_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_latency_s: float):
-    """All-to-all [s] where each GPU holds ``nbytes`` [bytes] to scatter; 0 on one GPU."""
+    """All-to-all [s] over ``n_gpus`` where each holds ``nbytes`` [bytes] to scatter over ``link_bandwidth`` [bytes/s] at ``hop_latency_s`` [s]; 0 on one GPU."""
     _require_gpus(n_gpus)
     require_positive("nbytes", nbytes, allow_zero=True)
     require_positive("link_bandwidth", link_bandwidth)
@@ -145,8 +145,8 @@ def spec_tokens_per_step(acceptance: float, draft_tokens: int) -> float:
     return _spec_tokens(acceptance, draft_tokens)
 
 
-def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: int) -> float:
-    """Prompt tokens [tokens] entering each steady-state step: B I / O."""
+def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: float) -> float:
+    """Prompt tokens [tokens] entering each steady-state step: B I / O (``batch``, ``input_tokens``, ``output_tokens``)."""
     require_positive("batch", batch)
     require_positive("input_tokens", input_tokens, allow_zero=True)
     require_positive("output_tokens", output_tokens)
@@ -154,7 +154,7 @@ def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: int)
 
 
 def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
-    """Share of GPUs [1] in the prefill pool that balances a disaggregated deployment.
+    """Share of GPUs [1] in the prefill pool that balances a disaggregated deployment (``prefill_rate``, ``decode_rate``).
 
     Rates [requests/s per GPU] of each pool running alone: R_d / (R_p + R_d).
     """
@@ -164,7 +164,7 @@ def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
 
 
 def usd_per_million_tokens(usd_per_gpu_hour: float, n_gpus: int, tokens_per_s: float) -> float:
-    """Dollars [USD] per million output tokens for ``n_gpus`` rented at ``usd_per_gpu_hour``."""
+    """Cost [USD per 1e6 tokens] of output at ``tokens_per_s`` [tokens/s] on ``n_gpus`` rented at ``usd_per_gpu_hour``."""
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
     _require_gpus(n_gpus)
     require_positive("tokens_per_s", tokens_per_s)
@@ -206,7 +206,7 @@ def efficiency(accelerator: str) -> dict[str, Sourced]:
 
 
 def mtp_accepted_tokens(layers: int) -> float:
-    """Published mean tokens per step of DeepSeek-R1 with ``layers`` MTP draft layers."""
+    """Published mean tokens per step [tokens] of DeepSeek-R1 with ``layers`` MTP draft layers."""
     table = _data()["constants"]["speculative"]["mtp_accepted_tokens"]["value"]
     if layers not in table:
         raise UnknownNameError("MTP depth", layers, [str(k) for k in table])
@@ -227,16 +227,18 @@ class StepTime:
 
     @property
     def total_s(self) -> float:
+        """Step time [s]: the roofline max plus communication and overhead."""
         return max(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
 
     @property
     def binding(self) -> str:
+        """The largest part of the step: "memory", "compute" or "communication"."""
         parts = {
             "memory": self.memory_s,
             "compute": self.compute_s,
             "communication": self.communication_s,
         }
-        return max(parts, key=parts.get)
+        return max(parts, key=parts.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -252,11 +254,12 @@ class Setup:
 
     @property
     def compute_dtype(self) -> str:
+        """The dtype the matmuls run in."""
         return self.weight_dtype
 
     @property
     def kv_replication(self) -> float:
-        """Copies of each sequence's KV in the group: TP beyond the KV heads duplicates them."""
+        """Copies of each sequence's KV in the group [copies]: TP beyond the KV heads duplicates them."""
         if self.attention_dp:
             return 1.0
         kv_heads = 1 if self.spec.is_mla else self.spec.n_kv_heads
@@ -264,7 +267,7 @@ class Setup:
 
     @property
     def weight_copies_bytes(self) -> float:
-        """Bytes the group must hold for the weights (attention-DP replicates the non-experts)."""
+        """Bytes the group must hold for the weights [bytes] (attention-DP replicates the non-experts)."""
         total = float(self.spec.weight_bytes(self.weight_dtype))
         if not self.attention_dp:
             return total
@@ -335,7 +338,9 @@ def step_time(
     and ``prefill_tokens`` prompt tokens ride along. The prompt tokens belong to prompts of
     ``prompt_tokens`` tokens each (default: one prompt of ``prefill_tokens``), and each attends
     causally within its own prompt: the chunk costs ``prefill_tokens / prompt_tokens`` whole
-    prompts' attention."""
+    prompts' attention.
+    ``s``: the setup (model, chip, group, dtypes); ``eng``: engine constants (default: stored). Token counts [tokens], ``context`` [tokens]; the parts in [s].
+    """
     spec, acc, g = s.spec, s.acc, s.n_gpus
     eng = engine() if eng is None else eng
     consts, eff = constants(), efficiency(acc.key)
@@ -400,7 +405,7 @@ def step_time(
 
 # ---- capacity ----------------------------------------------------------------------------------
 def max_batch(s: Setup, input_tokens: int, output_tokens: int) -> int:
-    """Largest batch whose KV at the full context I + O fits beside the weights.
+    """Largest batch [sequences] whose KV at ``input_tokens`` + ``output_tokens`` [tokens] fits beside the weights.
 
     Chapter 2's capacity law (``memory.group_limits``) with the usable fraction of memory the
     engine leaves to weights and KV. Each request holds room for its whole context, as an engine
@@ -440,18 +445,21 @@ class Prediction:
 
     @property
     def output_tokens_per_s(self) -> float:
-        """Output tokens per second of the whole group."""
+        """Output tokens of the whole group [tokens/s]."""
         return self.batch / self.tpot_s
 
     @property
     def output_tokens_per_s_per_gpu(self) -> float:
+        """Output tokens per GPU [tokens/s per GPU]."""
         return self.output_tokens_per_s / self.n_gpus
 
     @property
     def output_tokens_per_s_per_user(self) -> float:
+        """Output tokens one sequence sees [tokens/s per user]: 1 / TPOT."""
         return 1.0 / self.tpot_s
 
     def as_dict(self) -> dict:
+        """The prediction as plain numbers, keys naming their units (``_s`` [s], ``_per_s`` [tokens/s])."""
         out = asdict(self)
         out.pop("step")
         out.update(
@@ -498,6 +506,7 @@ def predict(
     beside the other B - 1 decodes. Speculation: ``draft_tokens`` (gamma) drafts per step with
     ``acceptance`` (alpha) or a published mean ``accepted_tokens`` per step; each draft costs
     ``draft_cost`` of a plain decode step (default: one layer's share, as for MTP).
+    ``weight_dtype``, ``kv_dtype``: dtypes; ``batch`` [sequences]; ``input_tokens`` and ``output_tokens`` [tokens]; ``attention_dp``: attention data-parallel across the group; ``engine_constants``: default the stored calibration. Times in [s], rates in [tokens/s].
     """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp)
     _require_lengths(input_tokens, output_tokens)
@@ -559,7 +568,10 @@ def static_batch_latency_s(
     model, hardware, n_gpus, weight_dtype, kv_dtype, batch, input_tokens, output_tokens,
     engine_constants: Engine | None = None,
 ) -> float:  # fmt: skip
-    """Wall time [s] of one static batch: prefill all prompts in one step, then O - 1 decodes."""
+    """Wall time [s] of one static batch: prefill all prompts in one step, then O - 1 decodes.
+
+    ``model``, ``hardware``, ``n_gpus`` [GPUs], ``weight_dtype``, ``kv_dtype``, ``batch`` [sequences], ``input_tokens`` (I) and ``output_tokens`` (O) [tokens], ``engine_constants`` as in ``predict``.
+    """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
     eng = engine_constants
@@ -587,8 +599,11 @@ def frontier(
 ) -> list[Prediction]:
     """Pareto-optimal predictions over batch and ``n_gpus``: no other point is faster per user
     and cheaper per GPU at once. Sorted by tokens/s per user; group sizes that cannot hold the
-    weights are skipped (all of them failing raises the capacity error)."""
-    points, last_error = [], None
+    weights are skipped (all of them failing raises the capacity error).
+    ``model``: catalog name or ModelSpec; ``hardware``: catalog name; ``weight_dtype``, ``kv_dtype``; ``input_tokens`` and ``output_tokens`` [tokens]; ``n_gpus`` [GPUs]; see ``Prediction`` for the units.
+    """
+    points: list[Prediction] = []
+    last_error: memory.InfeasibleServingError | None = None
     for g in n_gpus:
         try:
             cap = max_batch(
@@ -602,6 +617,8 @@ def frontier(
                 predict(model, hardware, g, weight_dtype, kv_dtype, b, input_tokens, output_tokens)
             )
     if not points:
+        if last_error is None:
+            raise ValueError(f"n_gpus: {n_gpus!r} is empty; give at least one group size")
         raise last_error
     pareto = [
         p for p in points
@@ -630,7 +647,9 @@ def disaggregated_split(
     input_tokens=1024, output_tokens=256, prefill_tokens_per_step: int = 8192,
 ) -> Split:  # fmt: skip
     """GPU split between a prefill pool (steps of ``prefill_tokens_per_step`` prompt tokens) and a
-    decode pool (largest batch that fits, no prefill) that carries equal request rates."""
+    decode pool (largest batch that fits, no prefill) that carries equal request rates.
+    ``model``: catalog name or ModelSpec; ``hardware``: catalog name; ``n_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype``; ``input_tokens``, ``output_tokens`` and ``prefill_tokens_per_step`` [tokens]; the split in [GPUs].
+    """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
     if input_tokens < 1:
@@ -655,13 +674,13 @@ def rental_price(gpu: str) -> RentalRow | None:
 
 
 def usd_per_million_output_tokens(p: Prediction, usd_per_gpu_hour: float) -> float:
-    """Dollars per million output tokens of prediction ``p`` at ``usd_per_gpu_hour``."""
+    """Cost [USD per 1e6 tokens] of prediction ``p``'s output at ``usd_per_gpu_hour`` [USD per GPU-hour]."""
     return usd_per_million_tokens(usd_per_gpu_hour, p.n_gpus, p.output_tokens_per_s)
 
 
 # ---- command line ---------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.serving``: the frontier as a table or JSON (``serving_cli``)."""
+    """``python -m analysis.serving`` (``argv``): the frontier as a table or JSON; returns [exit status]."""
     from .serving_cli import main as cli_main
 
     return cli_main(argv)

@@ -27,7 +27,10 @@ def _table(points: list[Prediction]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.serving``: the throughput-interactivity frontier as a table or JSON."""
+    """``python -m analysis.serving``: the frontier as a table or JSON; ``argv`` as on the command line.
+
+    Returns [exit status].
+    """
     ap = argparse.ArgumentParser(prog="python -m analysis.serving", description=main.__doc__)
     ap.add_argument("--model", required=True, help=f"catalog model: {', '.join(models.NAMES)}")
     ap.add_argument("--hardware", required=True, help=f"accelerator: {', '.join(hardware.NAMES)}")

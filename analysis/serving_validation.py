@@ -15,6 +15,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from . import hardware, models, serving
 from .errors import UnknownNameError
@@ -62,6 +63,7 @@ class Result:
 
     @property
     def kind(self) -> str:
+        """What the metric measures (from ``KIND``)."""
         return KIND[self.metric]
 
 
@@ -105,6 +107,7 @@ def results() -> tuple[Result, ...]:
 
 
 def get(result_id: str) -> Result:
+    """The published measurement ``result_id``; UnknownNameError lists the known ids."""
     for r in results():
         if r.id == result_id:
             return r
@@ -119,6 +122,7 @@ class Check:
 
     @property
     def ratio(self) -> float:
+        """predicted / measured [unitless]."""
         return self.predicted / self.result.value
 
     @property
@@ -128,7 +132,7 @@ class Check:
 
 
 def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float, str]:
-    """The model's value for ``r``'s metric, and the regime (binding) of its step.
+    """The model's value for ``r``'s metric (in its unit: [s] or [tokens/s]), and the regime of its step.
 
     ``eng``: the engine constants (default: the stored calibration; ``serving.PLAIN``: none).
     """
@@ -137,6 +141,8 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
             r.batch, r.input_tokens, r.output_tokens, engine_constants=eng,
         )  # fmt: skip
+        if r.batch is None:  # a static batch is always stated; the loader checks it
+            raise ValueError(f"{r.id}: a {r.metric} record needs a batch")
         if r.metric == "static_output_tokens_per_s_per_gpu":
             value = r.batch * r.output_tokens / value / r.n_gpus
         p = serving.predict(
@@ -150,7 +156,7 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             "draft_tokens": r.mtp_layers,
             "accepted_tokens": serving.mtp_accepted_tokens(r.mtp_layers),
         }
-    kw = dict(attention_dp=r.attention_dp, engine_constants=eng, **spec_kw)
+    kw: dict[str, Any] = dict(attention_dp=r.attention_dp, engine_constants=eng, **spec_kw)
     args = (r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype)
     p = serving.predict(*args, r.batch, r.input_tokens, r.output_tokens, **kw)
     if r.batch is None and r.engine_max_batch and p.batch > r.engine_max_batch:
@@ -320,7 +326,7 @@ def write_calibration(eng: serving.Engine) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.serving_validation [--write]``: the validation summary; ``--write``
+    """``python -m analysis.serving_validation [--write]`` (``argv``): the validation summary; ``--write``
     refits the engine constants to the named subset and stores them (after a catalog change)."""
     import argparse
 

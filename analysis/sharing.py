@@ -70,7 +70,10 @@ class PrefixTree:
         self.unshared_blocks = 0
 
     def insert(self, tokens: Iterable[Hashable]) -> None:
-        """Add one live sequence (its prompt and every token it has generated)."""
+        """Add one live sequence (its prompt and every token it has generated).
+
+        ``tokens``: the sequence's token ids, prompt first.
+        """
         seq = tuple(tokens)
         if not seq:
             raise ValueError("a sequence needs at least one token")
@@ -104,12 +107,18 @@ class PrefixTree:
 
     @property
     def unique_tokens(self) -> int:
-        """Token positions with distinct prefixes: the KV held with sharing at block size 1."""
+        """Token positions with distinct prefixes: the KV held with sharing at block size 1.
+
+        Returns [tokens].
+        """
         return sum(len(n.label) for n in self._nodes())
 
     @property
     def unique_blocks(self) -> int:
-        """Distinct blocks: each full block closed inside an edge, plus each partial last block."""
+        """Distinct blocks: each full block closed inside an edge, plus each partial last block.
+
+        Returns [blocks].
+        """
         size, total = self.block_tokens, 0
         for node in self._nodes():
             start = node.depth - len(node.label)
@@ -120,12 +129,18 @@ class PrefixTree:
 
     @property
     def saving(self) -> float:
-        """Fraction of private-copy blocks that sharing saves."""
+        """Fraction of private-copy blocks that sharing saves.
+
+        Returns [fraction].
+        """
         return 1 - self.unique_blocks / self.unshared_blocks
 
 
 def count(sequences: Iterable[Sequence[Hashable]], block_tokens: int = 16) -> PrefixTree:
-    """A PrefixTree holding ``sequences``."""
+    """A PrefixTree holding ``sequences``.
+
+    ``block_tokens`` [tokens] per paged block.
+    """
     tree = PrefixTree(block_tokens)
     for seq in sequences:
         tree.insert(seq)
@@ -134,7 +149,10 @@ def count(sequences: Iterable[Sequence[Hashable]], block_tokens: int = 16) -> Pr
 
 # ---- scenario sequences (fresh integer tokens wherever branches differ) ----------------------------
 def tree_sequences(prefix_tokens: int, branching: int, depth: int, step_tokens: int) -> list[tuple]:
-    """Leaves of a uniform tree: a shared prefix, then ``depth`` levels of ``step_tokens`` each."""
+    """Leaves of a uniform tree: a shared prefix, then ``depth`` levels of ``step_tokens`` each.
+
+    ``prefix_tokens`` [tokens], ``branching`` [children]; returns the leaves' token sequences.
+    """
     _require_int("prefix_tokens", prefix_tokens, 0)
     _require_int("branching", branching)
     _require_int("depth", depth)
@@ -151,12 +169,18 @@ def tree_sequences(prefix_tokens: int, branching: int, depth: int, step_tokens: 
 
 
 def parallel_samples(prompt_tokens: int, n: int, generated_tokens: int) -> list[tuple]:
-    """(a) ``n`` samples of one prompt, each ``generated_tokens`` long so far."""
+    """(a) ``n`` samples of one prompt, each ``generated_tokens`` long so far.
+
+    ``prompt_tokens`` [tokens]; returns ``n`` token sequences.
+    """
     return tree_sequences(prompt_tokens, n, 1, generated_tokens)
 
 
 def shared_system_prompt(system_tokens: int, n_agents: int, own_tokens: int) -> list[tuple]:
-    """(d) ``n_agents`` agents, each with its own context after one common system prompt."""
+    """(d) ``n_agents`` agents, each with its own context after one common system prompt.
+
+    ``system_tokens`` and ``own_tokens`` [tokens]; returns the token sequences.
+    """
     return tree_sequences(system_tokens, n_agents, 1, own_tokens)
 
 
@@ -164,6 +188,7 @@ def beam_parents(width: int, steps: int, seed: int = 0) -> np.ndarray:
     """Random survival (Wright-Fisher): each step's beams pick parents uniformly at random.
 
     A neutral null model: real beam search selects by score, which can coalesce faster or slower.
+    ``width`` [beams], ``steps`` [steps], ``seed`` of the generator; returns parent indices [beam index], shape (steps, width).
     """
     _require_int("width", width)
     _require_int("steps", steps)
@@ -175,6 +200,7 @@ def beam_sequences(prompt_tokens: int, width: int, parents: np.ndarray) -> list[
 
     ``parents[t, j]`` is the beam of step t-1 that beam j of step t extends by one new token;
     before step 1 all beams are the prompt.
+    ``prompt_tokens`` [tokens]: the prompt's length.
     """
     _require_int("prompt_tokens", prompt_tokens, 1)
     _require_int("width", width)
@@ -215,7 +241,10 @@ _fan_saving = sp.lambdify((Pp, n_s, U), FAN_SAVING, "math")
 def tree_tokens(
     prefix_tokens: int, branching: int, depth: int, step_tokens: int
 ) -> tuple[int, int]:
-    """(shared, unshared) token counts of a uniform tree (exact integers)."""
+    """(shared, unshared) token counts of a uniform tree (exact integers).
+
+    ``prefix_tokens`` and ``step_tokens`` [tokens], ``branching`` [children], ``depth`` [levels]; returns [tokens].
+    """
     _require_int("prefix_tokens", prefix_tokens, 0)
     for name, v in (("branching", branching), ("depth", depth), ("step_tokens", step_tokens)):
         _require_int(name, v)
@@ -232,6 +261,7 @@ def tree_blocks(
 
     Level l holds b^l edges spanning positions (P + (l-1) t, P + l t]; each closes the full
     blocks whose last position lies in it; each leaf adds its partial last block, if any.
+    ``prefix_tokens`` (P), ``step_tokens`` (t) and ``block_tokens`` [tokens], ``branching`` (b) [children], ``depth`` [levels]; returns [blocks].
     """
     _require_int("prefix_tokens", prefix_tokens, 0)
     for name, v in (
@@ -252,7 +282,10 @@ def tree_blocks(
 
 
 def tree_saving(prefix_tokens: float, branching: float, depth: float, step_tokens: float) -> float:
-    """TREE_SAVING at block size 1: fraction of private-copy KV that sharing saves."""
+    """TREE_SAVING at block size 1: fraction of private-copy KV that sharing saves.
+
+    ``prefix_tokens`` and ``step_tokens`` [tokens], ``branching`` [children], ``depth`` [levels]; returns [fraction].
+    """
     for name, v in (
         ("prefix_tokens", prefix_tokens),
         ("branching", branching),
@@ -264,7 +297,10 @@ def tree_saving(prefix_tokens: float, branching: float, depth: float, step_token
 
 
 def fan_saving(prefix_tokens: float, n: float, own_tokens: float) -> float:
-    """FAN_SAVING: n branches of ``own_tokens`` after a shared prefix, block size 1."""
+    """FAN_SAVING: n branches of ``own_tokens`` after a shared prefix, block size 1.
+
+    ``prefix_tokens`` [tokens] (P), ``n`` [branches], ``own_tokens`` [tokens] (U); returns [fraction].
+    """
     require_positive("prefix_tokens", prefix_tokens, allow_zero=True)
     require_positive("n", n)
     require_positive("own_tokens", own_tokens)
@@ -272,7 +308,10 @@ def fan_saving(prefix_tokens: float, n: float, own_tokens: float) -> float:
 
 
 def prompt_share_for_saving(saving: float, n: int) -> float:
-    """Invert FAN_SAVING: the prompt share P / (P + U) that gives ``saving`` with ``n`` samples."""
+    """Invert FAN_SAVING: the prompt share P / (P + U) that gives ``saving`` with ``n`` samples.
+
+    ``saving`` [fraction], ``n`` [samples]; returns [fraction].
+    """
     _require_int("n", n, 2)
     require_positive("saving", saving)
     share = saving * n / (n - 1)
@@ -290,6 +329,7 @@ def beam_bounds(
 
     Fewest: every survivor descends from one beam of the previous step (a trunk, then w
     tokens). Most: the beams never merge after the prompt (w private continuations).
+    ``prompt_tokens`` [tokens]; ``block_tokens`` [tokens] per block; counts in [blocks].
     """
     _require_int("steps", steps)
     fewest, unshared = tree_blocks(prompt_tokens + steps - 1, width, 1, 1, block_tokens)
@@ -322,6 +362,7 @@ def beam_expected_tokens(prompt_tokens: int, width: int, steps: int) -> float:
 
     Step T holds w distinct new tokens; going back one step, k lineages have j distinct parents
     with the chain's probabilities. Sum the expected number of distinct ancestors over the steps.
+    ``prompt_tokens`` [tokens], ``width`` [beams], ``steps`` [steps]; returns [tokens].
     """
     _require_int("prompt_tokens", prompt_tokens, 1)
     _require_int("width", width)
@@ -346,15 +387,20 @@ class SharingGain:
 
     @property
     def saving(self) -> float:
+        """Fraction of the private-copy KV that sharing saves [fraction]."""
         return 1 - self.shared_blocks / self.unshared_blocks
 
     @property
     def saved_bytes(self) -> int:
+        """KV bytes that sharing saves [bytes]."""
         return (self.unshared_blocks - self.shared_blocks) * self.block_bytes
 
     @property
     def concurrency_gain(self) -> float:
-        """How many times more such groups of sequences fit in the same KV memory."""
+        """How many times more such groups of sequences fit in the same KV memory.
+
+        Returns [unitless].
+        """
         return self.unshared_blocks / self.shared_blocks
 
 
@@ -367,14 +413,20 @@ def tree_gain(
     block_tokens: int = 16,
     kv_bytes_per_token: int = 1,
 ) -> SharingGain:
-    """Memory saved and concurrency gained by sharing one uniform tree's KV."""
+    """Memory saved and concurrency gained by sharing one uniform tree's KV.
+
+    ``prefix_tokens``, ``step_tokens``, ``block_tokens`` [tokens], ``branching`` [children], ``depth`` [levels], ``kv_bytes_per_token`` [bytes].
+    """
     _require_int("kv_bytes_per_token", kv_bytes_per_token)
     shared, unshared = tree_blocks(prefix_tokens, branching, depth, step_tokens, block_tokens)
     return SharingGain(shared, unshared, block_tokens * kv_bytes_per_token)
 
 
 def trees_that_fit(kv_budget_bytes: float, gain: SharingGain) -> tuple[int, int]:
-    """(with sharing, without): how many such trees a KV budget of ``kv_budget_bytes`` holds."""
+    """(with sharing, without): how many such trees a KV budget of ``kv_budget_bytes`` holds.
+
+    ``gain``: one tree's ``SharingGain``; returns [trees].
+    """
     require_positive("kv_budget_bytes", kv_budget_bytes)
     blocks = int(kv_budget_bytes // gain.block_bytes)
     return blocks // gain.shared_blocks, blocks // gain.unshared_blocks
@@ -394,6 +446,7 @@ def agents_that_fit(
     blocks are stored once and each agent adds its own blocks (its tail of the prompt's last
     part-filled block onwards); without sharing each agent holds its whole sequence.
     ``kv_budget_bytes`` [bytes], token counts [tokens], ``kv_bytes_per_token`` [bytes].
+    ``system_tokens``: the shared prompt; ``own_tokens``: each agent's own context.
     """
     require_positive("kv_budget_bytes", kv_budget_bytes)
     _require_int("system_tokens", system_tokens, minimum=0)
@@ -419,7 +472,10 @@ def _time_average(counts: Iterable[tuple[int, int]]) -> float:
 def parallel_saving_over_generation(
     prompt_tokens: int, n: int, generated_tokens: int, block_tokens: int = 16
 ) -> float:
-    """Saving averaged over the generation: blocks summed over steps 1..G, shared vs private."""
+    """Saving averaged over the generation: blocks summed over steps 1..G, shared vs private.
+
+    ``prompt_tokens`` [tokens], ``n`` [samples], ``generated_tokens`` [tokens] (G), ``block_tokens`` [tokens]; returns [fraction].
+    """
     _require_int("generated_tokens", generated_tokens)
     return _time_average(
         tree_blocks(prompt_tokens, n, 1, g, block_tokens) for g in range(1, generated_tokens + 1)
@@ -429,7 +485,10 @@ def parallel_saving_over_generation(
 def beam_saving_over_generation(
     prompt_tokens: int, width: int, steps: int, block_tokens: int = 16, seeds: int = 8
 ) -> float:
-    """Saving averaged over the generation and over ``seeds`` random-survival runs (simulator)."""
+    """Saving averaged over the generation and over ``seeds`` random-survival runs (simulator).
+
+    ``prompt_tokens`` [tokens], ``width`` [beams], ``steps`` [steps], ``block_tokens`` [tokens]; returns [fraction].
+    """
     _require_int("seeds", seeds)
     savings = []
     for seed in range(seeds):

@@ -33,6 +33,7 @@ REGISTRY_API = ("claim", "ledger", "get", "by_topic", "verdict_counts")  # not b
 
 
 def claim(func: Callable[[], Claim]) -> Callable[[], Claim]:
+    """Register ``func`` as a claim builder (``BUILDERS``); returns it unchanged."""
     BUILDERS.append(func)
     return func
 
@@ -61,6 +62,7 @@ def by_topic() -> dict[str, list[Claim]]:
 
 
 def verdict_counts() -> dict[str, int]:
+    """Claims per verdict [claims]."""
     return {v: sum(c.verdict == v for c in ledger()) for v in VERDICTS}
 
 

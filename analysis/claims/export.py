@@ -35,6 +35,7 @@ CSV_FIELDS = (
 
 
 def render_csv() -> bytes:
+    """The ledger as CSV bytes (one row per claim; numbers in each claim's ``unit`` column)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
@@ -51,6 +52,7 @@ def render_csv() -> bytes:
 
 
 def render_json() -> bytes:
+    """The ledger as JSON bytes (numbers in each claim's ``unit``)."""
     doc = [c.to_json() for c in ledger()]
     return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
@@ -59,6 +61,7 @@ EXPORTS = {"claims.csv": render_csv, "claims.json": render_json}
 
 
 def export(outdir: Path = ROOT / "figures") -> list[Path]:
+    """Write claims.csv and claims.json under ``outdir``; returns their paths."""
     paths = []
     for name, render in EXPORTS.items():
         path = Path(outdir) / name
@@ -68,6 +71,7 @@ def export(outdir: Path = ROOT / "figures") -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.claims`` (``argv``): export the ledger; returns [exit status]."""
     import argparse
 
     parser = argparse.ArgumentParser(

@@ -61,11 +61,15 @@ class Sensitivity:
 
     @property
     def values(self) -> list[float]:
+        """The recomputed values over the range that are feasible [the claim's unit]."""
         return [v for _, v, _ in self.points if v is not None]
 
     @property
     def spread(self) -> float:
-        """max / min of the recomputed value over the range (1 when it does not move)."""
+        """max / min of the recomputed value over the range (1 when it does not move).
+
+        Returns [unitless].
+        """
         vs = [abs(v) for v in self.values if v]
         return max(vs) / min(vs) if vs else 1.0
 
@@ -90,16 +94,21 @@ class Claim:
 
     @property
     def chapter(self) -> str:
+        """The chapter that tests the claim, from its ``topic``."""
         return TOPICS[self.topic]
 
     @property
     def ratio(self) -> float | None:
-        """claimed / recomputed: > 1 means the source says more than the recomputation."""
+        """claimed / recomputed: > 1 means the source says more than the recomputation.
+
+        Returns [unitless].
+        """
         if self.value in (None, 0) or self.claimed is None:
             return None
         return self.claimed / self.value
 
     def to_json(self) -> dict:
+        """The claim as a JSON-ready dict (values in the claim's ``unit``)."""
         out = asdict(self)
         out["sources"] = list(self.sources)
         out["sensitivity"] = [
@@ -125,6 +134,7 @@ def classify(
     of magnitude; overstated / understated when the source's number is above / below.
     A stated bound ("value < claimed" or "value > claimed"): holds when the recomputed value
     satisfies it; otherwise the bound is understated ("<") or overstated (">").
+    ``value`` and ``claimed`` [the claim's unit]; ``tolerance`` [fraction]; ``order_of_magnitude`` as above; ``comparison`` one of "~", "<", ">".
     """
     if value <= 0 or claimed <= 0:
         raise ValueError(
@@ -161,6 +171,7 @@ def flipped(verdict_a: str, verdict_b: str) -> bool:
 
     "holds" and "holds to order of magnitude" agree (both support the claim, one more loosely);
     either against "overstated" or "understated", or those two against each other, disagree.
+    ``verdict_a``, ``verdict_b``: two verdicts of ``classify``.
     """
     return SAME_SIDE.get(verdict_a, verdict_a) != SAME_SIDE.get(verdict_b, verdict_b)
 
@@ -176,6 +187,7 @@ def sweep(
     ``judge`` turns a value into a verdict (``classify`` with the claim's settings); without one
     the verdicts are None (claims judged by interpretation). ``recompute`` returns None where a
     point is infeasible (e.g. a model that does not fit); such points carry no verdict.
+    ``ranges``: the values to try per assumption; returned values [the claim's unit].
     """
     unknown = sorted(set(ranges) - set(base))
     if unknown:
@@ -251,6 +263,7 @@ def numeric(
     With ``recompute``, ``base`` and ``ranges`` the value is ``recompute(**base)`` and the rule
     sweeps every range (``sweep``); a verdict that flips inside a range becomes "depends on
     assumptions", and the reason (appended to ``why``) names the assumption and the flip point.
+    ``id``, ``quote``, ``topic``, ``section`` as in ``judged``; ``value`` and ``claimed`` [``unit``]; ``tolerance`` [fraction], ``order_of_magnitude`` and ``comparison`` as in ``classify``; ``sources`` are BibTeX keys.
     """
     sens: tuple[Sensitivity, ...] = ()
 
@@ -313,6 +326,7 @@ def judged(
     """A claim whose verdict turns on interpretation or cannot be tested here.
 
     ``recompute``/``base``/``ranges`` record how its value moves (no verdicts: none is numeric).
+    ``id`` (C01...), ``quote`` (a short excerpt of the source), ``topic``, ``section``; ``value`` and ``claimed`` [``unit``]; ``why`` and ``assumptions`` explain it; ``sources`` are BibTeX keys.
     """
     if verdict not in ("depends on assumptions", "not checkable"):
         raise ValueError(
@@ -342,7 +356,10 @@ def judged(
 
 
 def format_number(value: float | None) -> str:
-    """A claim's number for a table: three significant figures, scientific outside 1e-2..1e6."""
+    """A claim's number for a table: three significant figures, scientific outside 1e-2..1e6.
+
+    ``value`` [any unit]; None prints as a dash.
+    """
     if value is None:
         return "—"
     if value == 0 or 1e-2 <= abs(value) < 1e6:

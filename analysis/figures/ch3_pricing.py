@@ -49,7 +49,10 @@ def deployment(model: str, acc: str, n: int, dtype: str) -> pricing.Deployment:
 
 def contexts(dep: pricing.Deployment, lo: int = 512, points: int = 40) -> np.ndarray:
     """Context lengths from ``lo`` to the model's window where at least one sequence fits."""
-    grid = np.unique(np.geomspace(lo, dep.model.max_context, points).astype(int))
+    window = dep.model.max_context
+    if window is None:
+        raise ValueError(f"dep: {dep.model.name} states no context window to plot up to")
+    grid = np.unique(np.geomspace(lo, window, points).astype(int))
     fits = [
         int(x)
         for x in grid
@@ -310,7 +313,7 @@ def _agent_sources() -> tuple[str, ...]:
 def agent_cost() -> plt.Figure:
     fig, ax = plt.subplots()
     ex = agents.example_setup()
-    steps = np.arange(1, ex.loop.max_steps() + 1)
+    steps = np.arange(1, ex.loop.window_steps() + 1)
     for i, regime in enumerate(ex.regimes):
         totals = [agents.total_cost_usd(ex.loop, regime, int(n)) for n in steps]
         ax.plot(steps, totals, color=PALETTE[i], lw=1.6, label=regime.label)
@@ -347,7 +350,7 @@ def agent_crossover() -> plt.Figure:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
     ex = agents.example_setup()
     wage = agents.median_wage_usd_per_hour()
-    steps = np.arange(1, ex.loop.max_steps() + 1)
+    steps = np.arange(1, ex.loop.window_steps() + 1)
     for i, regime in enumerate(ex.regimes):
         per_hour = [
             agents.usd_per_thought_hour(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from .. import hardware, memory, serving
+from .. import hardware, memory, prices, serving
 from .. import serving_validation as V
 from .registry import register
 from .style import MARKERS, PALETTE
@@ -24,7 +25,10 @@ CASES = {
 LENGTHS = (1024, 256)  # input, output tokens per request
 BATCH_CASE = ("llama-3-70b", "h200", 1, "fp8", "fp8")
 BATCHES = tuple(2**i for i in range(0, 11))
-SPEC = {"draft_tokens": 3, "acceptance": 0.7}  # an illustrative draft; see the chapter
+SPEC: dict[str, Any] = {
+    "draft_tokens": 3,
+    "acceptance": 0.7,
+}  # an illustrative draft; see the chapter
 
 
 @cache
@@ -106,7 +110,7 @@ def frontier_figure() -> plt.Figure:
     return fig
 
 
-def cost_rows() -> list[tuple[str, dict, tuple[tuple[float, float], ...]]]:
+def cost_rows() -> list[tuple[str, prices.RentalRow, tuple[tuple[float, float], ...]]]:
     """(accelerator, rental row, ((tokens/s/user, $ per M output tokens), ...)) for chips with a price."""
     out = []
     for acc in ACCS:
