@@ -364,7 +364,7 @@ def routed_expert_params(spec: ModelSpec) -> int:
     return (every - active) * spec.n_experts // spare
 
 
-def step_weight_bytes(spec: ModelSpec, tokens: int, weight_dtype: str = "bf16") -> float:
+def step_weight_bytes(spec: ModelSpec, tokens: float, weight_dtype: str = "bf16") -> float:
     """Weight bytes [bytes] one step of ``tokens`` tokens reads (``MOE_WEIGHT_BYTES``).
 
     Dense models read every weight. MoE: shared and dense weights fully, the routed experts by
@@ -400,8 +400,8 @@ class ForwardStep:
 
 def forward_step(
     spec: ModelSpec,
-    batch: int,
-    new_tokens: int,
+    batch: float,  # sequences; fractional where a serving model averages over steps
+    new_tokens: float,
     context: int,
     weight_dtype: str = "bf16",
     kv_dtype: str = "bf16",

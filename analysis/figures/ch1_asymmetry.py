@@ -349,8 +349,10 @@ def decode_step_figure(doc: dict) -> plt.Figure:
                   ms=4, ls="none", label="measured (median, IQR)")  # fmt: skip
     ax_m.plot(mb, [p.predicted_s * 1e3 for p in s.moe], color=PALETTE[1], lw=1.2,
               label="predicted (expected experts read)")  # fmt: skip
-    e, k = s.moe_spec.n_experts, s.moe_spec.n_experts_per_tok
-    ax_m.set_title(f"MoE ({s.moe_spec.n_params / 1e9:.2f} B params, E={e}, k={k})", fontsize=9)
+    moe = s.moe_spec
+    assert moe is not None  # a stored decode run always has its MoE sweep
+    e, k = moe.n_experts, moe.n_experts_per_tok
+    ax_m.set_title(f"MoE ({moe.n_params / 1e9:.2f} B params, E={e}, k={k})", fontsize=9)
     grid = np.geomspace(1, mb.max(), 100)
     ax_e.plot(grid, roofline.expected_experts_touched(e, k, grid), color=PALETTE[2],
               label="E(1-(1-k/E)^B), uniform routing")  # fmt: skip
