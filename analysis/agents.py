@@ -26,21 +26,11 @@ import sympy as sp
 
 from . import hardware, prices
 from .errors import require_positive
-from .sources import Sourced
+from .sources import facts
 
 # ---- sourced constants -----------------------------------------------------------------------------
-THOUGHT_TOKENS_PER_S = Sourced(
-    9.0,
-    "source-text",
-    estimate=True,
-    note="The source's assumption ('human thoughtspeed is roughly 9 token/s'); no measurement backs it.",
-)
-WAGE_USD_PER_YEAR = Sourced(
-    132270.0,
-    "bls-oews-2023-software-developers",
-    note="US BLS OEWS May 2023, 15-1252 Software Developers, national median annual wage. BLS "
-    "annualizes hourly wages at 2,080 hours, so the median hourly wage is 132,270 / 2,080.",
-)
+THOUGHT_TOKENS_PER_S = facts()["source_thought_tokens_per_s"]  # the source's assumption
+WAGE_USD_PER_YEAR = facts()["bls_software_developer_wage_usd_per_year"]
 HOURS_PER_YEAR = 2080  # BLS OEWS convention: 52 weeks x 40 hours
 
 

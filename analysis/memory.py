@@ -26,7 +26,7 @@ from . import hardware, models, roofline
 from .errors import require_positive
 from .hardware import Accelerator
 from .models import ModelSpec
-from .sources import Sourced
+from .sources import facts
 from .units import dtype_bytes
 
 P, k, L, B, N, a = roofline.P, roofline.k, roofline.L, roofline.B, roofline.N, roofline.a
@@ -80,11 +80,9 @@ _crossover = sp.lambdify((W, u, M), CROSSOVER_SPEED_LONG_CONTEXT, "math")
 _kv_gpus = sp.lambdify((k, L, u, M), CAPACITY_GPUS_PER_INSTANCE, "math")
 
 # The source's scenario, in its own numbers (its claims, recomputed in the chapter).
-SOURCE_CLUSTER_GPUS = Sourced(24000, "source-text", "'a GPU cluster of about 24,000 GPUs'")
-SOURCE_GPU_TOKENS_PER_S = Sourced(2000.0, "source-text", "'one H100 ... about 2000 tokens/s'")
-SOURCE_INSTANCE_TOKENS_PER_S = Sourced(
-    40.0, "source-text", "'we require a performance of 40 tokens/s'"
-)
+SOURCE_CLUSTER_GPUS = facts()["source_cluster_gpus"]
+SOURCE_GPU_TOKENS_PER_S = facts()["source_gpu_tokens_per_s"]
+SOURCE_INSTANCE_TOKENS_PER_S = facts()["source_instance_tokens_per_s"]
 
 
 def latex(expr: sp.Expr) -> str:

@@ -10,7 +10,6 @@ activation element.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +18,7 @@ import sympy as sp
 from . import hardware
 from .errors import UnknownDTypeError, require_positive
 from .models import ModelSpec
-from .sources import Record, Sourced, records
+from .sources import facts
 from .units import DTYPES, dtype_bytes, exact_bytes
 
 # ---- the roofline -------------------------------------------------------------------------------
@@ -143,6 +142,26 @@ def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype:
     require_positive("d_out", d_out)
     return _matmul_intensity(
         np.asarray(batch, float), d_in, d_out, _bytes(weight_dtype), _bytes(act_dtype)
+    )
+
+
+def matmul_time_s(
+    batch: float, d_in: int, d_out: int, dtype: str, peak_flops: float, bandwidth: float
+) -> float:
+    """Roofline time [s] of a (batch x d_in) . (d_in x d_out) matmul, weights and activations in ``dtype``.
+
+    ``batch`` [rows], ``d_in`` and ``d_out`` [elements], ``peak_flops`` [FLOP/s], ``bandwidth``
+    [bytes/s]: ``ROOFLINE_TIME`` of ``MATMUL_FLOPS`` and ``MATMUL_BYTES``.
+    """
+    require_positive("batch", batch)
+    require_positive("d_in", d_in)
+    require_positive("d_out", d_out)
+    nb = _bytes(dtype)
+    return roofline_time_s(
+        float(_matmul_flops(batch, d_in, d_out)),
+        float(_matmul_bytes(batch, d_in, d_out, nb, nb)),
+        peak_flops,
+        bandwidth,
     )
 
 
@@ -279,7 +298,9 @@ def attention_flops_per_position(spec: ModelSpec) -> int:
     space. Prefill runs MLA non-absorbed: ``attention_flops_per_position_prefill``.
     """
     if spec.kv_lora_rank is not None:  # spec.is_mla, spelled so the type checker narrows it
-        per_head = _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim)  # MLA_DECODE_FLOPS_PER_HEAD
+        per_head = _mla_decode(
+            spec.kv_lora_rank, spec.qk_rope_head_dim
+        )  # MLA_DECODE_FLOPS_PER_HEAD
     else:
         per_head = 2 * spec.head_dim + 2 * spec.head_dim
     return spec.n_layers * spec.n_heads * per_head
@@ -436,20 +457,18 @@ def decode_attention_intensity(spec: ModelSpec, kv_dtype: str = "bf16") -> float
 
 
 # ---- training ---------------------------------------------------------------------------------
-def facts() -> dict[str, Record]:
-    """analysis/data/facts.yaml as sourced records (value, unit, source, note)."""
-    return records("facts.yaml")
-
-
-# Llama 3 405B pre-training layout, Llama 3 paper Table 4 row 1 (8,192 GPUs). Data-parallel
-# replicas = GPUs / (TP x CP x PP); the paper prints the batch as "16M" tokens.
+# Llama 3 405B pre-training layout, Llama 3 paper Table 4 row 1 (8,192 GPUs), from facts.yaml.
+# Data-parallel replicas = GPUs / (TP x CP x PP); the paper prints the batch as "16M" tokens.
 LLAMA3_405B_LAYOUT = {
-    "gpus": Sourced(8192, "llama3-paper", "Table 4 row 1"),
-    "tensor_parallel": Sourced(8, "llama3-paper", "Table 4 row 1"),
-    "context_parallel": Sourced(1, "llama3-paper", "Table 4 row 1"),
-    "pipeline_parallel": Sourced(16, "llama3-paper", "Table 4 row 1"),
-    "sequence_tokens": Sourced(8192, "llama3-paper", "Table 4 row 1"),
-    "batch_tokens": Sourced(16.0e6, "llama3-paper", "Table 4 row 1: 16M tokens per batch"),
+    part: facts()[f"llama3_405b_layout_{part}"]
+    for part in (
+        "gpus",
+        "tensor_parallel",
+        "context_parallel",
+        "pipeline_parallel",
+        "sequence_tokens",
+        "batch_tokens",
+    )
 }
 
 
@@ -466,7 +485,7 @@ class TrainingBatch:
 def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") -> TrainingBatch:
     """Tokens that share one weight read in Llama 3 405B training, against the critical batch on ``accelerator`` in ``dtype``."""
     lay = {key: rec.value for key, rec in LLAMA3_405B_LAYOUT.items()}
-    dp = lay["gpus"] // (
+    dp = int(lay["gpus"]) // int(
         lay["tensor_parallel"] * lay["context_parallel"] * lay["pipeline_parallel"]
     )
     crit = accelerator_critical_batch(hardware.get(accelerator), dtype)
@@ -474,7 +493,7 @@ def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") ->
         lay["batch_tokens"],
         dp,
         lay["batch_tokens"] / dp,
-        lay["sequence_tokens"],
+        int(lay["sequence_tokens"]),
         crit,
         lay["sequence_tokens"] / crit,
     )
@@ -493,147 +512,6 @@ def run_utilization(total_flops: float, gpu_hours: float, peak_flops: float) -> 
     require_positive("gpu_hours", gpu_hours)
     require_positive("peak_flops", peak_flops)
     return float(_run_utilization(total_flops, 1, gpu_hours * 3600.0, peak_flops))  # GPU-seconds
-
-
-# ---- prediction against measurement -----------------------------------------------------------
-@dataclass(frozen=True)
-class GemmComparison:
-    dtype: str
-    d_in: int
-    d_out: int
-    batches: tuple[int, ...]
-    measured_s: tuple[float, ...]
-    predicted_s: tuple[float, ...]
-    peak_flops: float  # measured, dedicated compute-bound GEMM
-    bandwidth: float  # measured streaming read
-    predicted_knee: float  # critical batch from the measured peak and bandwidth
-    measured_knee: float  # intersection of the measured asymptotes (see measured_knee)
-    skipped: tuple[dict, ...]  # sweep points that failed (e.g. out of memory)
-
-    @property
-    def rel_errors(self) -> tuple[float, ...]:
-        """(predicted - measured) / measured per batch [fraction]."""
-        return tuple((p - m) / m for p, m in zip(self.predicted_s, self.measured_s, strict=True))
-
-    @property
-    def median_abs_error(self) -> float:
-        """Median |relative error| over the sweep [fraction]."""
-        return statistics.median(abs(e) for e in self.rel_errors)
-
-    @property
-    def knee_ratio(self) -> float:
-        """measured / predicted knee [unitless] (1 = exact; the target is within a factor of 2)."""
-        return self.measured_knee / self.predicted_knee
-
-    def median_abs_error_where(self, memory_bound: bool) -> float:
-        """Median |error| [fraction] below (``memory_bound``) or above the predicted knee (a diagnostic)."""
-        errs = [
-            abs(e)
-            for b, e in zip(self.batches, self.rel_errors, strict=True)
-            if (b < self.predicted_knee) == memory_bound
-        ]
-        if not errs:
-            raise ValueError(
-                f"no measured batch on the {'memory' if memory_bound else 'compute'} side of the knee"
-            )
-        return statistics.median(errs)
-
-    @property
-    def weight_bandwidth(self) -> tuple[float, ...]:
-        """Weight bytes over measured time per batch [bytes/s]: the rate each GEMM consumed W at."""
-        nbytes = self.d_in * self.d_out * _bytes(self.dtype)
-        return tuple(nbytes / t for t in self.measured_s)
-
-    def predicted_with_bandwidth(self, bandwidth: float) -> tuple[float, ...]:
-        """Times [s] of the same roofline with another measured ``bandwidth`` [bytes/s] (never fitted)."""
-        return tuple(
-            roofline_time_s(
-                _matmul_flops(b, self.d_in, self.d_out),
-                _matmul_bytes(b, self.d_in, self.d_out, _bytes(self.dtype), _bytes(self.dtype)),
-                self.peak_flops,
-                bandwidth,
-            )
-            for b in self.batches
-        )
-
-
-def measured_knee(batches, times_s) -> float:
-    """Where the measured asymptotes of ``times_s`` [s] over ``batches`` [rows] cross [rows], unfitted.
-
-    Memory asymptote: the smallest batch's time, flat. Compute asymptote: the largest batch's
-    time per row, times B. They cross at B = t(B_min) x B_max / t(B_max) (with B_min = 1).
-    """
-    batches, times_s = list(batches), list(times_s)
-    if len(batches) < 2:
-        raise ValueError("need at least two batch sizes to locate a knee")
-    i_lo, i_hi = int(np.argmin(batches)), int(np.argmax(batches))
-    return times_s[i_lo] * batches[i_hi] / times_s[i_hi]
-
-
-def compare_gemm(doc: dict, dtype: str) -> GemmComparison:
-    """Predict every ``dtype`` GEMM of a roofline measurement ``doc`` (its JSON) from its measured peak and bandwidth."""
-    res = doc["results"]
-    sweeps = res.get("gemm", {})
-    if dtype not in sweeps:
-        raise UnknownDTypeError(dtype, sorted(sweeps), "the GEMM sweeps of this measurement")
-    sweep = sweeps[dtype]
-    if "error" in sweep:
-        raise ValueError(f"GEMM sweep {dtype} failed on this run: {sweep['error']}")
-    peak = res["peak"][dtype]["flops_per_s"]
-    bw = res["stream_read"]["bytes_per_s"]
-    d_in, d_out = sweep["d_in"], sweep["d_out"]
-    ok = [p for p in sweep["points"] if "error" not in p]
-    batches = tuple(p["batch"] for p in ok)
-    measured = tuple(p["timing"]["median_s"] for p in ok)
-    nb = _bytes(dtype)
-    predicted = tuple(
-        roofline_time_s(
-            _matmul_flops(b, d_in, d_out), _matmul_bytes(b, d_in, d_out, nb, nb), peak, bw
-        )
-        for b in batches
-    )
-    return GemmComparison(
-        dtype,
-        d_in,
-        d_out,
-        batches,
-        measured,
-        predicted,
-        peak,
-        bw,
-        critical_batch(peak, bw, dtype, d_in, d_out, dtype),
-        measured_knee(batches, measured),
-        tuple(p for p in sweep["points"] if "error" in p),
-    )
-
-
-@dataclass(frozen=True)
-class MeasurementSummary:
-    backend: str
-    device: str
-    read_bandwidth: float  # bytes/s
-    copy_bandwidth: float  # bytes moved (read + write) per second
-    gemms: dict[str, GemmComparison]  # dtypes whose sweep ran
-    failed: dict[str, str]  # dtype -> error recorded by the run
-
-
-def summarize(doc: dict) -> MeasurementSummary:
-    """Every GEMM sweep of a roofline measurement ``doc`` (its JSON) compared with its prediction."""
-    res = doc["results"]
-    gemms, failed = {}, {}
-    for dt, sweep in res["gemm"].items():
-        if "error" in sweep:
-            failed[dt] = sweep["error"]
-        else:
-            gemms[dt] = compare_gemm(doc, dt)
-    return MeasurementSummary(
-        doc["provenance"]["backend"],
-        doc["provenance"]["device"]["name"],
-        res["stream_read"]["bytes_per_s"],
-        res["copy"]["bytes_per_s"],
-        gemms,
-        failed,
-    )
 
 
 # ---- MLA: absorbed decode, non-absorbed prefill ----------------------------------------------------

@@ -30,7 +30,7 @@ from .hardware import Accelerator
 from .models import ModelSpec
 from .prices import RentalRow
 from .prices import rental_rows as _rental_rows  # the one place prices enter this module
-from .sources import DATA_DIR, Sourced, check_source
+from .sources import DATA_DIR, Sourced, check_source, facts
 from .units import DTYPES, dtype_bytes
 
 ACT_DTYPE = "bf16"  # activations moved by the collectives
@@ -93,8 +93,8 @@ LAWS = {
 BINDINGS = ("memory", "compute", "communication", "capacity")
 METRICS = ("output_tokens_per_s", "tokens_per_s_per_user", "batch_latency_s")
 # MLPerf Inference's interactivity limits (Llama 2 70B Interactive: TTFT 450 ms, TPOT 40 ms).
-MLPERF_INTERACTIVE_TPOT_S = Sourced(0.040, "mlperf-inference-v51-amd", "Llama 2 70B Interactive")
-MLPERF_INTERACTIVE_TTFT_S = Sourced(0.450, "mlperf-inference-v51-amd", "Llama 2 70B Interactive")
+MLPERF_INTERACTIVE_TPOT_S = facts()["mlperf_interactive_tpot_s"]
+MLPERF_INTERACTIVE_TTFT_S = facts()["mlperf_interactive_ttft_s"]
 
 
 def latex(expr: sp.Expr) -> str:

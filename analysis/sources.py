@@ -94,6 +94,12 @@ class Record:
         raise ValueError(f"{self.key}: unit {self.unit!r} is not an energy")
 
 
+def facts() -> dict[str, Record]:
+    """analysis/data/facts.yaml as sourced records (value, unit, source, note): figures the book
+    cites once (training runs, published measurements, the source text's own numbers)."""
+    return records("facts.yaml")
+
+
 def records(filename: str) -> dict[str, Record]:
     """Every entry of ``data/<filename>``, checked: a number, a unit and a known source.
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import hardware, roofline
-from analysis.measure import kernels, roofline_suite, time_fn
+from analysis import hardware
+from analysis.measure import compare, kernels, roofline_suite, time_fn
 
 pytestmark = pytest.mark.gpu
 
@@ -74,7 +74,7 @@ def test_quick_suite_runs_and_predicts(gpu):
         assert "error" not in out["gemm"][dtype], out["gemm"][dtype]
         assert all("timing" in p for p in out["gemm"][dtype]["points"])
     doc = {"results": out, "provenance": {"backend": "cupy"}}
-    cmp_ = roofline.compare_gemm(doc, "fp16")
+    cmp_ = compare.compare_gemm(doc, "fp16")
     assert cmp_.predicted_knee > 1
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import hardware, memory, models, roofline
+from analysis import hardware, memory, models, roofline, sources
 from analysis.errors import UnknownDTypeError, UnknownNameError
 from analysis.models import ModelSpec
 
@@ -48,7 +48,7 @@ def test_vllm_opt13b_request_is_1_6_gb():
     spec = opt_13b()
     assert spec.kv_bytes_per_token("fp16") == 819_200  # facts.yaml: vllm_opt13b_kv_bytes_per_token
     assert (
-        spec.kv_bytes_per_token("fp16") == roofline.facts()["vllm_opt13b_kv_bytes_per_token"].value
+        spec.kv_bytes_per_token("fp16") == sources.facts()["vllm_opt13b_kv_bytes_per_token"].value
     )
     kv = spec.kv_cache_bytes(2048, "fp16")
     assert kv / 2**30 == pytest.approx(1.5625)  # 800 KiB x 2048 = 1.5625 GiB, the paper's "1.6 GB"

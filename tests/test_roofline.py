@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from analysis import hardware, models, roofline
+from analysis import hardware, models, roofline, sources
 from analysis.errors import UnknownDTypeError
-from analysis.measure import results
+from analysis.measure import compare, results
 
 H100 = hardware.get("h100-sxm")
 A100 = hardware.get("a100-sxm")
@@ -271,7 +271,7 @@ def test_tpu_v5e_ridge():
 
 # ---- training ----------------------------------------------------------------------------------
 def test_llama3_mfu_matches_table_4():
-    facts = roofline.facts()
+    facts = sources.facts()
     peak = H100.peak_flops("bf16")
     for tflops, reported in (
         ("llama3_405b_mfu_8192gpu_tflops", "llama3_405b_mfu_8192gpu"),
@@ -301,9 +301,9 @@ def test_llama3_training_batch():
 # ---- prediction against measurement ----------------------------------------------------------
 def test_measured_knee_by_hand():
     # memory time 1.0 s at B=1; 64 s at B=1024 -> 1/16 s per row -> asymptotes cross at B=16.
-    assert roofline.measured_knee([1, 2, 1024], [1.0, 1.0, 64.0]) == pytest.approx(16.0)
+    assert compare.measured_knee([1, 2, 1024], [1.0, 1.0, 64.0]) == pytest.approx(16.0)
     with pytest.raises(ValueError):
-        roofline.measured_knee([1], [1.0])
+        compare.measured_knee([1], [1.0])
 
 
 def synthetic_doc(backend="cupy", scale=1.1):
@@ -336,15 +336,15 @@ def synthetic_doc(backend="cupy", scale=1.1):
 
 
 def test_compare_gemm_on_synthetic_data():
-    cmp_ = roofline.compare_gemm(synthetic_doc(), "fp32")
+    cmp_ = compare.compare_gemm(synthetic_doc(), "fp32")
     assert cmp_.median_abs_error == pytest.approx(1 - 1 / 1.1)  # predicted/measured = 1/1.1
     assert len(cmp_.skipped) == 1 and cmp_.batches[-1] == 1024
     # fp32 weights: B* = 100e9*1000*1000*4 / (2*1000*1000*10e9 - 100e9*2000*4) = 4e17/1.92e16
     assert cmp_.predicted_knee == pytest.approx(4e17 / 1.92e16)
     with pytest.raises(UnknownDTypeError):
-        roofline.compare_gemm(synthetic_doc(), "fp8")
+        compare.compare_gemm(synthetic_doc(), "fp8")
     with pytest.raises(ValueError, match="cuBLAS failed"):
-        roofline.compare_gemm(synthetic_doc(), "bf16")
+        compare.compare_gemm(synthetic_doc(), "bf16")
 
 
 def test_gpu_reference_is_picked_up_when_present(tmp_path, monkeypatch):
@@ -370,12 +370,12 @@ def test_stored_cpu_reference():
     assert res["stream_read"]["array_bytes"] >= 4 * llc
     batches = [p["batch"] for p in sweep["points"]]
     assert batches[0] == 1 and batches[-1] >= 4096
-    cmp_ = roofline.compare_gemm(doc, "fp32")
+    cmp_ = compare.compare_gemm(doc, "fp32")
     assert math.isfinite(cmp_.median_abs_error) and cmp_.predicted_knee > 1
 
 
 def test_summarize_and_diagnostics_on_synthetic_data():
-    summary = roofline.summarize(synthetic_doc())
+    summary = compare.summarize(synthetic_doc())
     assert summary.device == "Synthetic GPU" and summary.read_bandwidth == 10e9
     assert set(summary.gemms) == {"fp32", "fp16"} and "cuBLAS failed" in summary.failed["bf16"]
     cmp_ = summary.gemms["fp32"]

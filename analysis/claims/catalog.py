@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from functools import cache
 
-from .. import agents, energy, hardware, memory, models, physics, prices, pricing, roofline
+from .. import agents, energy, hardware, memory, models, physics, prices, pricing, roofline, sources
 from ..errors import UnknownNameError
 from ..units import sci, si
 from .ledger import TOPICS, VERDICTS, Claim, judged, numeric
@@ -70,7 +70,7 @@ def verdict_counts() -> dict[str, int]:
 @claim
 def training_flop_bound():
     tb = roofline.llama3_training_batch()
-    mfu = roofline.facts()["llama3_405b_mfu_8192gpu"]
+    mfu = sources.facts()["llama3_405b_mfu_8192gpu"]
     return judged(
         "C01",
         "transformer training can often run near full efficiency, flop limited, parallelizing over time",
@@ -418,7 +418,7 @@ def _cluster_instances(dtype: str, context: int) -> int:
     lim = memory.serving_limits(
         "llama-3-70b", "h100-sxm", context, group_gpus=8, weight_dtype=dtype, tokens_per_s=speed
     )
-    return (memory.SOURCE_CLUSTER_GPUS.value // 8) * lim.instances
+    return (int(memory.SOURCE_CLUSTER_GPUS.value) // 8) * lim.instances
 
 
 def _cluster_baseline():
@@ -473,12 +473,12 @@ def kv_1000_tb():
 def _trtllm_h100_tokens_per_s(prompt_tokens: int) -> float:
     osl = {1000: 1000, 8192: 1024}[prompt_tokens]
     key = f"trtllm_llama33_70b_fp8_h100_tp2_isl{prompt_tokens}_osl{osl}"
-    return float(roofline.facts()[key].value)
+    return float(sources.facts()[key].value)
 
 
 @claim
 def h100_2000_tokens_per_s():
-    fact = roofline.facts()["trtllm_llama33_70b_fp8_h100_tp2_isl1000_osl1000"]
+    fact = sources.facts()["trtllm_llama33_70b_fp8_h100_tp2_isl1000_osl1000"]
     base = {"prompt_tokens": 1000}
     return numeric(
         "C05",
@@ -509,7 +509,7 @@ def h100_2000_tokens_per_s():
 
 @claim
 def meta_cluster_24000():
-    fact = roofline.facts()["meta_h100_cluster_gpus"]
+    fact = sources.facts()["meta_h100_cluster_gpus"]
     return numeric(
         "C06",
         "Meta trained Llama3 70B on a GPU cluster ... of about 24,000 GPUs",
@@ -521,7 +521,7 @@ def meta_cluster_24000():
         tolerance=0.1,
         why=(
             f"Meta's two training clusters have {float(fact.value):,.0f} H100s each; the Llama 3 paper "
-            f"says pre-training used up to {roofline.facts()['llama3_pretrain_max_gpus'].value:,} of them."
+            f"says pre-training used up to {sources.facts()['llama3_pretrain_max_gpus'].value:,} of them."
         ),
         assumptions={},
         sources=(fact.source, "llama3-paper"),
@@ -805,7 +805,7 @@ def infill_30_percent_30x():
 
 @claim
 def thought_speed_9():
-    facts = roofline.facts()
+    facts = sources.facts()
     reading = float(facts["silent_reading_wpm"].value) / float(facts["words_per_token"].value) / 60
     return judged(
         "C16",

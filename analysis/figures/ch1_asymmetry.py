@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import hardware, models, roofline
-from ..measure import results
+from ..measure import compare, results
 from .registry import register
 from .style import MARKERS, PALETTE
 
@@ -195,7 +195,7 @@ def gemm_prediction_figure(doc: dict, dtypes: tuple[str, ...] | None = None) -> 
     dtypes = dtypes or tuple(dt for dt in gemms if "error" not in gemms[dt])
     fig, (ax_t, ax_f) = plt.subplots(1, 2, figsize=(9.5, 4.2))
     for i, dt in enumerate(dtypes):
-        cmp_ = roofline.compare_gemm(doc, dt)
+        cmp_ = compare.compare_gemm(doc, dt)
         color, marker = PALETTE[i], MARKERS[i]
         bs = np.array(cmp_.batches)
         meas, pred = np.array(cmp_.measured_s), np.array(cmp_.predicted_s)

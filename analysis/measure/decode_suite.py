@@ -23,7 +23,7 @@ import sympy as sp
 
 from .. import roofline
 from ..models import ModelSpec
-from . import roofline_suite
+from . import compare, roofline_suite
 from .backend import Backend
 from .decode import DecodeModel, scaled_llama_config
 from .kernels import cpu_threads, gemm, random_matrix, stream_read
@@ -366,7 +366,7 @@ class DecodeSummary:
     @property
     def measured_knee(self) -> float:
         """Where the measured batch-1 time and the largest batch's time per row cross."""
-        return roofline.measured_knee(
+        return compare.measured_knee(
             [p.batch for p in self.batch], [p.measured_s for p in self.batch]
         )
 

@@ -2,7 +2,7 @@
 over the batch B with weights several times larger than the last-level cache.
 
 Nothing here fits anything: the chapter predicts each GEMM's time from the measured peak and
-bandwidth (``analysis.roofline.compare_gemm``) and compares.
+bandwidth (``analysis.measure.compare.compare_gemm``) and compares.
 """
 
 from __future__ import annotations
