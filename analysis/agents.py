@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import hardware, prices
-from .errors import require_positive
+from .errors import (
+    InvalidValueError,
+    require_count,
+    require_finite_result,
+    require_fraction,
+    require_instance,
+    require_positive,
+    require_text,
+)
 from .sources import Sourced
 
 # ---- sourced constants -----------------------------------------------------------------------------
@@ -127,9 +135,23 @@ def latex(expr: sp.Expr) -> str:
 
 # ---- the loop and the regimes --------------------------------------------------------------------
 def _whole(name: str, value: int, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return value
+    return require_count(name, value, minimum=minimum)
+
+
+# Steps a simulation walks one by one (the closed forms take any count a float can hold).
+MAX_SIMULATED_STEPS = 10**6
+
+
+def _loop(value: object) -> AgentLoop:
+    return require_instance("loop", value, AgentLoop, "an AgentLoop")  # type: ignore[return-value]
+
+
+def _regime(value: object) -> Regime:
+    return require_instance("regime", value, Regime, "a Regime (no_cache, prompt_cache, kv_rent)")  # type: ignore[return-value]
+
+
+def _row(value: object) -> prices.PriceRow:
+    return require_instance("row", value, prices.PriceRow, "a prices.PriceRow")  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -149,6 +171,7 @@ class AgentLoop:
             _whole("max_context", self.max_context, 1)
 
     def context_after(self, steps: int) -> int:
+        steps = _whole("steps", steps, 0)
         return self.prompt_tokens + steps * (self.action_tokens + self.observation_tokens)
 
     def max_steps(self) -> int | None:
@@ -160,12 +183,15 @@ class AgentLoop:
         )
 
     def check_steps(self, steps: int) -> int:
-        _whole("steps", steps, 1)
+        steps = _whole("steps", steps, 1)
         most = self.max_steps()
         if most is not None and steps > most:
-            raise ValueError(
-                f"{steps} steps need a context of {self.context_after(steps):,} tokens, more than the "
-                f"model's window of {self.max_context:,}; at most {most} steps fit"
+            raise InvalidValueError(
+                "steps",
+                steps,
+                f"at most {most}: {steps} steps need a context of {self.context_after(steps):,} "
+                f"tokens, more than the model's window of {self.max_context:,}; at most {most} "
+                "steps fit",
             )
         return steps
 
@@ -186,11 +212,14 @@ class Regime:
 
     def __post_init__(self):
         if self.kind not in REGIMES:
-            raise ValueError(f"unknown regime {self.kind!r}; allowed: {', '.join(REGIMES)}")
+            raise InvalidValueError(
+                "kind", self.kind, f"one of {', '.join(REGIMES)} (unknown regime {self.kind!r})"
+            )
         require_positive("input_usd_per_mtok", self.input_usd_per_mtok)
         require_positive("output_usd_per_mtok", self.output_usd_per_mtok)
-        require_positive("cached_fraction", self.cached_fraction, allow_zero=True)
+        require_fraction("cached_fraction", self.cached_fraction)
         require_positive("write_fraction", self.write_fraction)
+        require_text("label", self.label)
         if self.kind == "rent":
             require_positive("usd_per_byte_s", self.usd_per_byte_s)
             require_positive("kv_bytes_per_token", self.kv_bytes_per_token)
@@ -210,6 +239,7 @@ class Regime:
 
 
 def no_cache(row: prices.PriceRow) -> Regime:
+    _row(row)
     return Regime("none", row.input_usd_per_mtok, row.output_usd_per_mtok, label="no caching")
 
 
@@ -220,6 +250,11 @@ def prompt_cache(
     label: str = "",
 ) -> Regime:
     """Prompt caching at a read fraction h and write fraction w (None: a miss costs the input price)."""
+    _row(row)
+    require_fraction("cached_fraction", cached_fraction)
+    if write_fraction is not None:
+        require_positive("write_fraction", write_fraction)
+    require_text("label", label)
     return Regime(
         "cache",
         row.input_usd_per_mtok,
@@ -237,6 +272,8 @@ def kv_rent(
     step_s: float,
     label: str = "KV rent",
 ) -> Regime:
+    _row(row)
+    require_text("label", label)
     return Regime(
         "rent",
         row.input_usd_per_mtok,
@@ -259,7 +296,11 @@ def step_seconds(action_tokens: int, tokens_per_s: float, tool_s: float = 0.0) -
     _whole("action_tokens", action_tokens, 1)
     require_positive("tokens_per_s", tokens_per_s)
     require_positive("tool_s", tool_s, allow_zero=True)
-    return action_tokens / tokens_per_s + tool_s
+    return require_finite_result(
+        action_tokens / tokens_per_s + tool_s,
+        "action_tokens, tokens_per_s, tool_s",
+        (action_tokens, tokens_per_s, tool_s),
+    )
 
 
 # ---- totals: closed form and simulation ---------------------------------------------------------
@@ -269,16 +310,25 @@ def _loop_values(loop: AgentLoop) -> tuple[int, int, int]:
 
 def total_cost_usd(loop: AgentLoop, regime: Regime, steps: int) -> float:
     """Closed form (the sympy summation) of the bill after ``steps`` steps."""
-    loop.check_steps(steps)
-    return _total[regime.kind](*_loop_values(loop), *regime.values, steps)
+    steps = _loop(loop).check_steps(steps)
+    _regime(regime)
+    try:
+        total = _total[regime.kind](*_loop_values(loop), *regime.values, steps)
+    except OverflowError:
+        total = math.inf
+    return require_finite_result(total, "steps", steps)
 
 
 def step_cost_usd(loop: AgentLoop, regime: Regime, step: int) -> float:
     """Closed form of the cost of step ``step`` alone."""
-    loop.check_steps(step)
-    first, later = _step[regime.kind]
+    step = _loop(loop).check_steps(step)
+    first, later = _step[_regime(regime).kind]
     args = (*_loop_values(loop), *regime.values)
-    return first(*args) if step == 1 else later(*args, step)
+    try:
+        cost = first(*args) if step == 1 else later(*args, step)
+    except OverflowError:
+        cost = math.inf
+    return require_finite_result(cost, "step", step)
 
 
 @dataclass(frozen=True)
@@ -295,7 +345,12 @@ class Bill:
 
 def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
     """Run the loop step by step, tracking the context, the cached prefix and the KV held."""
-    loop.check_steps(steps)
+    steps = _loop(loop).check_steps(steps)
+    _regime(regime)
+    if steps > MAX_SIMULATED_STEPS:
+        raise InvalidValueError(
+            "steps", steps, f"at most {MAX_SIMULATED_STEPS:,} for a step-by-step simulation"
+        )
     p_in, p_out = regime.input_usd_per_mtok / 1e6, regime.output_usd_per_mtok / 1e6
     ctx, prev_prompt, in_kv = loop.prompt_tokens, 0, 0
     costs, read = [], 0
@@ -324,7 +379,7 @@ def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
 
 def total_input_tokens(loop: AgentLoop, steps: int) -> int:
     """T n_p + (n_a + n_o) T (T - 1) / 2: input tokens read over ``steps`` steps."""
-    loop.check_steps(steps)
+    steps = _loop(loop).check_steps(steps)
     value = TOTAL_INPUT_TOKENS.subs(
         {n_p: loop.prompt_tokens, n_a: loop.action_tokens, n_o: loop.observation_tokens, T: steps}
     )
@@ -334,33 +389,41 @@ def total_input_tokens(loop: AgentLoop, steps: int) -> int:
 # ---- humans --------------------------------------------------------------------------------------
 def thought_tokens(hours: float, tokens_per_s: float | None = None) -> float:
     """Tokens a human 'thinks' in ``hours`` at ``tokens_per_s`` (default: the source's 9 tokens/s)."""
-    require_positive("hours", hours, allow_zero=True)
+    require_positive("hours", hours)
     rate = (
         float(THOUGHT_TOKENS_PER_S.value)
         if tokens_per_s is None
         else require_positive("tokens_per_s", tokens_per_s)
     )
-    return rate * 3600.0 * hours
+    return require_finite_result(
+        rate * 3600.0 * hours, "hours, tokens_per_s", (hours, tokens_per_s)
+    )
 
 
 def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
     """Hours of human thought that ``tokens`` equal at ``tokens_per_s``."""
-    require_positive("tokens", tokens, allow_zero=True)
+    require_positive("tokens", tokens)
     rate = (
         float(THOUGHT_TOKENS_PER_S.value)
         if tokens_per_s is None
         else require_positive("tokens_per_s", tokens_per_s)
     )
-    return tokens / rate / 3600.0
+    return require_finite_result(
+        tokens / rate / 3600.0, "tokens, tokens_per_s", (tokens, tokens_per_s)
+    )
 
 
 def usd_per_thought_hour(
     cost_usd: float, output_tokens: int, tokens_per_s: float | None = None
 ) -> float:
     """Price of ``output_tokens`` scaled to one hour of thought at ``tokens_per_s``."""
-    require_positive("cost_usd", cost_usd, allow_zero=True)
+    require_positive("cost_usd", cost_usd)
     _whole("output_tokens", output_tokens, 1)
-    return cost_usd / thought_hours(output_tokens, tokens_per_s)
+    return require_finite_result(
+        cost_usd / thought_hours(output_tokens, tokens_per_s),
+        "cost_usd, output_tokens, tokens_per_s",
+        (cost_usd, output_tokens, tokens_per_s),
+    )
 
 
 def crossover_step(
@@ -370,8 +433,11 @@ def crossover_step(
 
     Solved from the closed form of the step cost (linear in t for every regime).
     """
+    _loop(loop)
+    _regime(regime)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
     budget = wage_usd_per_hour * thought_hours(loop.action_tokens, tokens_per_s)  # USD per step
+    require_finite_result(budget, "wage_usd_per_hour", wage_usd_per_hour)
     first, later = _step[regime.kind]
     args = (*_loop_values(loop), *regime.values)
     if first(*args) >= budget:
@@ -383,7 +449,9 @@ def crossover_step(
     elif slope <= 0:
         return None
     else:
-        step = 2 + math.ceil((budget - at2) / slope - 1e-9)
+        steps_after = (budget - at2) / slope - 1e-9
+        require_finite_result(steps_after, "wage_usd_per_hour", wage_usd_per_hour)
+        step = 2 + math.ceil(steps_after)
     most = loop.max_steps()
     return None if most is not None and step > most else step
 
@@ -399,11 +467,15 @@ def crossover_context(
     0.0 when the output tokens alone already cost more than the wage (no prompt length is needed
     to pass it).
     """
+    _row(row)
     _whole("output_tokens", output_tokens, 1)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
     budget = wage_usd_per_hour * thought_hours(output_tokens, tokens_per_s)
     prompt = (budget - row.output_usd_per_mtok / 1e6 * output_tokens) / (
         row.input_usd_per_mtok / 1e6
+    )
+    require_finite_result(
+        prompt, "wage_usd_per_hour, output_tokens", (wage_usd_per_hour, output_tokens)
     )
     return max(0.0, prompt)  # 0: the output alone already costs more than the wage
 
@@ -432,16 +504,23 @@ def worked_example(
 ) -> WorkedExample:
     """The source's GPT-4 Turbo request, recomputed from the price catalog."""
     row = prices.price(model, date)
-    _whole("context_tokens", context_tokens, 1)
-    _whole("output_tokens", output_tokens, 1)
+    context_tokens = _whole("context_tokens", context_tokens, 1)
+    output_tokens = _whole("output_tokens", output_tokens, 1)
     if row.context_window_tokens is not None and context_tokens > row.context_window_tokens:
-        raise ValueError(
-            f"context_tokens {context_tokens:,} exceeds {model}'s context window of "
-            f"{row.context_window_tokens:,} tokens"
+        raise InvalidValueError(
+            "context_tokens",
+            context_tokens,
+            f"at most {row.context_window_tokens:,}: {context_tokens:,} exceeds {model}'s "
+            f"context window of {row.context_window_tokens:,} tokens",
         )
     inp = row.input_usd_per_mtok * context_tokens / 1e6
     out = row.output_usd_per_mtok * output_tokens / 1e6
     minutes = thought_hours(output_tokens, tokens_per_s) * 60
+    require_finite_result(
+        max(inp, out, minutes, (inp + out) / minutes),
+        "context_tokens, output_tokens",
+        (context_tokens, output_tokens),
+    )
     return WorkedExample(
         model,
         context_tokens,
@@ -516,6 +595,8 @@ def example_setup(
     from . import models, pricing
 
     require_positive("tool_wait_s", tool_wait_s, allow_zero=True)
+    if rent_usd_per_gpu_hour is not None:
+        require_positive("rent_usd_per_gpu_hour", rent_usd_per_gpu_hour)
     row = prices.price(EXAMPLE_MODEL)
     rows = prices.rental_rows("h100-sxm")
     if rent_usd_per_gpu_hour is None:
@@ -607,6 +688,8 @@ def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
     at list price it is GPT-4 Turbo's input price. The whole-run ratios use the closed-form bills
     over the example's full window.
     """
+    if setup is not None:
+        require_instance("setup", setup, ExampleSetup, "None or an ExampleSetup (example_setup())")
     setup = example_setup() if setup is None else setup
     rent = setup.regimes[-1]
     rho_, kappa_ = rent.usd_per_byte_s, rent.kv_bytes_per_token
