@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import hardware, prices
-from .errors import require_positive
+from .errors import (
+    InvalidValueError,
+    require_count,
+    require_finite_result,
+    require_fraction,
+    require_instance,
+    require_positive,
+    require_text,
+)
 from .sources import facts
 
 # ---- sourced constants -----------------------------------------------------------------------------
@@ -123,9 +131,23 @@ def latex(expr: sp.Expr) -> str:
 
 # ---- the loop and the regimes --------------------------------------------------------------------
 def _whole(name: str, value: int, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return value
+    return require_count(name, value, minimum=minimum)
+
+
+# Steps a simulation walks one by one (the closed forms take any count a float can hold).
+MAX_SIMULATED_STEPS = 10**6
+
+
+def _loop(value: object) -> AgentLoop:
+    return require_instance("loop", value, AgentLoop, "an AgentLoop")
+
+
+def _regime(value: object) -> Regime:
+    return require_instance("regime", value, Regime, "a Regime (no_cache, prompt_cache, kv_rent)")
+
+
+def _row(value: object) -> prices.PriceRow:
+    return require_instance("row", value, prices.PriceRow, "a prices.PriceRow")
 
 
 @dataclass(frozen=True)
@@ -146,6 +168,7 @@ class AgentLoop:
 
     def context_after(self, steps: int) -> int:
         """Context [tokens] after ``steps`` [steps]: prompt plus each step's action and observation."""
+        steps = _whole("steps", steps, 0)
         return self.prompt_tokens + steps * (self.action_tokens + self.observation_tokens)
 
     def max_steps(self) -> int | None:
@@ -168,12 +191,15 @@ class AgentLoop:
 
     def check_steps(self, steps: int) -> int:
         """``steps`` [steps] if it is a whole number inside the window, else ValueError."""
-        _whole("steps", steps, 1)
+        steps = _whole("steps", steps, 1)
         most = self.max_steps()
         if most is not None and steps > most:
-            raise ValueError(
-                f"{steps} steps need a context of {self.context_after(steps):,} tokens, more than the "
-                f"model's window of {self.max_context:,}; at most {most} steps fit"
+            raise InvalidValueError(
+                "steps",
+                steps,
+                f"at most {most}: {steps} steps need a context of {self.context_after(steps):,} "
+                f"tokens, more than the model's window of {self.max_context:,}; at most {most} "
+                "steps fit",
             )
         return steps
 
@@ -194,11 +220,14 @@ class Regime:
 
     def __post_init__(self):
         if self.kind not in REGIMES:
-            raise ValueError(f"unknown regime {self.kind!r}; allowed: {', '.join(REGIMES)}")
+            raise InvalidValueError(
+                "kind", self.kind, f"one of {', '.join(REGIMES)} (unknown regime {self.kind!r})"
+            )
         require_positive("input_usd_per_mtok", self.input_usd_per_mtok)
         require_positive("output_usd_per_mtok", self.output_usd_per_mtok)
-        require_positive("cached_fraction", self.cached_fraction, allow_zero=True)
+        require_fraction("cached_fraction", self.cached_fraction)
         require_positive("write_fraction", self.write_fraction)
+        require_text("label", self.label)
         if self.kind == "rent":
             require_positive("usd_per_byte_s", self.usd_per_byte_s)
             require_positive("kv_bytes_per_token", self.kv_bytes_per_token)
@@ -220,6 +249,7 @@ class Regime:
 
 def no_cache(row: prices.PriceRow) -> Regime:
     """Every input token paid at ``row``'s input price each step (no caching)."""
+    _row(row)
     return Regime("none", row.input_usd_per_mtok, row.output_usd_per_mtok, label="no caching")
 
 
@@ -233,6 +263,11 @@ def prompt_cache(
 
     ``row``: the price row; ``cached_fraction`` (h) and ``write_fraction`` (w) [fraction] of the input price; ``label`` for plots.
     """
+    _row(row)
+    require_fraction("cached_fraction", cached_fraction)
+    if write_fraction is not None:
+        require_positive("write_fraction", write_fraction)
+    require_text("label", label)
     return Regime(
         "cache",
         row.input_usd_per_mtok,
@@ -251,6 +286,8 @@ def kv_rent(
     label: str = "KV rent",
 ) -> Regime:
     """Renting the KV between steps: ``row``'s token prices, memory at ``usd_per_byte_s`` [USD per byte-second], ``kv_bytes_per_token`` [bytes], held ``step_s`` [s] per step; ``label`` for plots."""
+    _row(row)
+    require_text("label", label)
     return Regime(
         "rent",
         row.input_usd_per_mtok,
@@ -279,7 +316,11 @@ def step_seconds(action_tokens: int, tokens_per_s: float, tool_s: float = 0.0) -
     _whole("action_tokens", action_tokens, 1)
     require_positive("tokens_per_s", tokens_per_s)
     require_positive("tool_s", tool_s, allow_zero=True)
-    return action_tokens / tokens_per_s + tool_s
+    return require_finite_result(
+        action_tokens / tokens_per_s + tool_s,
+        "action_tokens, tokens_per_s, tool_s",
+        (action_tokens, tokens_per_s, tool_s),
+    )
 
 
 # ---- totals: closed form and simulation ---------------------------------------------------------
@@ -292,8 +333,13 @@ def total_cost_usd(loop: AgentLoop, regime: Regime, steps: int) -> float:
 
     ``loop``: the agent loop; ``regime``: how input is billed; ``steps`` [steps]; returns [USD].
     """
-    loop.check_steps(steps)
-    return _total[regime.kind](*_loop_values(loop), *regime.values, steps)
+    steps = _loop(loop).check_steps(steps)
+    _regime(regime)
+    try:
+        total = _total[regime.kind](*_loop_values(loop), *regime.values, steps)
+    except OverflowError:
+        total = math.inf
+    return require_finite_result(total, "steps", steps)
 
 
 def step_cost_usd(loop: AgentLoop, regime: Regime, step: int) -> float:
@@ -301,10 +347,14 @@ def step_cost_usd(loop: AgentLoop, regime: Regime, step: int) -> float:
 
     ``loop``: the agent loop; ``regime``: how input is billed; ``step`` [steps]; returns [USD].
     """
-    loop.check_steps(step)
-    first, later = _step[regime.kind]
+    step = _loop(loop).check_steps(step)
+    first, later = _step[_regime(regime).kind]
     args = (*_loop_values(loop), *regime.values)
-    return first(*args) if step == 1 else later(*args, step)
+    try:
+        cost = first(*args) if step == 1 else later(*args, step)
+    except OverflowError:
+        cost = math.inf
+    return require_finite_result(cost, "step", step)
 
 
 @dataclass(frozen=True)
@@ -325,7 +375,12 @@ def simulate(loop: AgentLoop, regime: Regime, steps: int) -> Bill:
 
     ``regime``: how input is billed; ``steps`` [steps]; the bill's tokens [tokens], costs [USD].
     """
-    loop.check_steps(steps)
+    steps = _loop(loop).check_steps(steps)
+    _regime(regime)
+    if steps > MAX_SIMULATED_STEPS:
+        raise InvalidValueError(
+            "steps", steps, f"at most {MAX_SIMULATED_STEPS:,} for a step-by-step simulation"
+        )
     p_in, p_out = regime.input_usd_per_mtok / 1e6, regime.output_usd_per_mtok / 1e6
     ctx, prev_prompt, in_kv = loop.prompt_tokens, 0, 0
     costs, read = [], 0
@@ -357,7 +412,7 @@ def total_input_tokens(loop: AgentLoop, steps: int) -> int:
 
     ``loop``: the agent loop; ``steps`` [steps] (T); returns [tokens].
     """
-    loop.check_steps(steps)
+    steps = _loop(loop).check_steps(steps)
     return round(_total_input(*_loop_values(loop), steps))  # a whole number: T (...) is even
 
 
@@ -367,13 +422,15 @@ def thought_tokens(hours: float, tokens_per_s: float | None = None) -> float:
 
     ``hours`` [hours], ``tokens_per_s`` [tokens/s]; returns [tokens].
     """
-    require_positive("hours", hours, allow_zero=True)
+    require_positive("hours", hours)
     rate = (
         float(THOUGHT_TOKENS_PER_S.value)
         if tokens_per_s is None
         else require_positive("tokens_per_s", tokens_per_s)
     )
-    return rate * 3600.0 * hours
+    return require_finite_result(
+        rate * 3600.0 * hours, "hours, tokens_per_s", (hours, tokens_per_s)
+    )
 
 
 def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
@@ -381,13 +438,15 @@ def thought_hours(tokens: float, tokens_per_s: float | None = None) -> float:
 
     ``tokens`` [tokens], ``tokens_per_s`` [tokens/s]; returns [hours].
     """
-    require_positive("tokens", tokens, allow_zero=True)
+    require_positive("tokens", tokens)
     rate = (
         float(THOUGHT_TOKENS_PER_S.value)
         if tokens_per_s is None
         else require_positive("tokens_per_s", tokens_per_s)
     )
-    return tokens / rate / 3600.0
+    return require_finite_result(
+        tokens / rate / 3600.0, "tokens, tokens_per_s", (tokens, tokens_per_s)
+    )
 
 
 def usd_per_thought_hour(
@@ -397,9 +456,13 @@ def usd_per_thought_hour(
 
     ``cost_usd`` [USD] of ``output_tokens`` [tokens] at ``tokens_per_s`` [tokens/s]; returns [USD per hour].
     """
-    require_positive("cost_usd", cost_usd, allow_zero=True)
+    require_positive("cost_usd", cost_usd)
     _whole("output_tokens", output_tokens, 1)
-    return cost_usd / thought_hours(output_tokens, tokens_per_s)
+    return require_finite_result(
+        cost_usd / thought_hours(output_tokens, tokens_per_s),
+        "cost_usd, output_tokens, tokens_per_s",
+        (cost_usd, output_tokens, tokens_per_s),
+    )
 
 
 def crossover_step(
@@ -410,8 +473,11 @@ def crossover_step(
     Solved from the closed form of the step cost (linear in t for every regime).
     ``loop`` and ``regime`` as in ``total_cost_usd``; ``wage_usd_per_hour`` [USD per hour]; ``tokens_per_s`` [tokens/s] of thought; returns [steps].
     """
+    _loop(loop)
+    _regime(regime)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
     budget = wage_usd_per_hour * thought_hours(loop.action_tokens, tokens_per_s)  # USD per step
+    require_finite_result(budget, "wage_usd_per_hour", wage_usd_per_hour)
     first, later = _step[regime.kind]
     args = (*_loop_values(loop), *regime.values)
     if first(*args) >= budget:
@@ -423,7 +489,9 @@ def crossover_step(
     elif slope <= 0:
         return None
     else:
-        step = 2 + math.ceil((budget - at2) / slope - 1e-9)
+        steps_after = (budget - at2) / slope - 1e-9
+        require_finite_result(steps_after, "wage_usd_per_hour", wage_usd_per_hour)
+        step = 2 + math.ceil(steps_after)
     most = loop.max_steps()
     return None if most is not None and step > most else step
 
@@ -440,11 +508,15 @@ def crossover_context(
     to pass it).
     ``row``: the price row; ``output_tokens`` [tokens]; ``wage_usd_per_hour`` [USD per hour]; ``tokens_per_s`` [tokens/s] of thought (default: the source's 9).
     """
+    _row(row)
     _whole("output_tokens", output_tokens, 1)
     require_positive("wage_usd_per_hour", wage_usd_per_hour)
     budget = wage_usd_per_hour * thought_hours(output_tokens, tokens_per_s)
     prompt = (budget - row.output_usd_per_mtok / 1e6 * output_tokens) / (
         row.input_usd_per_mtok / 1e6
+    )
+    require_finite_result(
+        prompt, "wage_usd_per_hour, output_tokens", (wage_usd_per_hour, output_tokens)
     )
     return max(0.0, prompt)  # 0: the output alone already costs more than the wage
 
@@ -476,16 +548,23 @@ def worked_example(
     ``model``'s price row on ``date`` (default: latest); ``context_tokens`` and ``output_tokens`` [tokens]; ``tokens_per_s`` [tokens/s] of thought; costs in [USD].
     """
     row = prices.price(model, date)
-    _whole("context_tokens", context_tokens, 1)
-    _whole("output_tokens", output_tokens, 1)
+    context_tokens = _whole("context_tokens", context_tokens, 1)
+    output_tokens = _whole("output_tokens", output_tokens, 1)
     if row.context_window_tokens is not None and context_tokens > row.context_window_tokens:
-        raise ValueError(
-            f"context_tokens {context_tokens:,} exceeds {model}'s context window of "
-            f"{row.context_window_tokens:,} tokens"
+        raise InvalidValueError(
+            "context_tokens",
+            context_tokens,
+            f"at most {row.context_window_tokens:,}: {context_tokens:,} exceeds {model}'s "
+            f"context window of {row.context_window_tokens:,} tokens",
         )
     inp = row.input_usd_per_mtok * context_tokens / 1e6
     out = row.output_usd_per_mtok * output_tokens / 1e6
     minutes = thought_hours(output_tokens, tokens_per_s) * 60
+    require_finite_result(
+        max(inp, out, minutes, (inp + out) / minutes),
+        "context_tokens, output_tokens",
+        (context_tokens, output_tokens),
+    )
     return WorkedExample(
         model,
         context_tokens,
@@ -564,6 +643,8 @@ def example_setup(
     from . import models, pricing
 
     require_positive("tool_wait_s", tool_wait_s, allow_zero=True)
+    if rent_usd_per_gpu_hour is not None:
+        require_positive("rent_usd_per_gpu_hour", rent_usd_per_gpu_hour)
     row = prices.price(EXAMPLE_MODEL)
     rows = prices.rental_rows("h100-sxm")
     if rent_usd_per_gpu_hour is None:
@@ -656,6 +737,8 @@ def rent_vs_reprefill(setup: ExampleSetup | None = None) -> RentVsReprefill:
     over the example's full window.
     ``setup``: default ``example_setup()``.
     """
+    if setup is not None:
+        require_instance("setup", setup, ExampleSetup, "None or an ExampleSetup (example_setup())")
     setup = example_setup() if setup is None else setup
     rent = setup.regimes[-1]
     rho_, kappa_ = rent.usd_per_byte_s, rent.kv_bytes_per_token

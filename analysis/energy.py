@@ -27,9 +27,19 @@ import numpy as np
 import sympy as sp
 
 from . import hardware, models, physics, roofline
-from .errors import require_positive
+from .errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    require_count,
+    require_dtype,
+    require_fraction,
+    require_instance,
+    require_name,
+    require_number,
+    require_positive,
+)
 from .sources import Sourced
-from .units import dtype_bytes
+from .units import DTYPES, dtype_bytes
 
 B, T, L, N, P, k, a = (
     roofline.B,
@@ -129,20 +139,44 @@ def energy_per_token(
     Weights are charged at ``roofline.matmul_params`` FLOPs and ``weight_bytes`` per step (for MoE
     every expert: exact only at batches that touch all of them).
     """
-    spec = models.get(model) if isinstance(model, str) else model
+    if isinstance(model, str):
+        require_name("model", model, models.NAMES + models.DESIGN_NAMES, kind="model")
+        spec = models.get(model)
+    else:
+        spec = require_instance("model", model, models.ModelSpec, "a model name or a ModelSpec")
+    require_name("accelerator", accelerator, hardware.NAMES, kind="accelerator")
     acc = hardware.get(accelerator)
+    require_dtype("dtype", dtype, DTYPES)
+    if kv_dtype is not None:
+        require_dtype("kv_dtype", kv_dtype, DTYPES)
     kv_dtype = kv_dtype or dtype
-    batch_arr = np.asarray(batch, float)
+    if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
+        require_number("batch", batch)  # a real batch >= 1: bisection takes fractional ones
+        batch_arr = np.asarray(float(batch))
+    else:
+        batch_arr = np.asarray(batch)
+        if batch_arr.dtype.kind not in "iuf" or batch_arr.size == 0:
+            raise InvalidTypeError("batch", batch, "a number or a non-empty array of batches")
+        batch_arr = batch_arr.astype(float)
     if not np.all(np.isfinite(batch_arr)) or np.any(batch_arr < 1):
-        raise ValueError(f"batch must be >= 1 sequences, got {batch!r}")
-    require_positive("context", context, allow_zero=True)
+        raise InvalidValueError("batch", batch, "finite batches >= 1 [sequences]")
+    context = require_count("context", context, minimum=0)
     power = physics._spec(acc, "tdp_w") if power_w is None else require_positive("power_w", power_w)
     cached = spec.cached_tokens(context)
     n, p = roofline.matmul_params(spec), spec.weight_bytes(dtype)
     kb, af = spec.kv_bytes_per_token(kv_dtype), roofline.attention_flops_per_position(spec)
-    total, t_mem, t_flop, nbytes, flops, share = _token(
-        n, p, kb, af, batch_arr, cached, acc.peak_flops(dtype), acc.mem_bandwidth, power
-    )
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total, t_mem, t_flop, nbytes, flops, share = _token(
+                n, p, kb, af, batch_arr, cached, acc.peak_flops(dtype), acc.mem_bandwidth, power
+            )
+    except OverflowError:
+        total = np.inf
+        t_mem = t_flop = nbytes = flops = share = 0.0
+    if not all(np.all(np.isfinite(x)) for x in (total, t_mem, t_flop, nbytes, flops, share)):
+        raise InvalidValueError(
+            "batch, context", (batch, context), "small enough that the step is a finite float"
+        )
 
     def out(x):
         x = np.broadcast_to(np.asarray(x, float), np.shape(batch_arr))
@@ -169,6 +203,8 @@ def energy_crossover_batch(accelerator: str, dtype: str = "bf16") -> float:
 
     ``accelerator``: catalog name; ``dtype``: the weight and compute dtype.
     """
+    require_name("accelerator", accelerator, hardware.NAMES, kind="accelerator")
+    require_dtype("dtype", dtype, DTYPES)
     acc = hardware.get(accelerator)
     return float(_crossover(acc.peak_flops(dtype), acc.mem_bandwidth, float(dtype_bytes(dtype))))
 
@@ -187,6 +223,10 @@ def batch_for_memory_share(
     [fraction]; the search stops at ``max_batch`` [sequences]. None when it never does (the KV
     per sequence keeps memory above ``share`` at any batch).
     """
+    require_number("max_batch", max_batch)
+    if max_batch < 1:
+        raise InvalidValueError("max_batch", max_batch, ">= 1 [sequences]")
+    require_fraction("share", share, open_low=True, open_high=True)
     lo, hi = 1.0, float(max_batch)
     f = lambda b: float(energy_per_token(model, accelerator, b, context, dtype).memory_share)  # noqa: E731
     if f(lo) <= share:
@@ -250,5 +290,6 @@ def validate(context: int = 1024, dtype: str = "bf16") -> list[Validation]:
 
 def measured_record(key: str) -> Sourced:
     """The physics constant ``key`` as a ``Sourced`` record (value in its catalog unit)."""
+    require_name("key", key, [k for k, *_ in MEASURED], kind="measured record")
     q = physics.constant(key)
     return Sourced(q.value, q.source, q.note, q.estimate)

@@ -17,6 +17,7 @@ The validators (``require_*``) are the one vocabulary for checking arguments:
 ``require_dtype``         a dtype name among the allowed ones (``UnknownDTypeError``)
 ``require_date``          a ``datetime.date`` or an ISO ``YYYY-MM-DD`` string -> ``date``
 ``require_bool``          ``True`` or ``False`` (not 0, 1 or a string)
+``require_instance``      an instance of a given record type (a PriceRow, a ModelSpec ...)
 ========================  =====================================================================
 """
 
@@ -27,8 +28,11 @@ import math
 import numbers
 import sys
 from collections.abc import Iterable
+from typing import TypeVar
 
 _FLOAT_MAX = sys.float_info.max
+
+_T = TypeVar("_T")
 
 
 class AnalysisError(Exception):
@@ -195,7 +199,8 @@ def require_name(name: str, value: object, known: Iterable[str], *, kind: str | 
     """Return ``value`` if it is one of ``known``; a non-string is a type error, else UnknownNameError."""
     known = list(known)
     if not isinstance(value, str):
-        raise InvalidTypeError(name, value, f"one of the names {', '.join(known)}")
+        what = f"{kind} names" if kind else "names"
+        raise InvalidTypeError(name, value, f"one of the {what} {', '.join(known)}")
     if value not in known:
         raise UnknownNameError(kind or name, value, known, argument=name)
     return value
@@ -245,4 +250,11 @@ def require_text(name: str, value: object) -> str:
     """Return ``value`` if it is a ``str`` (empty allowed); anything else is a type error."""
     if not isinstance(value, str):
         raise InvalidTypeError(name, value, "a string")
+    return value
+
+
+def require_instance(name: str, value: object, cls: type[_T], what: str) -> _T:
+    """Return ``value`` if it is an instance of ``cls``; else a type error naming ``what`` it must be."""
+    if not isinstance(value, cls):
+        raise InvalidTypeError(name, value, what)
     return value

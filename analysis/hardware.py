@@ -10,12 +10,14 @@ gives it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 
 import yaml
 
-from .errors import UnknownDTypeError, UnknownNameError
+from .errors import UnknownDTypeError, UnknownNameError, require_name, require_text
 from .sources import DATA_DIR, Sourced, check_source
 from .units import DTYPES
 
@@ -47,9 +49,9 @@ class Accelerator:
     name: str
     vendor: str
     year: int
-    flops: dict[str, Sourced]  # dtype -> dense FLOP/s (int8: OP/s)
-    specs: dict[str, Sourced]  # SPEC_FIELDS -> value (None where unpublished)
-    scale_up: dict[str, Sourced]  # SCALE_UP_FIELDS -> value: the chip's scale-up interconnect
+    flops: Mapping[str, Sourced]  # dtype -> dense FLOP/s (int8: OP/s); read-only
+    specs: Mapping[str, Sourced]  # SPEC_FIELDS -> value (None where unpublished); read-only
+    scale_up: Mapping[str, Sourced]  # SCALE_UP_FIELDS -> value: the chip's scale-up interconnect
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -58,7 +60,7 @@ class Accelerator:
 
     def peak_flops(self, dtype: str) -> float:
         """Dense peak for ``dtype`` [FLOP/s] (int8: [OP/s])."""
-        if dtype not in DTYPES:
+        if not isinstance(dtype, str) or dtype not in DTYPES:
             raise UnknownDTypeError(dtype, list(DTYPES))
         if dtype not in self.flops:
             raise UnknownDTypeError(dtype, list(self.dtypes), where=self.key)
@@ -156,6 +158,13 @@ class Accelerator:
 
     def source(self, field: str) -> str:
         """BibTeX key of a spec field, or of ``flops:<dtype>``."""
+        require_text("field", field)
+        known = [
+            *self.specs,
+            *(f"flops:{d}" for d in self.flops),
+            *(f"scale_up:{f}" for f in self.scale_up),
+        ]
+        require_name("field", field, known, kind="source field")
         if field.startswith("flops:"):
             return self.flops[field.split(":", 1)[1]].source
         if field.startswith("scale_up:"):
@@ -208,7 +217,15 @@ def _parse(key: str, raw: dict) -> Accelerator:
     if not flops:
         raise ValueError(f"{where}: no peak_flops")
     scale_up = _parse_scale_up(raw.get("scale_up"), f"{where}.scale_up")
-    return Accelerator(key, raw["name"], raw["vendor"], int(raw["year"]), flops, specs, scale_up)
+    return Accelerator(
+        key,
+        raw["name"],
+        raw["vendor"],
+        int(raw["year"]),
+        MappingProxyType(flops),
+        MappingProxyType(specs),
+        MappingProxyType(scale_up),
+    )
 
 
 def _parse_scale_up(raw: object, where: str) -> dict[str, Sourced]:
@@ -245,10 +262,9 @@ def catalog() -> dict[str, Accelerator]:
 
 def get(name: str) -> Accelerator:
     """The accelerator called ``name``; an unknown name raises listing the known ones."""
-    try:
-        return catalog()[name]
-    except (KeyError, TypeError):
-        raise UnknownNameError("accelerator", name, list(NAMES)) from None
+    if not isinstance(name, str) or name not in catalog():
+        raise UnknownNameError("accelerator", name, list(NAMES), argument="name")
+    return catalog()[name]
 
 
 def all_accelerators() -> list[Accelerator]:
@@ -290,7 +306,6 @@ class Rack:
 
 def rack(name: str) -> Rack:
     """The rack-scale system called ``name`` (``gb200-nvl72``, ``gb300-nvl72``)."""
-    if name not in RACKS:
-        raise UnknownNameError("rack", name, list(RACKS))
+    require_name("name", name, list(RACKS), kind="rack")
     gpu, n = RACKS[name]
     return Rack(name, get(gpu), n)

@@ -23,11 +23,22 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import hardware, models, roofline
-from .errors import require_positive
+from .errors import (
+    AnalysisError,
+    InvalidTypeError,
+    InvalidValueError,
+    require_count,
+    require_dtype,
+    require_finite_result,
+    require_instance,
+    require_name,
+    require_number,
+    require_positive,
+)
 from .hardware import Accelerator
 from .models import ModelSpec
 from .sources import facts
-from .units import dtype_bytes
+from .units import DTYPES, dtype_bytes
 
 P, k, L, B, N, a = roofline.P, roofline.k, roofline.L, roofline.B, roofline.N, roofline.a
 F, W = roofline.F, roofline.W
@@ -90,7 +101,7 @@ def latex(expr: sp.Expr) -> str:
     return sp.latex(expr)
 
 
-class InfeasibleServingError(ValueError):
+class InfeasibleServingError(AnalysisError, ValueError):
     """A serving configuration that cannot run a single instance."""
 
 
@@ -122,16 +133,31 @@ class SpeedUnreachableError(InfeasibleServingError):
 
 
 def _require_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return value
+    return require_count(name, value)
 
 
 def _require_fraction(name: str, value: float) -> float:
-    require_positive(name, value)
-    if value > 1:
-        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
+    require_number(name, value)
+    if not 0 < value <= 1:
+        raise InvalidValueError(name, value, "in (0, 1]")
     return value
+
+
+def _floor(value: float, names: str, values: object) -> int:
+    """floor() of a law's value, refusing inputs so large that the value is not a finite float."""
+    return math.floor(require_finite_result(value, names, values))
+
+
+def _require_names(name: str, value: object, known, kind: str) -> tuple[str, ...]:
+    """A non-empty tuple or list of catalog names."""
+    known = list(known)
+    if not isinstance(value, tuple | list):
+        raise InvalidTypeError(name, value, f"a tuple of {kind} names ({', '.join(known)})")
+    if not value:
+        raise InvalidValueError(name, value, f"a non-empty tuple of {kind} names")
+    for item in value:
+        require_name(name, item, known, kind=kind)
+    return tuple(value)
 
 
 # ---- numbers: one group --------------------------------------------------------------------------
@@ -186,17 +212,30 @@ def group_limits(
     ``bandwidth``; the compute limit needs ``peak_flops`` and ``flops_per_token`` (per instance).
     ``static_bytes`` [bytes] (one weight copy), ``dynamic_bytes`` and ``kv_step_bytes`` [bytes], ``group_gpus`` [GPUs], ``mem_bytes`` [bytes] per GPU, ``usable_fraction`` [fraction], ``tokens_per_s`` [tokens/s], ``bandwidth`` [bytes/s] and ``peak_flops`` [FLOP/s] per GPU, ``flops_per_token`` [FLOP]; limits in [instances].
     """
-    _require_int("group_gpus", group_gpus)
+    group_gpus = _require_int("group_gpus", group_gpus)
     require_positive("static_bytes", static_bytes, allow_zero=True)
     require_positive("dynamic_bytes", dynamic_bytes)
     require_positive("mem_bytes", mem_bytes)
     _require_fraction("usable_fraction", usable_fraction)
-    usable = group_gpus * usable_fraction * mem_bytes
+    for name, value in (
+        ("tokens_per_s", tokens_per_s),
+        ("bandwidth", bandwidth),
+        ("kv_step_bytes", kv_step_bytes),
+        ("peak_flops", peak_flops),
+        ("flops_per_token", flops_per_token),
+    ):
+        if value is not None:
+            require_positive(name, value)
+    usable = require_finite_result(
+        group_gpus * usable_fraction * mem_bytes, "group_gpus, mem_bytes", (group_gpus, mem_bytes)
+    )
     if static_bytes > usable:
         raise WeightsDoNotFitError(static_bytes, group_gpus, usable)
     # k L = dynamic bytes: pass L = 1 so the sympy form takes the per-instance bytes directly.
-    capacity = math.floor(
-        _capacity(group_gpus, usable_fraction, mem_bytes, static_bytes, dynamic_bytes, 1)
+    capacity = _floor(
+        _capacity(group_gpus, usable_fraction, mem_bytes, static_bytes, dynamic_bytes, 1),
+        "group_gpus, mem_bytes, dynamic_bytes",
+        (group_gpus, mem_bytes, dynamic_bytes),
     )
     if capacity < 1:
         raise NoRoomForKVError(usable - static_bytes, dynamic_bytes, group_gpus)
@@ -204,7 +243,9 @@ def group_limits(
     if tokens_per_s is not None:
         require_positive("tokens_per_s", tokens_per_s)
         if bandwidth is None:
-            raise ValueError("a speed (tokens_per_s) needs the GPU's bandwidth (bytes/s)")
+            raise InvalidValueError(
+                "bandwidth", bandwidth, "the GPU's bandwidth [bytes/s] when tokens_per_s is given"
+            )
         require_positive("bandwidth", bandwidth)
         step = (
             dynamic_bytes
@@ -212,8 +253,10 @@ def group_limits(
             else require_positive("kv_step_bytes", kv_step_bytes)
         )
         max_speed = group_gpus * bandwidth / static_bytes if static_bytes else math.inf
-        bw_limit = math.floor(
-            _bandwidth(group_gpus, bandwidth, tokens_per_s, static_bytes, step, 0)
+        bw_limit = _floor(
+            _bandwidth(group_gpus, bandwidth, tokens_per_s, static_bytes, step, 0),
+            "group_gpus, bandwidth, tokens_per_s, kv_step_bytes",
+            (group_gpus, bandwidth, tokens_per_s, step),
         )
         if bw_limit < 1:
             raise SpeedUnreachableError(tokens_per_s, max_speed, group_gpus)
@@ -221,8 +264,10 @@ def group_limits(
             require_positive("peak_flops", peak_flops)
             require_positive("flops_per_token", flops_per_token)
             # N = flops_per_token / 2 and a = 0: the sympy form with all FLOPs in one term.
-            compute_limit = math.floor(
-                _compute(group_gpus, peak_flops, tokens_per_s, flops_per_token / 2, 0, 0)
+            compute_limit = _floor(
+                _compute(group_gpus, peak_flops, tokens_per_s, flops_per_token / 2, 0, 0),
+                "group_gpus, peak_flops, tokens_per_s, flops_per_token",
+                (group_gpus, peak_flops, tokens_per_s, flops_per_token),
             )
             if compute_limit < 1:
                 raise SpeedUnreachableError(
@@ -234,14 +279,28 @@ def group_limits(
 def _resolve(
     model: str | ModelSpec, accelerator: str | Accelerator
 ) -> tuple[ModelSpec, Accelerator]:
-    spec = models.get(model) if isinstance(model, str) else model
-    acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
-    return spec, acc
+    return _spec(model), _acc(accelerator)
+
+
+def _spec(model: object) -> ModelSpec:
+    if isinstance(model, str):
+        require_name("model", model, models.NAMES + models.DESIGN_NAMES, kind="model")
+        return models.get(model)
+    return require_instance("model", model, ModelSpec, "a catalog model name or a ModelSpec")
+
+
+def _acc(accelerator: object) -> Accelerator:
+    if isinstance(accelerator, str):
+        require_name("accelerator", accelerator, hardware.NAMES, kind="accelerator")
+        return hardware.get(accelerator)
+    return require_instance(
+        "accelerator", accelerator, Accelerator, "a catalog accelerator name or an Accelerator"
+    )
 
 
 def _compute_dtype(acc: Accelerator, weight_dtype: str, compute_dtype: str | None) -> str:
     if compute_dtype is not None:
-        return compute_dtype
+        return require_dtype("compute_dtype", compute_dtype, acc.dtypes, where=acc.key)
     return weight_dtype if weight_dtype in acc.flops else "bf16"  # e.g. int4 weights run in bf16
 
 
@@ -265,9 +324,16 @@ def serving_limits(
     ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype``, ``compute_dtype``; ``context_tokens`` [tokens]; ``tokens_per_s`` [tokens/s]; ``usable_fraction`` [fraction]; limits in [instances].
     """
     spec, acc = _resolve(model, accelerator)
+    require_dtype("weight_dtype", weight_dtype, DTYPES)
+    if kv_dtype is not None:
+        require_dtype("kv_dtype", kv_dtype, DTYPES)
     kv_dtype = kv_dtype or weight_dtype
-    dtype_bytes(kv_dtype)  # validates the name
     require_positive("context_tokens", context_tokens)
+    context_tokens = require_count("context_tokens", context_tokens)
+    group_gpus = _require_int("group_gpus", group_gpus)
+    _require_fraction("usable_fraction", usable_fraction)
+    if tokens_per_s is not None:
+        require_positive("tokens_per_s", tokens_per_s)
     cached = spec.cached_tokens(context_tokens)
     per_token = spec.kv_bytes_per_token(kv_dtype)
     peak = acc.peak_flops(_compute_dtype(acc, weight_dtype, compute_dtype))
@@ -303,6 +369,8 @@ def min_group_gpus(
 
     ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype); ``tokens_per_s`` [tokens/s] per instance; ``usable_fraction`` [fraction] of memory. ``max_group`` [GPUs]: the search's cap. Returns [GPUs].
     """
+    _resolve(model, accelerator)
+    max_group = require_count("max_group", max_group)
     group = 1
     while group <= max_group:
         try:
@@ -362,6 +430,7 @@ def fleet_size(
     ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype), ``compute_dtype``; ``tokens_per_s`` [tokens/s] per instance; ``usable_fraction`` [fraction] of memory. Returns a ``Fleet`` ([groups], [GPUs]).
     """
     _require_int("n_instances", n_instances)
+    require_positive("tokens_per_s", tokens_per_s)
     limits = serving_limits(
         model,
         accelerator,
@@ -392,7 +461,8 @@ def cluster_instances(
 
     Returns [instances]. ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype), ``compute_dtype``; ``tokens_per_s`` [tokens/s] per instance; ``usable_fraction`` [fraction] of memory.
     """
-    _require_int("cluster_gpus", cluster_gpus)
+    cluster_gpus = _require_int("cluster_gpus", cluster_gpus)
+    group_gpus = _require_int("group_gpus", group_gpus)
     limits = serving_limits(
         model,
         accelerator,
@@ -419,7 +489,12 @@ def throughput_only_instances(
         ("instance_tokens_per_s", instance_tokens_per_s),
     ):
         require_positive(name, v)
-    return cluster_gpus * gpu_tokens_per_s / instance_tokens_per_s
+    require_count("cluster_gpus", cluster_gpus)
+    return require_finite_result(
+        cluster_gpus * gpu_tokens_per_s / instance_tokens_per_s,
+        "cluster_gpus, gpu_tokens_per_s",
+        (cluster_gpus, gpu_tokens_per_s),
+    )
 
 
 # ---- dynamic share and the source's ratios -------------------------------------------------------
@@ -428,7 +503,11 @@ def dynamic_share(static_bytes: float, dynamic_bytes: float, instances: float = 
     require_positive("static_bytes", static_bytes, allow_zero=True)
     require_positive("dynamic_bytes", dynamic_bytes)
     require_positive("instances", instances)
-    return _share(instances, static_bytes, dynamic_bytes, 1)
+    try:
+        share = _share(instances, static_bytes, dynamic_bytes, 1)
+    except (OverflowError, ZeroDivisionError):
+        share = math.nan
+    return require_finite_result(share, "dynamic_bytes, instances", (dynamic_bytes, instances))
 
 
 def context_for_share(
@@ -438,10 +517,13 @@ def context_for_share(
 
     ``model``: catalog name or ModelSpec; ``share`` [fraction]; ``weight_dtype``, ``kv_dtype``; returns [tokens].
     """
-    spec = models.get(model) if isinstance(model, str) else model
-    require_positive("share", share)
-    if share >= 1:
-        raise ValueError(f"share must be in (0, 1), got {share!r}")
+    spec = _spec(model)
+    require_number("share", share)
+    if not 0 < share < 1:
+        raise InvalidValueError("share", share, "in (0, 1)")
+    require_dtype("weight_dtype", weight_dtype, DTYPES)
+    if kv_dtype is not None:
+        require_dtype("kv_dtype", kv_dtype, DTYPES)
     return _context_for_share(
         share, spec.weight_bytes(weight_dtype), spec.kv_bytes_per_token(kv_dtype or weight_dtype)
     )
@@ -449,9 +531,9 @@ def context_for_share(
 
 def ratio_from_share(share: float) -> float:
     """Dynamic ratio KV / weights [unitless] of one instance whose KV is ``share`` [fraction] of weights + KV."""
-    require_positive("share", share)
-    if share >= 1:
-        raise ValueError(f"share must be in (0, 1), got {share!r}")
+    require_number("share", share)
+    if not 0 < share < 1:
+        raise InvalidValueError("share", share, "in (0, 1)")
     return share / (1 - share)
 
 
@@ -507,11 +589,17 @@ def ratio_fleet(
     ):
         require_positive(name, v)
     _require_fraction("usable_fraction", usable_fraction)
-    acc = hardware.get(accelerator)
+    require_dtype("weight_dtype", weight_dtype, DTYPES)
+    acc = _acc(accelerator)
     static = params * float(dtype_bytes(weight_dtype))
     dyn = dynamic_ratio * static
     cap = n_instances * dyn / (usable_fraction * acc.mem_bytes)
     bw = n_instances * tokens_per_s * dyn / acc.mem_bandwidth
+    require_finite_result(
+        max(static, dyn, cap, bw),
+        "n_instances, params, dynamic_ratio, tokens_per_s",
+        (n_instances, params, dynamic_ratio, tokens_per_s),
+    )
     total = _ratio_fleet(
         n_instances,
         dynamic_ratio,
@@ -543,7 +631,7 @@ def ratio_fleet(
 
 def crossover_speed(accelerator: str | Accelerator, usable_fraction: float = 1.0) -> float:
     """Speed per instance [tokens/s] above which bandwidth binds a KV-dominated fleet on ``accelerator``: W / (u M), u = ``usable_fraction``."""
-    acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
+    acc = _acc(accelerator)
     _require_fraction("usable_fraction", usable_fraction)
     return _crossover(acc.mem_bandwidth, usable_fraction, acc.mem_bytes)
 
@@ -558,11 +646,15 @@ def kv_only_gpus(
 
     ``dynamic_bytes`` [bytes] per instance; ``accelerator``: catalog name or Accelerator; ``usable_fraction`` [fraction]; returns [GPUs].
     """
-    acc = hardware.get(accelerator) if isinstance(accelerator, str) else accelerator
+    acc = _acc(accelerator)
     require_positive("n_instances", n_instances)
     require_positive("dynamic_bytes", dynamic_bytes)
     _require_fraction("usable_fraction", usable_fraction)
-    return n_instances * _kv_gpus(dynamic_bytes, 1, usable_fraction, acc.mem_bytes)
+    return require_finite_result(
+        n_instances * _kv_gpus(dynamic_bytes, 1, usable_fraction, acc.mem_bytes),
+        "n_instances, dynamic_bytes",
+        (n_instances, dynamic_bytes),
+    )
 
 
 # ---- tables for the chapter -------------------------------------------------------------------------
@@ -596,7 +688,7 @@ def released_weight_dtype(name: str) -> str:
 
     from .sources import DATA_DIR
 
-    models.get(name)  # an unknown name raises listing the known ones
+    require_name("name", name, models.NAMES + models.DESIGN_NAMES, kind="model")
     config = json.loads((DATA_DIR / "models" / f"{name}.json").read_text(encoding="utf-8"))
     method = str((config.get("quantization_config") or {}).get("quant_method", ""))
     return RELEASED_QUANT_DTYPES.get(method, "bf16")
@@ -616,6 +708,16 @@ def instances_table(
     released in (``released_weight_dtype``: DeepSeek-V3 in fp8, the others bf16).
     ``model_names`` and ``accelerators``: catalog names; ``contexts`` [tokens]; ``group_gpus`` [GPUs]; rows give [instances per GPU].
     """
+    model_names = _require_names("model_names", model_names, models.NAMES + models.DESIGN_NAMES,
+                                 "model")  # fmt: skip
+    accelerators = _require_names("accelerators", accelerators, hardware.NAMES, "accelerator")
+    if not isinstance(contexts, tuple | list) or not contexts:
+        raise InvalidTypeError("contexts", contexts, "a non-empty tuple of context lengths")
+    for ctx in contexts:
+        require_count("contexts", ctx)
+    group_gpus = _require_int("group_gpus", group_gpus)
+    if dtype is not None:
+        require_dtype("dtype", dtype, DTYPES)
     rows = []
     for name in model_names:
         spec = models.get(name)
@@ -652,6 +754,9 @@ def max_throughput_per_gpu(
     Returns [tokens/s per GPU]. ``model``: catalog name or ModelSpec; ``accelerator``: catalog name or Accelerator; ``context_tokens`` [tokens] per instance; ``group_gpus`` [GPUs]; ``weight_dtype``, ``kv_dtype`` (default: the weight dtype), ``compute_dtype``; ``usable_fraction`` [fraction] of memory.
     """
     spec, acc = _resolve(model, accelerator)
+    require_dtype("weight_dtype", weight_dtype, DTYPES)
+    if kv_dtype is not None:
+        require_dtype("kv_dtype", kv_dtype, DTYPES)
     kv_dtype = kv_dtype or weight_dtype
     limits = serving_limits(
         spec,
@@ -667,4 +772,7 @@ def max_throughput_per_gpu(
     step_s = roofline.roofline_time_s(
         step.flops, step.bytes, group_gpus * peak, group_gpus * acc.mem_bandwidth
     )
-    return limits.capacity / step_s / group_gpus
+    return require_finite_result(
+        limits.capacity / step_s / group_gpus, "context_tokens, group_gpus",
+        (context_tokens, group_gpus),
+    )  # fmt: skip

@@ -19,7 +19,8 @@ import yaml
 from .errors import (
     ConfigError,
     UnknownNameError,
-    require_positive,
+    require_bool,
+    require_count,
 )
 from .sources import DATA_DIR, Sourced, check_source
 from .units import exact_bytes
@@ -231,8 +232,7 @@ class ModelSpec:
 
     def layer_cached_tokens(self, context_tokens: int) -> tuple[int, ...]:
         """Tokens [tokens] each layer holds at ``context_tokens``: min(context, its window)."""
-        require_positive("context_tokens", context_tokens, allow_zero=True)
-        ctx = int(context_tokens)
+        ctx = require_count("context_tokens", context_tokens, minimum=0)
         return tuple(ctx if w is None else min(ctx, w) for w in self.windows)
 
     def cached_tokens(self, context_tokens: int) -> int | float:
@@ -330,6 +330,7 @@ class ModelSpec:
 
     def param_breakdown(self, active: bool = False) -> dict[str, int]:
         """Parameters by component; ``active=True`` counts only the experts one token uses."""
+        require_bool("active", active)
         if self.counted_params:
             return dict(self.counted_active_params if active else self.counted_params)
         d, vocab = self.d_model, self.vocab_size
@@ -414,10 +415,9 @@ def _catalog() -> dict[str, tuple[ModelSpec, CatalogModel]]:
 
 def get(name: str) -> ModelSpec:
     """The catalog model ``name``; an unknown name raises listing the known ones."""
-    try:
-        return _catalog()[name][0]
-    except (KeyError, TypeError):
-        raise UnknownNameError("model", name, list(NAMES + DESIGN_NAMES)) from None
+    if not isinstance(name, str) or name not in NAMES + DESIGN_NAMES:
+        raise UnknownNameError("model", name, list(NAMES + DESIGN_NAMES), argument="name")
+    return _catalog()[name][0]
 
 
 def info(name: str) -> CatalogModel:

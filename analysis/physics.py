@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import hardware
-from .errors import UnknownNameError, require_positive
+from .errors import (
+    AnalysisError,
+    InvalidTypeError,
+    InvalidValueError,
+    require_finite_result,
+    require_name,
+    require_number,
+    require_positive,
+)
 from .sources import Record, records
 
 # ---- symbols --------------------------------------------------------------------------------------
@@ -62,12 +70,11 @@ def latex(name: str) -> str:
         "wire_energy": r"E_{\mathrm{wire}}",
         "gap": r"\mathrm{gap}",
     }
-    if name not in LAWS:
-        raise UnknownNameError("law", name, list(LAWS))
+    require_name("name", name, list(LAWS), kind="law")
     return f"{lhs[name]} = {sp.latex(LAWS[name])}"
 
 
-class MissingSpecError(ValueError):
+class MissingSpecError(AnalysisError, ValueError):
     """A derivation needs a chip figure that the vendor does not publish."""
 
     def __init__(self, accelerator: str, field: str, note: str | None):
@@ -90,8 +97,7 @@ def constants() -> dict[str, Quantity]:
 def constant(key: str) -> Quantity:
     """The physics.yaml entry ``key``; an unknown key raises listing the known ones."""
     table = constants()
-    if key not in table:
-        raise UnknownNameError("physics constant", key, sorted(table))
+    require_name("key", key, sorted(table), kind="physics constant")
     return table[key]
 
 
@@ -111,7 +117,11 @@ def transistor_density_per_cm2(transistors: float, die_area_mm2: float) -> float
     """Density [transistors per cm^2] from ``transistors`` and ``die_area_mm2`` [mm^2]."""
     require_positive("transistors", transistors)
     require_positive("die_area_mm2", die_area_mm2)
-    return _density(transistors, die_area_mm2)
+    return require_finite_result(
+        _density(transistors, die_area_mm2),
+        "transistors, die_area_mm2",
+        (transistors, die_area_mm2),
+    )
 
 
 def switching_energy_j(power_w, transistors: float, clock_hz: float, activity=1.0):
@@ -121,18 +131,38 @@ def switching_energy_j(power_w, transistors: float, clock_hz: float, activity=1.
     """
     import numpy as np
 
-    p, a = np.asarray(power_w, float), np.asarray(activity, float)
-    if not np.all(np.isfinite(p)) or np.any(p <= 0):
-        raise ValueError(f"power_w must be finite and > 0, got {power_w!r}")
-    if not np.all(np.isfinite(a)) or np.any(a <= 0) or np.any(a > 1):
-        raise ValueError(
-            f"activity is the fraction of transistors switching per cycle and must "
-            f"be in (0, 1], got {activity!r}"
-        )
+    p = _array_arg("power_w", power_w, "finite powers [W] > 0", lambda v: v > 0)
+    a = _array_arg(
+        "activity", activity, "fractions of transistors switching per cycle, in (0, 1]",
+        lambda v: (v > 0) & (v <= 1),
+    )  # fmt: skip
     require_positive("transistors", transistors)
     require_positive("clock_hz", clock_hz)
-    out = _switch(p, transistors, clock_hz, a)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        out = _switch(p, transistors, clock_hz, a)
+    if not np.all(np.isfinite(out)):
+        raise InvalidValueError(
+            "power_w, transistors, clock_hz", (power_w, transistors, clock_hz),
+            "sizes whose switching energy is a finite float",
+        )  # fmt: skip
     return float(out) if np.ndim(out) == 0 else out
+
+
+def _array_arg(name: str, value, allowed: str, ok):
+    """A number or an array of numbers (for sweeps), each finite and satisfying ``ok``."""
+    import numpy as np
+
+    if np.ndim(value) == 0 and not isinstance(value, np.ndarray):
+        require_number(name, value)  # the type checks of a scalar (bool, str, None, 10**400 ...)
+        arr = np.asarray(float(value))
+    else:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iuf" or arr.size == 0:
+            raise InvalidTypeError(name, value, f"a number or a non-empty array of {allowed}")
+        arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)) or not np.all(ok(arr)):
+        raise InvalidValueError(name, value, allowed)
+    return arr
 
 
 def energy_per_flop_j(power_w: float, flops: float) -> float:
@@ -148,11 +178,12 @@ def wire_energy_j(length_mm, key: str = "wire_40nm_random_pj_per_bit_mm"):
 
     q = constant(key)
     if not q.unit.endswith("/bit/mm"):
-        raise ValueError(f"{key} is in {q.unit}, not an energy per bit per mm")
-    length = np.asarray(length_mm, float)
-    if not np.all(np.isfinite(length)) or np.any(length < 0):
-        raise ValueError(f"length_mm must be finite and >= 0, got {length_mm!r}")
-    out = _wire(q.joules, length)
+        raise InvalidValueError("key", key, f"an energy per bit per mm (this one is in {q.unit})")
+    length = _array_arg("length_mm", length_mm, "finite lengths [mm] > 0", lambda v: v > 0)
+    with np.errstate(over="ignore"):
+        out = _wire(q.joules, length)
+    if not np.all(np.isfinite(out)):
+        raise InvalidValueError("length_mm", length_mm, "short enough for a finite energy")
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -160,7 +191,9 @@ def gap(energy_j: float, reference_j: float) -> float:
     """How many times ``energy_j`` [J] exceeds ``reference_j`` [J]: the ratio [unitless]."""
     require_positive("energy_j", energy_j)
     require_positive("reference_j", reference_j)
-    return energy_j / reference_j
+    return require_finite_result(
+        energy_j / reference_j, "energy_j, reference_j", (energy_j, reference_j)
+    )
 
 
 CMOS_LIMIT_DTYPE = "fp4"  # the precision of the Ho et al. estimate: compare only like with like
@@ -179,22 +212,27 @@ def _spec(acc: hardware.Accelerator, field: str) -> float:
     return float(value)
 
 
+def _accelerator(name: object, argument: str = "name") -> hardware.Accelerator:
+    require_name(argument, name, hardware.NAMES, kind="accelerator")
+    return hardware.get(name)  # type: ignore[arg-type]
+
+
 def accelerator_density_per_cm2(name: str) -> float:
     """Whole-die transistor density of accelerator ``name`` [transistors per cm^2]."""
-    acc = hardware.get(name)
+    acc = _accelerator(name)
     return transistor_density_per_cm2(_spec(acc, "transistors"), _spec(acc, "die_area_mm2"))
 
 
 def accelerator_switching_energy_j(name: str, activity=1.0, power_w: float | None = None):
     """Switching energy of ``name`` [J] at its TDP (or ``power_w`` [W]) and catalog clock; ``activity`` [fraction] in (0, 1]."""
-    acc = hardware.get(name)
+    acc = _accelerator(name)
     power = _spec(acc, "tdp_w") if power_w is None else power_w
     return switching_energy_j(power, _spec(acc, "transistors"), _spec(acc, "clock_hz"), activity)
 
 
 def accelerator_j_per_flop(name: str, dtype: str) -> float:
     """Board-level energy of accelerator ``name``: TDP over the dense peak for ``dtype`` [J/FLOP]."""
-    acc = hardware.get(name)
+    acc = _accelerator(name)
     return energy_per_flop_j(_spec(acc, "tdp_w"), acc.peak_flops(dtype))
 
 
@@ -216,6 +254,13 @@ def board_table(dtypes: tuple[str, ...] = ("bf16", "fp8", "fp4")) -> list[BoardR
     ``gap_to_cmos_limit`` is given only where the row's precision is the limit's (fp4): the
     published CMOS limit is for FP4 operations, and no limit for bf16 or fp8 is in the catalog.
     """
+    from .units import DTYPES
+
+    if not isinstance(dtypes, tuple | list) or not dtypes:
+        raise InvalidTypeError("dtypes", dtypes, f"a non-empty tuple of {', '.join(DTYPES)}")
+    for dt in dtypes:
+        if not isinstance(dt, str) or dt not in DTYPES:
+            raise InvalidValueError("dtypes", dtypes, f"dtype names among {', '.join(DTYPES)}")
     rows = []
     limit = cmos_limit_j_per_flop()
     for acc in hardware.all_accelerators():
@@ -281,9 +326,10 @@ class Rung:
 
 def ladder(temperature_k: float = 300.0, accelerator: str = "h100-sxm") -> list[Rung]:
     """Energies [J] from Landauer (at ``temperature_k`` [K]) to a DRAM access on ``accelerator``, sourced, small to large."""
+    require_positive("temperature_k", temperature_k)
     c = constant
     kb = c("boltzmann_j_per_k").source
-    acc = hardware.get(accelerator)
+    acc = _accelerator(accelerator, "accelerator")
     short = acc.name.replace("NVIDIA ", "")
     rungs = [
         Rung(f"Landauer k T ln 2 at {temperature_k:g} K", landauer_j(temperature_k), "limit", kb),

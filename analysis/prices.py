@@ -26,7 +26,14 @@ from typing import Literal, overload
 
 import yaml
 
-from .errors import UnknownNameError
+from .errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    require_count,
+    require_name,
+    require_positive,
+    require_text,
+)
 from .sources import DATA_DIR, check_source
 
 TIERS = ("standard", "long-context", "thinking")
@@ -38,18 +45,18 @@ def as_date(value: object, name: str = "date") -> dt.date:
     Raises ValueError naming ``name`` for anything else (a datetime is refused too: prices
     change by the day, and a time of day would be silently dropped).
     """
+    require_text("name", name)
+    allowed = "a datetime.date or an ISO date string 'YYYY-MM-DD' (not a datetime)"
     if isinstance(value, dt.datetime):
-        raise ValueError(f"{name} must be a date, not a datetime; got {value!r}")
+        raise InvalidTypeError(name, value, allowed)
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            pass
-    raise ValueError(
-        f"{name} must be a datetime.date or an ISO date string 'YYYY-MM-DD', got {value!r}"
-    )
+            raise InvalidValueError(name, value, allowed) from None
+    raise InvalidTypeError(name, value, allowed)
 
 
 def exact(value: float) -> Fraction:
@@ -58,6 +65,7 @@ def exact(value: float) -> Fraction:
     ``repr`` of a float is the shortest decimal that reads back as that float, which for the
     prices in the catalogs is the decimal written in the YAML.
     """
+    require_positive("value", value, allow_zero=True)
     return Fraction(repr(float(value)))
 
 
@@ -181,20 +189,25 @@ def price(model: str, date: dt.date | str | None = None, *, tier: str = "standar
     ``date``: a ``datetime.date`` or an ISO string. Raises UnknownNameError for an unknown
     model, ValueError for a tier the model does not have or a date before its first price.
     """
+    require_name("model", model, models(), kind="priced model")
+    if not isinstance(tier, str) or tier not in TIERS:
+        raise InvalidValueError("tier", tier, f"one of {', '.join(TIERS)} (tier {tier!r} unknown)")
     rows = [r for r in api_prices() if r.model == model]
-    if not rows:
-        raise UnknownNameError("priced model", model, models())
-    if tier not in TIERS:
-        raise ValueError(f"tier {tier!r} unknown; allowed: {', '.join(TIERS)}")
     has = sorted({r.tier for r in rows}, key=TIERS.index)
     rows = [r for r in rows if r.tier == tier]
     if not rows:
-        raise ValueError(f"{model!r} has no {tier!r} price; its tiers: {', '.join(has)}")
+        raise InvalidValueError("tier", tier, f"one of {model!r}'s tiers: {', '.join(has)}")
     if date is not None:
         day = as_date(date)
+        first = rows[0].date
         rows = [r for r in rows if r.date <= day]
         if not rows:
-            raise ValueError(f"no {tier} price for {model!r} on or before {day.isoformat()}")
+            raise InvalidValueError(
+                "date",
+                date,
+                f"on or after {first.isoformat()}, {model!r}'s first {tier} price (there is no "
+                f"{tier} price for {model!r} on or before {day.isoformat()})",
+            )
     return rows[-1]
 
 
@@ -207,8 +220,7 @@ def data_as_of(catalog: str | None = None) -> dt.date:
     }
     if catalog is None:
         return max(f() for f in newest.values())
-    if catalog not in newest:
-        raise UnknownNameError("price catalog", catalog, list(newest))
+    require_name("catalog", catalog, list(newest), kind="price catalog")
     return newest[catalog]()
 
 
@@ -295,26 +307,34 @@ def cache_rule(
     ``date``: a ``datetime.date`` or an ISO string. ``ttl_s`` [s]: pick the rule for that cache
     lifetime (e.g. 3600 for Anthropic's 1-hour cache); None picks the provider's default cache.
     """
+    require_name(
+        "provider", provider, sorted({r.provider for r in cache_rules()}), kind="caching provider"
+    )
     rules = [r for r in cache_rules() if r.provider == provider]
-    if not rules:
-        raise UnknownNameError(
-            "caching provider", provider, sorted({r.provider for r in cache_rules()})
-        )
+    day = None if date is None else as_date(date)
     if ttl_s is None:
         rules = [r for r in rules if r.default]
     else:
+        require_count("ttl_s", ttl_s)
         known = sorted({r.ttl_s for r in rules if r.ttl_s is not None})
         rules = [r for r in rules if r.ttl_s == ttl_s]
         if not rules:
-            raise ValueError(
-                f"no {provider} caching rule with ttl_s={ttl_s!r}; its lifetimes (s): "
-                f"{', '.join(map(str, known)) or 'none stated'}"
+            raise InvalidValueError(
+                "ttl_s",
+                ttl_s,
+                f"one of {provider}'s cache lifetimes [s]: "
+                f"{', '.join(map(str, known)) or 'none stated'}",
             )
-    if date is not None:
-        day = as_date(date)
+    if day is not None:
+        first = min(r.date for r in rules)
         rules = [r for r in rules if r.date <= day]
         if not rules:
-            raise ValueError(f"no caching rule for {provider} on or before {day.isoformat()}")
+            raise InvalidValueError(
+                "date",
+                date,
+                f"on or after {first.isoformat()}, {provider}'s first caching rule (there is no "
+                f"caching rule for {provider} on or before {day.isoformat()})",
+            )
     return rules[-1]
 
 
@@ -350,13 +370,13 @@ def rental_rows(gpu: str | None = None) -> tuple[RentalRow, ...]:
     """GPU rental prices (of ``gpu`` only, if given), cheapest first, then by date and provider."""
     rows = _rentals()
     if gpu is not None:
-        if gpu not in rented_gpus():
-            raise UnknownNameError("rented GPU", gpu, rented_gpus())
+        require_name("gpu", gpu, rented_gpus(), kind="rented GPU")
         rows = tuple(r for r in rows if r.gpu == gpu)
     return tuple(sorted(rows, key=lambda r: (r.usd_per_gpu_hour, r.date, r.provider)))
 
 
 def median_rent_usd_per_gpu_hour(gpu: str) -> float:
     """The median catalogued rent of ``gpu`` [USD per GPU-hour] (upper middle row for an even count)."""
+    require_name("gpu", gpu, rented_gpus(), kind="rented GPU")
     rows = rental_rows(gpu)
     return rows[len(rows) // 2].usd_per_gpu_hour

@@ -18,7 +18,18 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import hardware, memory, models, prices, roofline
-from .errors import require_positive
+from .errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    require_bool,
+    require_count,
+    require_dtype,
+    require_finite_result,
+    require_fraction,
+    require_instance,
+    require_name,
+    require_positive,
+)
 from .hardware import Accelerator
 from .models import ModelSpec
 from .units import DTYPES
@@ -116,20 +127,24 @@ class Deployment:
     compute_dtype: str = "bf16"
 
     def __post_init__(self):
-        if isinstance(self.n_gpus, bool) or not isinstance(self.n_gpus, int) or self.n_gpus < 1:
-            raise ValueError(f"n_gpus must be a whole number >= 1, got {self.n_gpus!r}")
+        require_instance("model", self.model, ModelSpec, "a ModelSpec (models.get(name))")
+        require_instance(
+            "accelerator", self.accelerator, Accelerator, "an Accelerator (hardware.get(name))"
+        )
+        require_count("n_gpus", self.n_gpus)
         for name in ("weight_dtype", "kv_dtype"):
-            if getattr(self, name) not in DTYPES:
-                raise ValueError(
-                    f"{name} {getattr(self, name)!r} unknown; allowed: {', '.join(DTYPES)}"
-                )
-        self.accelerator.peak_flops(self.compute_dtype)  # raises for a dtype the chip lacks
+            require_dtype(name, getattr(self, name), DTYPES)
+        require_dtype("compute_dtype", self.compute_dtype, self.accelerator.dtypes,
+                      where=self.accelerator.key)  # fmt: skip
         if self.weight_bytes >= self.mem_bytes:
             need = math.floor(self.weight_bytes / self.accelerator.mem_bytes) + 1
-            raise ValueError(
-                f"{self.model.name} weights ({self.weight_bytes / 1e9:.1f} GB in {self.weight_dtype}) "
-                f"do not fit in {self.n_gpus} x {self.accelerator.key} ({self.mem_bytes / 1e9:.0f} GB); "
-                f"use n_gpus >= {need} or a smaller weight_dtype"
+            raise InvalidValueError(
+                "n_gpus",
+                self.n_gpus,
+                f"enough GPUs for the weights: {self.model.name} weights "
+                f"({self.weight_bytes / 1e9:.1f} GB in {self.weight_dtype}) do not fit in "
+                f"{self.n_gpus} x {self.accelerator.key} ({self.mem_bytes / 1e9:.0f} GB); "
+                f"use n_gpus >= {need} or a smaller weight_dtype",
             )
 
     @classmethod
@@ -138,6 +153,8 @@ class Deployment:
 
         ``model`` and ``accelerator``: catalog names; ``n_gpus`` [GPUs]; ``dtypes``: weight_dtype, kv_dtype, compute_dtype.
         """
+        require_name("model", model, models.NAMES + models.DESIGN_NAMES, kind="model")
+        require_name("accelerator", accelerator, hardware.NAMES, kind="accelerator")
         return cls(models.get(model), hardware.get(accelerator), n_gpus, **dtypes)
 
     @property
@@ -173,16 +190,13 @@ class Deployment:
 
     def check_context(self, context_tokens: int) -> int:
         """``context_tokens`` [tokens] if it is a whole number in 1..the model's window, else a clear error."""
-        if (
-            isinstance(context_tokens, bool)
-            or not isinstance(context_tokens, int)
-            or context_tokens < 1
-        ):
-            raise ValueError(f"context_tokens must be a whole number >= 1, got {context_tokens!r}")
+        context_tokens = require_count("context_tokens", context_tokens)
         if self.model.max_context is not None and context_tokens > self.model.max_context:
-            raise ValueError(
-                f"context_tokens {context_tokens:,} exceeds {self.model.name}'s context window of "
-                f"{self.model.max_context:,} tokens"
+            raise InvalidValueError(
+                "context_tokens",
+                context_tokens,
+                f"at most {self.model.max_context:,}: {context_tokens:,} exceeds "
+                f"{self.model.name}'s context window of {self.model.max_context:,} tokens",
             )
         return context_tokens
 
@@ -238,8 +252,10 @@ class PhaseCost:
 def usd_per_s(usd_per_gpu_hour: float, n_gpus: int = 1) -> float:
     """Rent of ``n_gpus`` GPUs at ``usd_per_gpu_hour`` [USD per GPU-hour], as [USD/s]."""
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
-    require_positive("n_gpus", n_gpus)
-    return usd_per_gpu_hour * n_gpus / 3600.0
+    require_count("n_gpus", n_gpus)
+    return require_finite_result(
+        usd_per_gpu_hour * n_gpus / 3600.0, "usd_per_gpu_hour, n_gpus", (usd_per_gpu_hour, n_gpus)
+    )
 
 
 def _phase(
@@ -251,9 +267,6 @@ def _phase(
     usd_per_gpu_hour: float,
     efficiency: float,
 ) -> PhaseCost:
-    require_positive("efficiency", efficiency)
-    if efficiency > 1:
-        raise ValueError(f"efficiency is a fraction of the roofline, in (0, 1]; got {efficiency!r}")
     compute_s, memory_s = step.flops / dep.peak_flops, step.bytes / dep.bandwidth
     step_s = (
         roofline.roofline_time_s(step.flops, step.bytes, dep.peak_flops, dep.bandwidth) / efficiency
@@ -284,6 +297,8 @@ def prefill_cost(
     ``efficiency`` is the achieved fraction of the roofline (1 = the roofline bound itself).
     ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``prompt_tokens`` [tokens]; ``batch`` [sequences]; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
     """
+    _check_phase_args(dep, usd_per_gpu_hour, efficiency)
+    require_count("prompt_tokens", prompt_tokens)
     batch = (
         dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
     )
@@ -303,6 +318,7 @@ def decode_cost(
 
     ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``context_tokens`` [tokens]; ``batch`` [sequences]; ``efficiency`` [fraction] of the roofline; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
     """
+    _check_phase_args(dep, usd_per_gpu_hour, efficiency)
     batch = (
         dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
     )
@@ -312,12 +328,25 @@ def decode_cost(
     return _phase(dep, "decode", batch, batch, step, usd_per_gpu_hour, efficiency)
 
 
+def _dep(dep: object) -> Deployment:
+    return require_instance("dep", dep, Deployment, "a Deployment (Deployment.of(...))")
+
+
+def _check_phase_args(dep: object, usd_per_gpu_hour: float, efficiency: float) -> None:
+    _dep(dep)
+    require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
+    require_fraction("efficiency", efficiency, open_low=True)
+
+
 def _check_batch(dep: Deployment, batch: int, context_tokens: int) -> int:
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
+    batch = require_count("batch", batch)
     most = dep.max_batch(context_tokens)
     if batch > most:
-        raise ValueError(f"batch {batch} does not fit at {context_tokens:,} tokens: at most {most}")
+        raise InvalidValueError(
+            "batch",
+            batch,
+            f"at most {most}: batch {batch} does not fit at {context_tokens:,} tokens",
+        )
     return batch
 
 
@@ -332,6 +361,10 @@ def cost_ratio(
 
     ``dep``: the deployment; ``context_tokens`` [tokens]; ``prefill_efficiency`` and ``decode_efficiency`` [fraction] of the roofline; returns [unitless].
     """
+    _dep(dep)
+    dep.check_context(context_tokens)
+    require_fraction("prefill_efficiency", prefill_efficiency, open_low=True)
+    require_fraction("decode_efficiency", decode_efficiency, open_low=True)
     rent = 1.0  # cancels
     out = decode_cost(dep, rent, context_tokens, efficiency=decode_efficiency).usd_per_token
     inp = prefill_cost(dep, rent, context_tokens, efficiency=prefill_efficiency).usd_per_token
@@ -351,29 +384,29 @@ def decode_utilization_memory_bound(
 
     ``kv_share`` (s) [fraction], ``n_matmul_params`` (N) [params], ``attn_flops_per_position`` (a) [FLOP], ``kv_bytes_per_token`` (k) [bytes], ``context_tokens`` (L) [tokens], ``ridge`` (R) [FLOP/byte]; returns [fraction].
     """
+    require_fraction("kv_share", kv_share, open_low=True)
     for name, v in (
-        ("kv_share", kv_share),
         ("n_matmul_params", n_matmul_params),
         ("kv_bytes_per_token", kv_bytes_per_token),
-        ("context_tokens", context_tokens),
         ("ridge", ridge),
     ):
         require_positive(name, v)
+    require_count("context_tokens", context_tokens)
     require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
-    if kv_share > 1:
-        raise ValueError(f"kv_share is a fraction of memory, in (0, 1]; got {kv_share!r}")
-    return _util_mb(
-        kv_share,
-        n_matmul_params,
-        attn_flops_per_position,
-        kv_bytes_per_token,
-        context_tokens,
-        ridge,
-    )
+    args = (kv_share, n_matmul_params, attn_flops_per_position, kv_bytes_per_token,
+            context_tokens, ridge)  # fmt: skip
+    try:
+        value = _util_mb(*args)
+    except (OverflowError, ZeroDivisionError):
+        value = math.inf
+    return require_finite_result(
+        value, "n_matmul_params, attn_flops_per_position, kv_bytes_per_token, "
+        "context_tokens, ridge", args[1:])  # fmt: skip
 
 
 def law_inputs(dep: Deployment) -> dict[str, float]:
     """The symbols of the laws for ``dep``: N [params], a [FLOP per position], k [bytes/token], R [FLOP/byte]."""
+    _dep(dep)
     return {
         "N": roofline.matmul_params(dep.model),
         "a": roofline.attention_flops_per_position(dep.model),
@@ -384,7 +417,7 @@ def law_inputs(dep: Deployment) -> dict[str, float]:
 
 def decode_utilization_ceiling(dep: Deployment, context_tokens: int) -> float:
     """(2N + aL) / (k L R) [fraction] for ``dep`` at ``context_tokens`` = L: decode utilization with unlimited batch (s = 1)."""
-    dep.check_context(context_tokens)
+    _dep(dep).check_context(context_tokens)
     v = law_inputs(dep)
     return decode_utilization_memory_bound(1.0, v["N"], v["a"], v["k"], context_tokens, v["R"])
 
@@ -400,23 +433,19 @@ def ratio_from_utilizations(
 
     ``prefill_utilization`` and ``decode_utilization`` [fraction]; ``n_matmul_params`` [params], ``attn_flops_per_position`` [FLOP], ``context_tokens`` [tokens] give phi; returns [unitless].
     """
-    require_positive("prefill_utilization", prefill_utilization)
-    require_positive("decode_utilization", decode_utilization)
+    require_fraction("prefill_utilization", prefill_utilization, open_low=True)
+    require_fraction("decode_utilization", decode_utilization, open_low=True)
     require_positive("n_matmul_params", n_matmul_params)
     require_positive("attn_flops_per_position", attn_flops_per_position, allow_zero=True)
-    require_positive("context_tokens", context_tokens)
-    for name, u in (
-        ("prefill_utilization", prefill_utilization),
-        ("decode_utilization", decode_utilization),
-    ):
-        if u > 1:
-            raise ValueError(f"{name} is a fraction of peak, in (0, 1]; got {u!r}")
-    return _ratio(
-        prefill_utilization,
-        decode_utilization,
-        n_matmul_params,
-        attn_flops_per_position,
-        context_tokens,
+    require_count("context_tokens", context_tokens)
+    args = (prefill_utilization, decode_utilization, n_matmul_params, attn_flops_per_position,
+            context_tokens)  # fmt: skip
+    try:
+        value = _ratio(*args)
+    except (OverflowError, ZeroDivisionError):
+        value = math.inf
+    return require_finite_result(
+        value, "n_matmul_params, attn_flops_per_position, context_tokens", args[2:]
     )
 
 
@@ -428,17 +457,16 @@ def implied_decode_utilization(
     ``price_ratio`` [unitless], ``prefill_utilization`` [fraction], ``flops_ratio`` (phi_out/phi_in) [unitless]; returns [fraction].
     """
     require_positive("price_ratio", price_ratio)
-    require_positive("prefill_utilization", prefill_utilization)
+    require_fraction("prefill_utilization", prefill_utilization, open_low=True)
     require_positive("flops_ratio", flops_ratio)
-    if prefill_utilization > 1:
-        raise ValueError(
-            f"prefill_utilization is a fraction of peak, in (0, 1]; got {prefill_utilization!r}"
-        )
     u_d = prefill_utilization * flops_ratio / price_ratio
-    if u_d > 1:
-        raise ValueError(
-            f"price_ratio {price_ratio!r} with prefill_utilization {prefill_utilization!r} and flops_ratio "
-            f"{flops_ratio!r} implies a decode utilization of {u_d:.3g} > 1: no utilization explains it"
+    if not u_d <= 1:
+        raise InvalidValueError(
+            "price_ratio",
+            price_ratio,
+            f">= prefill_utilization x flops_ratio = {prefill_utilization * flops_ratio:.3g} "
+            f"(else it implies a decode utilization of {u_d:.3g} > 1, which no utilization "
+            "explains)",
         )
     return u_d
 
@@ -453,6 +481,7 @@ def source_formula(
     require_positive("kv_ram", kv_ram)
     require_positive("weight_ram", weight_ram, allow_zero=True)
     require_positive("alu_ratio", alu_ratio)
+    require_bool("as_printed", as_printed)
     return (_src_printed if as_printed else _src_intended)(kv_ram, weight_ram, alu_ratio)
 
 
@@ -480,17 +509,21 @@ def ratio_summary(rows=None, *, tiers: tuple[str, ...] | None = ("standard",)) -
     Ratios are exact fractions of the catalog's decimals, so a ratio of exactly 3 or 10 (e.g.
     $1.68 / $0.56) is inside the source's 3x-10x, never 2.9999999999999996.
     """
+    allowed_tiers = f"None or a non-empty tuple of {', '.join(prices.TIERS)}"
     if tiers is not None:
-        bad = [t for t in tiers if t not in prices.TIERS]
-        if bad or not tiers:
-            raise ValueError(
-                f"tiers must be a non-empty tuple of {', '.join(prices.TIERS)}; got {tiers!r}"
-            )
+        if not isinstance(tiers, tuple | list):
+            raise InvalidTypeError("tiers", tiers, allowed_tiers)
+        if not tiers or any(not isinstance(t, str) or t not in prices.TIERS for t in tiers):
+            raise InvalidValueError("tiers", tiers, allowed_tiers)
+    if rows is not None and (
+        not isinstance(rows, tuple | list) or not all(isinstance(r, prices.PriceRow) for r in rows)
+    ):
+        raise InvalidTypeError("rows", rows, "None (the catalog) or a list of prices.PriceRow")
     rows = list(prices.api_prices() if rows is None else rows)
     if tiers is not None:
         rows = [r for r in rows if r.tier in tiers]
     if not rows:
-        raise ValueError(f"no price rows to summarise in tiers {tiers!r}")
+        raise InvalidValueError("rows", rows, f"at least one price row in tiers {tiers!r}")
     ratios = sorted(r.output_input_ratio_exact for r in rows)
     n = len(ratios)
     median = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
@@ -520,6 +553,7 @@ def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> i
     The ratio rises with context once decode is memory-bound; bisection over whole tokens.
     ``dep``: the deployment; ``efficiencies``: as in ``cost_ratio``; ``ratio`` [unitless]; returns [tokens].
     """
+    _dep(dep)
     require_positive("ratio", ratio)
     if dep.model.max_context is None:
         raise ValueError(f"dep: {dep.model.name} states no context window to search up to")

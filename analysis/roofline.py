@@ -16,7 +16,17 @@ import numpy as np
 import sympy as sp
 
 from . import hardware
-from .errors import UnknownDTypeError, require_positive
+from .errors import (
+    InvalidValueError,
+    UnknownDTypeError,
+    require_bool,
+    require_count,
+    require_dtype,
+    require_finite_result,
+    require_instance,
+    require_number,
+    require_positive,
+)
 from .models import ModelSpec
 from .sources import facts
 from .units import DTYPES, dtype_bytes, exact_bytes
@@ -113,24 +123,36 @@ def latex(expr: sp.Expr) -> str:
     return sp.latex(expr)
 
 
-def _bytes(dtype: str) -> float:
-    return float(dtype_bytes(dtype))
+def _bytes(dtype: str, name: str = "dtype") -> float:
+    return float(dtype_bytes(require_dtype(name, dtype, DTYPES)))
+
+
+def _spec(value: object, name: str = "spec") -> ModelSpec:
+    return require_instance(name, value, ModelSpec, "a ModelSpec (models.get(name))")
 
 
 # ---- numbers from the laws ----------------------------------------------------------------------
 def roofline_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
     """max(``flops`` [FLOP] / ``peak_flops`` [FLOP/s], ``nbytes`` [bytes] / ``bandwidth`` [bytes/s]) [s], perfect overlap."""
     for name, v in (("flops", flops), ("nbytes", nbytes)):
-        require_positive(name, v, allow_zero=True)
+        require_positive(name, v)
     require_positive("peak_flops", peak_flops)
     require_positive("bandwidth", bandwidth)
-    return float(_roofline_time(flops, nbytes, peak_flops, bandwidth))
+    return require_finite_result(
+        float(_roofline_time(flops, nbytes, peak_flops, bandwidth)),
+        "flops, nbytes, peak_flops, bandwidth",
+        (flops, nbytes, peak_flops, bandwidth),
+    )
 
 
 def additive_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: float) -> float:
     """``flops`` [FLOP] / ``peak_flops`` [FLOP/s] + ``nbytes`` [bytes] / ``bandwidth`` [bytes/s]: the time [s] with no overlap."""
     roofline_time_s(flops, nbytes, peak_flops, bandwidth)  # validates
-    return float(_additive_time(flops, nbytes, peak_flops, bandwidth))
+    return require_finite_result(
+        float(_additive_time(flops, nbytes, peak_flops, bandwidth)),
+        "flops, nbytes, peak_flops, bandwidth",
+        (flops, nbytes, peak_flops, bandwidth),
+    )
 
 
 def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype: str):
@@ -138,11 +160,29 @@ def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype:
 
     Weights in ``weight_dtype``, activations in ``act_dtype``.
     """
-    require_positive("d_in", d_in)
-    require_positive("d_out", d_out)
-    return _matmul_intensity(
-        np.asarray(batch, float), d_in, d_out, _bytes(weight_dtype), _bytes(act_dtype)
-    )
+    require_count("d_in", d_in)
+    require_count("d_out", d_out)
+    b_w, b_a = _bytes(weight_dtype, "weight_dtype"), _bytes(act_dtype, "act_dtype")
+    if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
+        require_number("batch", batch)  # a real number of rows: the critical batch is one
+        if batch < 1:
+            raise InvalidValueError("batch", batch, ">= 1 [rows]")
+    else:
+        rows = np.asarray(batch)
+        if (
+            rows.dtype.kind not in "iuf"
+            or rows.size == 0
+            or not np.isfinite(rows).all()
+            or (rows < 1).any()
+        ):
+            raise InvalidValueError("batch", batch, "finite row counts >= 1")
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = _matmul_intensity(np.asarray(batch, float), d_in, d_out, b_w, b_a)
+    if not np.isfinite(result).all():
+        raise InvalidValueError(
+            "batch, d_in, d_out", (batch, d_in, d_out), "small enough for a finite intensity"
+        )
+    return result
 
 
 def matmul_time_s(
@@ -180,21 +220,37 @@ def critical_batch(
     """
     require_positive("peak_flops", peak_flops)
     require_positive("bandwidth", bandwidth)
-    bw_ = _bytes(weight_dtype)
+    bw_ = _bytes(weight_dtype, "weight_dtype")
+    if act_dtype is not None:
+        _bytes(act_dtype, "act_dtype")
     if d_in is None and d_out is None:
-        return float(_critical_batch_weights(peak_flops, bandwidth, bw_))
+        return require_finite_result(
+            float(_critical_batch_weights(peak_flops, bandwidth, bw_)),
+            "peak_flops, bandwidth",
+            (peak_flops, bandwidth),
+        )
     if d_in is None or d_out is None:
-        raise ValueError("give both d_in and d_out (or neither, for the weights-only limit)")
-    require_positive("d_in", d_in)
-    require_positive("d_out", d_out)
-    ba_ = _bytes(act_dtype or weight_dtype)
+        raise InvalidValueError(
+            "d_in, d_out",
+            (d_in, d_out),
+            "both d_in and d_out (or neither, for the weights-only limit)",
+        )
+    require_count("d_in", d_in)
+    require_count("d_out", d_out)
+    ba_ = _bytes(act_dtype or weight_dtype, "act_dtype" if act_dtype else "weight_dtype")
     ceiling = _matmul_ceiling(d_in, d_out, ba_)
     if peak_flops / bandwidth >= ceiling:
-        raise ValueError(
-            f"a {d_in}x{d_out} matmul never reaches the ridge {peak_flops / bandwidth:.4g} FLOP/byte "
-            f"(its intensity tends to {ceiling:.4g} as the batch grows); use larger d_in, d_out"
+        raise InvalidValueError(
+            "peak_flops / bandwidth",
+            peak_flops / bandwidth,
+            f"below {ceiling:.4g} FLOP/byte, the intensity a {d_in}x{d_out} matmul tends to as "
+            "the batch grows (else it never reaches the ridge; use larger d_in, d_out)",
         )
-    return _critical_batch(d_in, d_out, bw_, ba_, peak_flops, bandwidth)
+    return require_finite_result(
+        _critical_batch(d_in, d_out, bw_, ba_, peak_flops, bandwidth),
+        "d_in, d_out, peak_flops, bandwidth",
+        (d_in, d_out, peak_flops, bandwidth),
+    )
 
 
 def accelerator_critical_batch(
@@ -208,6 +264,13 @@ def accelerator_critical_batch(
 
     ``sparse=True`` uses the 2:4-sparsity marketing rate (2 x dense), for comparison only.
     """
+    require_instance("acc", acc, hardware.Accelerator, "an Accelerator (hardware.get(name))")
+    require_bool("sparse", sparse)
+    if weight_dtype is not None:
+        require_dtype("weight_dtype", weight_dtype, DTYPES)
+    require_dtype("compute_dtype", compute_dtype, DTYPES)
+    if compute_dtype not in acc.dtypes:
+        raise UnknownDTypeError(compute_dtype, acc.dtypes, where=acc.key, argument="compute_dtype")
     peak = acc.peak_flops(compute_dtype) * (2 if sparse else 1)
     return critical_batch(peak, acc.mem_bandwidth, weight_dtype or compute_dtype)
 
@@ -284,6 +347,7 @@ def k_cases(accelerator: str = "h100-sxm") -> list[KCase]:
 # ---- a whole model --------------------------------------------------------------------------------
 def matmul_params(spec: ModelSpec) -> int:
     """Parameters of ``spec`` multiplied per token [params]: active ones minus the embedding lookup."""
+    _spec(spec)
     params = spec.n_active_params - spec.n_embedding_params
     if spec.tied_embeddings:  # the tied table is also the output head
         params += spec.vocab_size * (spec.embed_proj_dim or spec.d_model)
@@ -297,6 +361,7 @@ def attention_flops_per_position(spec: ModelSpec) -> int:
     against the shared latent (kv_lora_rank) plus the RoPE key, and mixes values in the latent
     space. Prefill runs MLA non-absorbed: ``attention_flops_per_position_prefill``.
     """
+    _spec(spec)
     if spec.kv_lora_rank is not None:  # spec.is_mla, spelled so the type checker narrows it
         per_head = _mla_decode(
             spec.kv_lora_rank, spec.qk_rope_head_dim
@@ -453,6 +518,8 @@ def forward_step(
 
 def decode_attention_intensity(spec: ModelSpec, kv_dtype: str = "bf16") -> float:
     """FLOP per KV byte of ``spec``'s decode attention [FLOP/byte]: 2 g / b_kv for GQA (``kv_dtype``)."""
+    _spec(spec)
+    require_dtype("kv_dtype", kv_dtype, DTYPES)
     return attention_flops_per_position(spec) / spec.kv_bytes_per_token(kv_dtype)
 
 
@@ -501,7 +568,7 @@ def llama3_training_batch(accelerator: str = "h100-sxm", dtype: str = "bf16") ->
 
 def mfu(achieved_flops: float, peak_flops: float) -> float:
     """Model FLOPs utilisation [fraction]: ``achieved_flops`` over ``peak_flops`` (dense) [FLOP/s]."""
-    require_positive("achieved_flops", achieved_flops, allow_zero=True)
+    require_positive("achieved_flops", achieved_flops)
     require_positive("peak_flops", peak_flops)
     return float(_mfu(achieved_flops, peak_flops))
 
@@ -536,7 +603,7 @@ def attention_flops_per_position_prefill(spec: ModelSpec) -> int:
     (decompressed K/V: head dims qk_nope + qk_rope for q.k and v_head_dim for p.v), cheaper per
     position than the absorbed decode form when compute-bound.
     """
-    if not spec.is_mla:
+    if not _spec(spec).is_mla:
         return attention_flops_per_position(spec)
     per_head = _mla_prefill(spec.qk_nope_head_dim, spec.qk_rope_head_dim, spec.v_head_dim)
     return int(spec.n_layers * spec.n_heads * per_head)
@@ -544,6 +611,8 @@ def attention_flops_per_position_prefill(spec: ModelSpec) -> int:
 
 def mla_decode_flops_per_position(spec: ModelSpec) -> int:
     """The absorbed form's FLOPs per attended position of ``spec`` from its law [FLOP] (MLA only)."""
-    if not spec.is_mla:
-        raise ValueError(f"{spec.name} does not use MLA (attention_kind {spec.attention_kind!r})")
+    if not _spec(spec).is_mla:
+        raise InvalidValueError(
+            "spec", spec.name, f"an MLA model (its attention_kind is {spec.attention_kind!r})"
+        )
     return int(spec.n_layers * spec.n_heads * _mla_decode(spec.kv_lora_rank, spec.qk_rope_head_dim))

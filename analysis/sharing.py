@@ -21,16 +21,58 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+import mpmath
 import numpy as np
 import sympy as sp
 
-from .errors import require_positive
+from .errors import (
+    InvalidValueError,
+    require_count,
+    require_finite_result,
+    require_fraction,
+    require_instance,
+    require_positive,
+)
 
 
 def _require_int(name: str, value: int, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return require_count(name, value, minimum=minimum)
+
+
+# Exact counts walk the tree level by level and the simulators build every sequence: bound the
+# work so that a huge argument is refused instead of running for hours (the float closed forms,
+# ``tree_saving`` and ``fan_saving``, take any size).
+MAX_LEVELS = 10_000  # depth of a tree, steps of a beam search, G of a generation
+MAX_SEQUENCE_TOKENS = 10**7  # tokens a simulator may materialise
+MAX_WIDTH = 4096  # beams (the ancestor chain is width x width)
+MAX_SEEDS = 1000
+
+
+def _require_levels(name: str, value: int, maximum: int = MAX_LEVELS) -> int:
+    return require_count(name, value, maximum=maximum)
+
+
+def _require_tree(prefix_tokens, branching, depth, step_tokens) -> tuple[int, int, int, int]:
+    """Checked arguments of a uniform tree whose leaf count a float can hold."""
+    prefix = _require_int("prefix_tokens", prefix_tokens, 0)
+    b_ = _require_int("branching", branching)
+    d_ = _require_levels("depth", depth)
+    t_ = _require_int("step_tokens", step_tokens)
+    if d_ * math.log2(b_) > 1000:
+        raise InvalidValueError(
+            "branching, depth", (b_, d_), "a tree with at most 2**1000 leaves (branching**depth)"
+        )
+    return prefix, b_, d_, t_
+
+
+def _sequence_tokens(name: str, values: object, tokens: int) -> None:
+    if tokens > MAX_SEQUENCE_TOKENS:
+        raise InvalidValueError(
+            name,
+            values,
+            f"small enough that the sequences hold at most {MAX_SEQUENCE_TOKENS:,} tokens "
+            f"(they would hold {tokens:,}); use the closed forms for larger trees",
+        )
 
 
 # ---- the simulator --------------------------------------------------------------------------------
@@ -76,7 +118,7 @@ class PrefixTree:
         """
         seq = tuple(tokens)
         if not seq:
-            raise ValueError("a sequence needs at least one token")
+            raise InvalidValueError("tokens", seq, "a sequence of at least one token")
         node, i = self._root, 0
         while i < len(seq):
             child = node.children.get(seq[i])
@@ -153,10 +195,17 @@ def tree_sequences(prefix_tokens: int, branching: int, depth: int, step_tokens: 
 
     ``prefix_tokens`` [tokens], ``branching`` [children]; returns the leaves' token sequences.
     """
-    _require_int("prefix_tokens", prefix_tokens, 0)
-    _require_int("branching", branching)
-    _require_int("depth", depth)
-    _require_int("step_tokens", step_tokens)
+    prefix_tokens = _require_int("prefix_tokens", prefix_tokens, 0)
+    branching = _require_int("branching", branching)
+    depth = _require_levels("depth", depth)
+    step_tokens = _require_int("step_tokens", step_tokens)
+    if depth * math.log2(branching) > 64:
+        _sequence_tokens("branching, depth", (branching, depth), 2**64)
+    _sequence_tokens(
+        "prefix_tokens, branching, depth, step_tokens",
+        (prefix_tokens, branching, depth, step_tokens),
+        branching**depth * (prefix_tokens + depth * step_tokens),
+    )
     fresh = itertools.count(prefix_tokens)
     level = [tuple(range(prefix_tokens))]
     for _ in range(depth):
@@ -173,6 +222,9 @@ def parallel_samples(prompt_tokens: int, n: int, generated_tokens: int) -> list[
 
     ``prompt_tokens`` [tokens]; returns ``n`` token sequences.
     """
+    _require_int("prompt_tokens", prompt_tokens)
+    _require_int("n", n)
+    _require_int("generated_tokens", generated_tokens)
     return tree_sequences(prompt_tokens, n, 1, generated_tokens)
 
 
@@ -181,6 +233,9 @@ def shared_system_prompt(system_tokens: int, n_agents: int, own_tokens: int) -> 
 
     ``system_tokens`` and ``own_tokens`` [tokens]; returns the token sequences.
     """
+    _require_int("system_tokens", system_tokens)
+    _require_int("n_agents", n_agents)
+    _require_int("own_tokens", own_tokens)
     return tree_sequences(system_tokens, n_agents, 1, own_tokens)
 
 
@@ -190,8 +245,10 @@ def beam_parents(width: int, steps: int, seed: int = 0) -> np.ndarray:
     A neutral null model: real beam search selects by score, which can coalesce faster or slower.
     ``width`` [beams], ``steps`` [steps], ``seed`` of the generator; returns parent indices [beam index], shape (steps, width).
     """
-    _require_int("width", width)
-    _require_int("steps", steps)
+    width = _require_int("width", width)
+    steps = _require_levels("steps", steps)
+    seed = _require_int("seed", seed, 0)
+    _sequence_tokens("width, steps", (width, steps), width * steps)
     return np.random.default_rng(seed).integers(0, width, size=(steps, width))
 
 
@@ -202,13 +259,15 @@ def beam_sequences(prompt_tokens: int, width: int, parents: np.ndarray) -> list[
     before step 1 all beams are the prompt.
     ``prompt_tokens`` [tokens]: the prompt's length.
     """
-    _require_int("prompt_tokens", prompt_tokens, 1)
-    _require_int("width", width)
+    prompt_tokens = _require_int("prompt_tokens", prompt_tokens, 1)
+    width = _require_int("width", width)
     parents = np.asarray(parents)
     if parents.ndim != 2 or parents.shape[1] != width:
-        raise ValueError(f"parents must have shape (steps, {width}), got {parents.shape}")
+        raise InvalidValueError("parents", parents, f"an array of shape (steps, {width})")
     if parents.size and (parents.min() < 0 or parents.max() >= width):
-        raise ValueError(f"parent indices must be in 0..{width - 1}")
+        raise InvalidValueError("parents", parents, f"parent indices in 0..{width - 1}")
+    _sequence_tokens("prompt_tokens, width", (prompt_tokens, width),
+                     width * (prompt_tokens + len(parents)))  # fmt: skip
     fresh = itertools.count(prompt_tokens)
     beams = [tuple(range(prompt_tokens))] * width
     for row in parents:
@@ -234,8 +293,17 @@ FAN_CONCURRENCY_GAIN = sp.simplify(
 # a leaf's whole path over its own last step.
 TREE_GAIN = TREE_TOKENS_UNSHARED / (Pp + t * (b ** (d + 1) - b) / (b - 1))
 TREE_GAIN_LIMIT = sp.limit(TREE_GAIN, b, sp.oo)  # (P + d t) / t
-_tree_saving = sp.lambdify((Pp, b, d, t), TREE_SAVING.doit(), "math")
-_fan_saving = sp.lambdify((Pp, n_s, U), FAN_SAVING, "math")
+# mpmath: b**d of a deep tree (2**1100) overflows a float, not an mpf; the saving is then a float.
+_tree_saving_mp = sp.lambdify((Pp, b, d, t), TREE_SAVING.doit(), "mpmath")
+_fan_saving_mp = sp.lambdify((Pp, n_s, U), FAN_SAVING, "mpmath")
+
+
+def _tree_saving(*args: float) -> float:
+    return float(_tree_saving_mp(*(mpmath.mpf(a) for a in args)))
+
+
+def _fan_saving(*args: float) -> float:
+    return float(_fan_saving_mp(*(mpmath.mpf(a) for a in args)))
 
 
 def tree_tokens(
@@ -245,10 +313,11 @@ def tree_tokens(
 
     ``prefix_tokens`` and ``step_tokens`` [tokens], ``branching`` [children], ``depth`` [levels]; returns [tokens].
     """
-    _require_int("prefix_tokens", prefix_tokens, 0)
-    for name, v in (("branching", branching), ("depth", depth), ("step_tokens", step_tokens)):
-        _require_int(name, v)
-    nodes = sum(branching**level for level in range(1, depth + 1))
+    prefix_tokens, branching, depth, step_tokens = _require_tree(
+        prefix_tokens, branching, depth, step_tokens
+    )
+    # b + b^2 + ... + b^d, exactly
+    nodes = depth if branching == 1 else (branching ** (depth + 1) - branching) // (branching - 1)
     return prefix_tokens + step_tokens * nodes, branching**depth * (
         prefix_tokens + depth * step_tokens
     )
@@ -263,14 +332,10 @@ def tree_blocks(
     blocks whose last position lies in it; each leaf adds its partial last block, if any.
     ``prefix_tokens`` (P), ``step_tokens`` (t) and ``block_tokens`` [tokens], ``branching`` (b) [children], ``depth`` [levels]; returns [blocks].
     """
-    _require_int("prefix_tokens", prefix_tokens, 0)
-    for name, v in (
-        ("branching", branching),
-        ("depth", depth),
-        ("step_tokens", step_tokens),
-        ("block_tokens", block_tokens),
-    ):
-        _require_int(name, v)
+    prefix_tokens, branching, depth, step_tokens = _require_tree(
+        prefix_tokens, branching, depth, step_tokens
+    )
+    block_tokens = _require_int("block_tokens", block_tokens)
     size, total_len = block_tokens, prefix_tokens + depth * step_tokens
     shared = prefix_tokens // size
     for level in range(1, depth + 1):
@@ -293,7 +358,13 @@ def tree_saving(prefix_tokens: float, branching: float, depth: float, step_token
         ("step_tokens", step_tokens),
     ):
         require_positive(name, v, allow_zero=name == "prefix_tokens")
-    return _tree_saving(prefix_tokens, branching, depth, step_tokens)
+    if branching < 1:
+        raise InvalidValueError("branching", branching, ">= 1 (a tree's branches per node)")
+    return require_finite_result(
+        _tree_saving(prefix_tokens, branching, depth, step_tokens),
+        "prefix_tokens, branching, depth, step_tokens",
+        (prefix_tokens, branching, depth, step_tokens),
+    )
 
 
 def fan_saving(prefix_tokens: float, n: float, own_tokens: float) -> float:
@@ -304,7 +375,11 @@ def fan_saving(prefix_tokens: float, n: float, own_tokens: float) -> float:
     require_positive("prefix_tokens", prefix_tokens, allow_zero=True)
     require_positive("n", n)
     require_positive("own_tokens", own_tokens)
-    return _fan_saving(prefix_tokens, n, own_tokens)
+    return require_finite_result(
+        _fan_saving(prefix_tokens, n, own_tokens),
+        "prefix_tokens, n, own_tokens",
+        (prefix_tokens, n, own_tokens),
+    )
 
 
 def prompt_share_for_saving(saving: float, n: int) -> float:
@@ -312,12 +387,14 @@ def prompt_share_for_saving(saving: float, n: int) -> float:
 
     ``saving`` [fraction], ``n`` [samples]; returns [fraction].
     """
-    _require_int("n", n, 2)
-    require_positive("saving", saving)
+    n = _require_int("n", n, 2)
+    require_fraction("saving", saving, open_low=True, open_high=True)
     share = saving * n / (n - 1)
     if share >= 1:
-        raise ValueError(
-            f"a saving of {saving} is impossible with n={n} (at most {(n - 1) / n:.3g})"
+        raise InvalidValueError(
+            "saving",
+            saving,
+            f"below {(n - 1) / n:.3g}: a saving of {saving} is impossible with n={n} samples",
         )
     return share
 
@@ -331,7 +408,9 @@ def beam_bounds(
     tokens). Most: the beams never merge after the prompt (w private continuations).
     ``prompt_tokens`` [tokens]; ``block_tokens`` [tokens] per block; counts in [blocks].
     """
-    _require_int("steps", steps)
+    prompt_tokens = _require_int("prompt_tokens", prompt_tokens, 1)
+    width = _require_int("width", width)
+    steps = _require_levels("steps", steps)
     fewest, unshared = tree_blocks(prompt_tokens + steps - 1, width, 1, 1, block_tokens)
     most, _ = tree_blocks(prompt_tokens, width, 1, steps, block_tokens)
     return fewest, most, unshared
@@ -364,9 +443,9 @@ def beam_expected_tokens(prompt_tokens: int, width: int, steps: int) -> float:
     with the chain's probabilities. Sum the expected number of distinct ancestors over the steps.
     ``prompt_tokens`` [tokens], ``width`` [beams], ``steps`` [steps]; returns [tokens].
     """
-    _require_int("prompt_tokens", prompt_tokens, 1)
-    _require_int("width", width)
-    _require_int("steps", steps)
+    prompt_tokens = _require_int("prompt_tokens", prompt_tokens, 1)
+    width = require_count("width", width, maximum=MAX_WIDTH)
+    steps = _require_levels("steps", steps)
     chain = _ancestor_chain(width)
     dist = np.zeros(width + 1)
     dist[width] = 1.0
@@ -417,7 +496,8 @@ def tree_gain(
 
     ``prefix_tokens``, ``step_tokens``, ``block_tokens`` [tokens], ``branching`` [children], ``depth`` [levels], ``kv_bytes_per_token`` [bytes].
     """
-    _require_int("kv_bytes_per_token", kv_bytes_per_token)
+    kv_bytes_per_token = _require_int("kv_bytes_per_token", kv_bytes_per_token)
+    block_tokens = _require_int("block_tokens", block_tokens)
     shared, unshared = tree_blocks(prefix_tokens, branching, depth, step_tokens, block_tokens)
     return SharingGain(shared, unshared, block_tokens * kv_bytes_per_token)
 
@@ -428,6 +508,7 @@ def trees_that_fit(kv_budget_bytes: float, gain: SharingGain) -> tuple[int, int]
     ``gain``: one tree's ``SharingGain``; returns [trees].
     """
     require_positive("kv_budget_bytes", kv_budget_bytes)
+    require_instance("gain", gain, SharingGain, "a SharingGain (tree_gain(...))")
     blocks = int(kv_budget_bytes // gain.block_bytes)
     return blocks // gain.shared_blocks, blocks // gain.unshared_blocks
 
@@ -476,7 +557,9 @@ def parallel_saving_over_generation(
 
     ``prompt_tokens`` [tokens], ``n`` [samples], ``generated_tokens`` [tokens] (G), ``block_tokens`` [tokens]; returns [fraction].
     """
-    _require_int("generated_tokens", generated_tokens)
+    _require_int("prompt_tokens", prompt_tokens)
+    _require_int("n", n)
+    generated_tokens = _require_levels("generated_tokens", generated_tokens)
     return _time_average(
         tree_blocks(prompt_tokens, n, 1, g, block_tokens) for g in range(1, generated_tokens + 1)
     )
@@ -489,7 +572,13 @@ def beam_saving_over_generation(
 
     ``prompt_tokens`` [tokens], ``width`` [beams], ``steps`` [steps], ``block_tokens`` [tokens]; returns [fraction].
     """
-    _require_int("seeds", seeds)
+    prompt_tokens = _require_int("prompt_tokens", prompt_tokens, 1)
+    width = _require_int("width", width)
+    steps = _require_levels("steps", steps)
+    block_tokens = _require_int("block_tokens", block_tokens)
+    seeds = require_count("seeds", seeds, maximum=MAX_SEEDS)
+    _sequence_tokens("prompt_tokens, width, steps, seeds", (prompt_tokens, width, steps, seeds),
+                     seeds * steps * width * (prompt_tokens + steps))  # fmt: skip
     savings = []
     for seed in range(seeds):
         parents = beam_parents(width, steps, seed)

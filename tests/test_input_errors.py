@@ -110,6 +110,13 @@ def test_require_bool():
             errors.require_bool("flag", bad)
 
 
+def test_require_instance_names_the_argument_and_the_type_wanted():
+    row = dt.date(2024, 1, 1)
+    assert errors.require_instance("day", row, dt.date, "a date") is row
+    with pytest.raises(InvalidTypeError, match="row must be a prices.PriceRow, got 3 of type int"):
+        errors.require_instance("row", 3, dt.date, "a prices.PriceRow")
+
+
 def test_every_typed_error_is_an_analysis_error():
     for cls in (InvalidTypeError, InvalidValueError, UnknownDTypeError, UnknownNameError):
         assert issubclass(cls, AnalysisError)

@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
+from ..errors import require_number
 from ..units import fmt_sig, sci
 
 VERDICTS = (
@@ -362,6 +363,7 @@ def format_number(value: float | None) -> str:
     """
     if value is None:
         return "—"
+    require_number("value", value)
     if value == 0 or 1e-2 <= abs(value) < 1e6:
         return fmt_sig(value, 3)
     return sci(value, 2)

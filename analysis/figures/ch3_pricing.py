@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from .. import agents, hardware, models, prices, pricing
+from ..errors import require_count
 from .registry import register
 from .style import MARKERS, PALETTE
 
@@ -44,6 +45,7 @@ DEPLOYMENTS = (
 
 
 def deployment(model: str, acc: str, n: int, dtype: str) -> pricing.Deployment:
+    require_count("n", n)
     return pricing.Deployment.of(model, acc, n, weight_dtype=dtype, compute_dtype=dtype)
 
 
