@@ -16,8 +16,8 @@ window.CALCULATOR_LAWS = {
   // rent of the group during one step over the B tokens it makes [USD]
   // sympy: c*t/B
   usdPerOutputToken: ({c, t, B}) => c*t/B,
-  // bottom-up energy of one generated token: bytes x 8 e_bit + FLOPs x e_flop [J]
-  // sympy: 8*e_bit*(L*k + k + P/B) + e_flop*(L*a + 2*N + a)
-  joulesPerToken: ({e_bit, e_flop, N, P, k, a, B, L}) => 8*e_bit*(L*k + k + P/B) + e_flop*(L*a + 2*N + a),
+  // top-down energy of one generated token: board power x roofline step time / B [J]
+  // sympy: P_board*Max(B*(L*a + 2*N + a)/F, B*(L*k + k + P/B)/W)/B
+  joulesPerToken: ({N, P, k, a, B, L, F, W, P_board}) => P_board*Math.max(B*(L*a + 2*N + a)/F, B*(L*k + k + P/B)/W)/B,
 };
-window.CALCULATOR_LAW_ARGS = {"criticalBatch": ["F", "W", "b_w"], "decodeStepTime": ["g", "F", "W", "N", "P", "k", "a", "B", "L"], "instancesPerGroup": ["g", "u", "M", "P", "k", "L"], "joulesPerToken": ["e_bit", "e_flop", "N", "P", "k", "a", "B", "L"], "kvBytes": ["k", "L"], "usdPerOutputToken": ["c", "t", "B"]};
+window.CALCULATOR_LAW_ARGS = {"criticalBatch": ["F", "W", "b_w"], "decodeStepTime": ["g", "F", "W", "N", "P", "k", "a", "B", "L"], "instancesPerGroup": ["g", "u", "M", "P", "k", "L"], "joulesPerToken": ["N", "P", "k", "a", "B", "L", "F", "W", "P_board"], "kvBytes": ["k", "L"], "usdPerOutputToken": ["c", "t", "B"]};

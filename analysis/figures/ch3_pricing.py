@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from .. import agents, hardware, models, prices, pricing
-from .registry import register
+from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/05-pricing"
@@ -73,6 +73,7 @@ def _deployment_sources() -> tuple[str, ...]:
 
 @register(
     "ch3-api-prices",
+    legible=True,
     title="API list prices by date, and their output/input ratios",
     caption=(
         "Left: input (lower point) and output (upper point, joined by a line) list prices in USD "
@@ -161,6 +162,7 @@ def api_prices() -> plt.Figure:
 
 @register(
     "ch3-cost-ratio-vs-context",
+    legible=True,
     title="Derived decode utilization and output/input cost ratio against context length",
     caption=(
         "Every sequence at the same context; batch = what memory allows; step time = roofline "
@@ -196,6 +198,7 @@ def cost_ratio_vs_context() -> plt.Figure:
 
 @register(
     "ch3-source-formula",
+    legible=True,
     title="The source's generation-efficiency bound against the full derivation",
     caption=(
         "x: one full-context sequence's KV over (that KV + the weights). Line: the source's "
@@ -244,12 +247,14 @@ REFERENCE_CONTEXTS = (8_192, 131_072)
 
 @register(
     "ch3-rent-sensitivity",
+    legible=True,
     title="Derived cost per million tokens against the GPU rental price",
     caption=(
         "Llama 3.1 405B with fp8 weights on 8x H100 SXM at the roofline: input (prefill) and "
         "output (decode) cost per million tokens at 8K and 128K context, against USD per "
         "GPU-hour. Ticks: the catalog's H100 SXM rental rows. Dotted: a host's list price for "
-        "the same model. Costs scale with rent; their ratio does not. Log axes."
+        "the same model. Costs scale with rent; their ratio does not. Log axes. "
+        + as_of("gpu-rentals")
     ),
     sources=tuple(
         sorted(
@@ -296,6 +301,7 @@ def _agent_sources() -> tuple[str, ...]:
 
 @register(
     "ch3-agent-cost",
+    legible=True,
     title="An agent's cumulative bill against steps under three ways of paying for its context",
     caption=(
         "The chapter's assumed loop (2,000-token prompt; 250 action + 750 observation tokens a "
@@ -333,6 +339,7 @@ THOUGHT_RATES = (3.0, 5.0, 9.0, 15.0, 30.0)
 
 @register(
     "ch3-agent-crossover",
+    legible=True,
     title="When one agent step costs more than a human's thought for the same output",
     caption=(
         "Left: cost of each step per hour of output thought (the step's cost over its 250 action "
