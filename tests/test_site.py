@@ -196,8 +196,17 @@ def test_every_claim_has_its_anchor_in_the_ledger():
         assert f"#{claims.anchor(c.id)}" in hrefs, f"the ledger table does not link {c.id}"
 
 
+def _plain(text: str) -> str:
+    """HTML text without entities and Sphinx's smart quotes, for comparing with the registry."""
+    import html
+
+    text = html.unescape(text)
+    return text.translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"'})
+
+
 def _text(path: Path) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    raw = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    return _plain(raw)
 
 
 def test_chapter_figures_are_numbered_as_the_gallery_says():
@@ -214,5 +223,5 @@ def test_chapter_figures_are_numbered_as_the_gallery_says():
             f"{spec.chapter}: no 'Figure {number}' ({fig_id})"
         )
         assert f"Figure {number}. {spec.title}" in gallery_text, fig_id
-        alts = [a.get("alt", "") for t, a in tags(page) if t == "img"]
+        alts = [_plain(a.get("alt", "")) for t, a in tags(page) if t == "img"]
         assert registry.alt_text(fig_id) in alts, f"{fig_id}: alt text is not its caption"
