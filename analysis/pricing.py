@@ -184,9 +184,12 @@ class Deployment:
 
     def label(self) -> str:
         """Model, GPUs and weight dtype in words."""
-        return (
-            f"{self.model.name}, {self.n_gpus}x {self.accelerator.key}, {self.weight_dtype} weights"
-        )
+        """Display name, e.g. "Qwen2.5 72B on 8× NVIDIA H100 SXM5 80GB, bf16 weights"."""
+        try:
+            model = models.info(self.model.name).display_name
+        except LookupError:  # a spec that is not in the catalog keeps its own name
+            model = self.model.name
+        return f"{model} on {self.n_gpus}× {self.accelerator.name}, {self.weight_dtype} weights"
 
     def check_context(self, context_tokens: int) -> int:
         """``context_tokens`` [tokens] if it is a whole number in 1..the model's window, else a clear error."""

@@ -280,3 +280,22 @@ def test_c27_holds_beyond_batch_1_and_flips_near_the_kv_shifted_critical_batch()
     assert [vd for _, _, vd in batch.points][:3] == ["holds"] * 3  # batch 1, 16, 256
     assert batch.flips_at == 1024
     assert c.verdict == "depends on assumptions"
+
+
+def test_every_claim_is_linked_to_its_anchored_note():
+    # chapter 7's tables: [C02](#c02) in the table, (c02)= before the claim's note
+    from analysis.claims import TOPICS, anchor, topic_markdown
+
+    text = "\n".join(topic_markdown(t) for t in TOPICS)
+    for c in claims.ledger():
+        assert anchor(c.id) == c.id.lower()
+        assert f"| [{c.id}](#{c.id.lower()}) |" in text, c.id
+        assert f"({c.id.lower()})=\n**{c.id}**" in text, c.id
+
+
+def test_ledger_table_of_an_unknown_topic_names_the_known_ones():
+    from analysis.claims import topic_markdown
+    from analysis.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="physics"):
+        topic_markdown("astrology")

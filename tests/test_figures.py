@@ -91,3 +91,56 @@ def test_every_figure_module_is_listed():
     folder = registry.FIGURES_DIR.parent / "analysis" / "figures"
     found = {p.stem for p in folder.glob("*.py")} - set(chapters.NOT_FIGURES)
     assert found == set(chapters.MODULES), f"add {found - set(chapters.MODULES)} to MODULES"
+
+
+# ---- chapter figures: one block, one number (issue 18, item 2) ------------------------------
+def _shown_blocks():
+    """(page, figure id, the block as the page has it) for every figure a page shows."""
+    import re
+
+    from analysis.site import gallery
+    from analysis.site.pages import toc_documents
+
+    block = re.compile(r"^(`{3,})\{(?:glue:)?figure\}.*?^\1$", re.MULTILINE | re.DOTALL)
+    for doc in toc_documents():
+        text = gallery._markdown_of(doc)
+        if doc == "chapters/gallery":
+            continue
+        for m in block.finditer(text):
+            found = re.search(r"^:name: figure-([a-z0-9-]+)$", m.group(0), re.MULTILINE)
+            assert found, f"{doc}: a figure without a figure-<id> name:\n{m.group(0)[:200]}"
+            yield doc, found.group(1), m.group(0)
+
+
+def test_every_shown_figure_is_the_registry_block():
+    shown = list(_shown_blocks())
+    assert shown
+    for doc, fig_id, text in shown:
+        glued = doc != "intro"
+        want = registry.figure_md(
+            fig_id, glued=glued, figures_path="../figures" if glued else "figures"
+        )
+        assert text == want, f"{doc}: the block of {fig_id} is not registry.figure_md({fig_id!r})"
+        assert registry.spec(fig_id).chapter == doc, (fig_id, doc)
+
+
+def test_gallery_numbers_follow_the_toc_and_the_chapters():
+    import yaml
+
+    from analysis.site import gallery
+
+    numbers = gallery.figure_numbers()
+    toc = yaml.safe_load((registry.ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    numbered = [c["file"] for p in toc["parts"] if p.get("numbered") for c in p["chapters"]]
+    for doc, fig_id, _ in _shown_blocks():
+        if doc in numbered:
+            chapter, _, k = numbers[fig_id].partition(".")
+            assert int(chapter) == numbered.index(doc) + 1 and int(k) >= 1, (
+                fig_id,
+                numbers[fig_id],
+            )
+        else:
+            assert "." not in numbers[fig_id], (fig_id, numbers[fig_id])
+    page = gallery.render()
+    for fig_id, number in numbers.items():
+        assert f"## Figure {number}. {registry.spec(fig_id).title}" in page, fig_id

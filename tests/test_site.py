@@ -183,3 +183,45 @@ def test_one_citation_style_in_text_and_bibliography():
             cited += re.findall(r">([^<>]+)</a>", span)
     assert cited, "no citation in the text"
     assert set(cited) <= labels, sorted(set(cited) - labels)[:5]
+
+
+def test_every_claim_has_its_anchor_in_the_ledger():
+    from analysis import claims
+
+    page = SITE / "chapters" / "07-claims.html"
+    ids = {a.get("id") for _, a in tags(page)}
+    hrefs = {a.get("href", "") for t, a in tags(page) if t == "a"}
+    for c in claims.ledger():
+        assert claims.anchor(c.id) in ids, f"07-claims.html has no element with id {c.id.lower()}"
+        assert f"#{claims.anchor(c.id)}" in hrefs, f"the ledger table does not link {c.id}"
+
+
+def _plain(text: str) -> str:
+    """HTML text without entities and Sphinx's smart quotes, for comparing with the registry."""
+    import html
+
+    text = html.unescape(text)
+    return text.translate({0x2019: "'", 0x2018: "'", 0x201C: '"', 0x201D: '"'})
+
+
+def _text(path: Path) -> str:
+    raw = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+    return _plain(raw)
+
+
+def test_chapter_figures_are_numbered_as_the_gallery_says():
+    """Sphinx's number in the chapter's caption is the one the gallery prints (issue 18, item 2)."""
+    numbers = gallery.figure_numbers()
+    assert numbers, "no page shows a figure through registry.figure_md"
+    gallery_text = _text(SITE / "chapters" / "gallery.html")
+    for fig_id, number in numbers.items():
+        spec = registry.spec(fig_id)
+        page = SITE / f"{spec.chapter}.html"
+        ids = {a.get("id") for _, a in tags(page)}
+        assert registry.chapter_label(fig_id) in ids, (spec.chapter, fig_id)
+        assert f"Figure {number} " in _text(page), (
+            f"{spec.chapter}: no 'Figure {number}' ({fig_id})"
+        )
+        assert f"Figure {number}. {spec.title}" in gallery_text, fig_id
+        alts = [_plain(a.get("alt", "")) for t, a in tags(page) if t == "img"]
+        assert registry.alt_text(fig_id) in alts, f"{fig_id}: alt text is not its caption"

@@ -2,7 +2,8 @@
 
 ``ledger`` holds the rule (``classify``) and the record (``Claim``); ``catalog`` one builder per
 claim, which calls the chapters' functions (never a literal value); ``export`` the CSV and JSON
-files. Import order is one way: ledger <- catalog <- export.
+files. ``table`` chapter 7's tables with an anchor per claim. Import order is one way:
+ledger <- catalog <- export, table.
 """
 
 from .catalog import BUILDERS, by_topic, get, ledger, verdict_counts
@@ -22,10 +23,11 @@ from .ledger import (
     numeric,
     sweep,
 )
+from .table import anchor, topic_markdown
 
 __all__ = [
     "BUILDERS", "COMPARISONS", "CSV_FIELDS", "EXPORTS", "HALF_DECADE", "NUMERIC_VERDICTS",
     "TOPICS", "VERDICTS", "Claim", "by_topic", "classify", "export", "format_number", "get",
     "Sensitivity", "flipped", "judged", "ledger", "main", "numeric", "render_csv", "render_json", "sweep",
-    "verdict_counts",
+    "verdict_counts", "anchor", "topic_markdown",
 ]  # fmt: skip

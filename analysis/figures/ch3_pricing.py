@@ -8,7 +8,7 @@ from matplotlib.ticker import NullFormatter
 
 from .. import agents, hardware, models, prices, pricing
 from ..errors import require_count
-from .registry import register
+from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/05-pricing"
@@ -78,6 +78,7 @@ def _deployment_sources() -> tuple[str, ...]:
 
 @register(
     "ch3-api-prices",
+    legible=True,
     title="API list prices by date, and their output/input ratios",
     caption=(
         "Left: input (lower point) and output (upper point, joined by a line) list prices in USD "
@@ -166,6 +167,7 @@ def api_prices() -> plt.Figure:
 
 @register(
     "ch3-cost-ratio-vs-context",
+    legible=True,
     title="Derived decode utilization and output/input cost ratio against context length",
     caption=(
         "Every sequence at the same context; batch = what memory allows; step time = roofline "
@@ -201,6 +203,7 @@ def cost_ratio_vs_context() -> plt.Figure:
 
 @register(
     "ch3-source-formula",
+    legible=True,
     title="The source's generation-efficiency bound against the full derivation",
     caption=(
         "x: one full-context sequence's KV over (that KV + the weights). Line: the source's "
@@ -249,12 +252,14 @@ REFERENCE_CONTEXTS = (8_192, 131_072)
 
 @register(
     "ch3-rent-sensitivity",
+    legible=True,
     title="Derived cost per million tokens against the GPU rental price",
     caption=(
         "Llama 3.1 405B with fp8 weights on 8x H100 SXM at the roofline: input (prefill) and "
         "output (decode) cost per million tokens at 8K and 128K context, against USD per "
         "GPU-hour. Ticks: the catalog's H100 SXM rental rows. Dotted: a host's list price for "
-        "the same model. Costs scale with rent; their ratio does not. Log axes."
+        "the same model. Costs scale with rent; their ratio does not. Log axes. "
+        + as_of("gpu-rentals")
     ),
     sources=tuple(
         sorted(
@@ -301,6 +306,7 @@ def _agent_sources() -> tuple[str, ...]:
 
 @register(
     "ch3-agent-cost",
+    legible=True,
     title="An agent's cumulative bill against steps under three ways of paying for its context",
     caption=(
         "The chapter's assumed loop (2,000-token prompt; 250 action + 750 observation tokens a "
@@ -338,6 +344,7 @@ THOUGHT_RATES = (3.0, 5.0, 9.0, 15.0, 30.0)
 
 @register(
     "ch3-agent-crossover",
+    legible=True,
     title="When one agent step costs more than a human's thought for the same output",
     caption=(
         "Left: cost of each step per hour of output thought (the step's cost over its 250 action "

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from .. import claims, energy, hardware, physics
-from .registry import register
+from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/06-physics"
@@ -30,6 +30,7 @@ def _ladder_sources() -> tuple[str, ...]:
 
 @register(
     "ch4-energy-ladder",
+    legible=True,
     title="The energy ladder: from Landauer's limit to a DRAM access",
     caption=(
         "Energy per event on a log axis, from kT ln 2 at 300 K to reading one bit from DRAM. "
@@ -66,6 +67,7 @@ def _token_sources() -> tuple[str, ...]:
 
 @register(
     "ch4-token-energy-vs-batch",
+    legible=True,
     title="Energy per generated token against batch size, top-down, on an H100 (bf16)",
     caption=(
         "Left: joules per generated token at a 1,024-token context, top-down: the H100's 700 W "
@@ -154,6 +156,7 @@ def _headroom_sources() -> tuple[str, ...]:
 
 @register(
     "ch4-density-headroom",
+    legible=True,
     title="Transistor density and switching energy against the source's limits",
     caption=(
         "Left: whole-die transistor density of every catalog chip with one published die area, "
@@ -161,7 +164,7 @@ def _headroom_sources() -> tuple[str, ...]:
         "energy per switching event if the whole TDP went into switching, against the activity "
         "factor (fraction of transistors switching per cycle), for the A100 and H100; the "
         "source's 5e-18 J holds only at activity 1, and its 2e-18 J limit sits about 700x above "
-        "Landauer's kT ln 2 at 300 K."
+        "Landauer's kT ln 2 at 300 K. " + as_of("hardware")
     ),
     sources=_headroom_sources(),
     chapter=CHAPTER,

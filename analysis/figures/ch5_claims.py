@@ -32,6 +32,7 @@ def _plotted() -> list[tuple[claims.Claim, float, float]]:
 
 @register(
     "claims-claimed-vs-recomputed",
+    legible=True,
     title="The source's numbers against the book's recomputations",
     caption=(
         "Left: each point is one quantitative claim of the source text: the number the source "
@@ -88,7 +89,7 @@ def claimed_vs_recomputed() -> plt.Figure:
         for v, (col, mk) in VERDICT_STYLE.items()
     ]
     handles.append(plt.Rectangle((0, 0), 1, 1, color="0.9", label="within a factor √10"))
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, -0.06))
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 
@@ -112,6 +113,7 @@ def _moved() -> list[claims.Claim]:
 
 @register(
     "claims-sensitivity",
+    legible=True,
     title="How far each verdict moves across its assumptions",
     caption=(
         "For the claims whose recomputed value moves most, each bar spans the stated ÷ recomputed "

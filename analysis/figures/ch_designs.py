@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import designs, hardware, models
-from .registry import register
+from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/03-designs"
@@ -31,8 +33,14 @@ def _hw_sources(keys) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def _short(name: str) -> str:
+    """A chip's display name without vendor, package note or capacity: 'H200 SXM'."""
+    return re.sub(r"\s\d+GB$", "", name.split(" (")[0].removeprefix("NVIDIA "))
+
+
 @register(
     "designs-state-vs-context",
+    legible=True,
     title="State bytes one sequence holds against context, design by design",
     caption=(
         "Bytes one sequence holds (its KV cache plus any constant recurrent state, bf16 KV) "
@@ -42,7 +50,7 @@ def _hw_sources(keys) -> tuple[str, ...]:
         "lightning-attention hybrids start from a constant state and grow with their few "
         "attention layers. DeepSeek-V3.2's sparse attention holds every token (solid) but a "
         "decode step reads at most 2,048 tokens' latents plus the indexer's keys (dotted). "
-        "Grey lines: the HBM of one H100, H200 and B200."
+        "Grey lines: the HBM of one H100, H200 and B200. " + as_of("hardware")
     ),
     sources=(
         *_sources(d.model for d in designs.DESIGNS),
@@ -71,16 +79,19 @@ def state_vs_context() -> plt.Figure:
     for j, chip in enumerate(designs.CHIPS):
         acc = hardware.get(chip)
         ax.axhline(acc.mem_bytes, color="0.55", lw=1, ls=(0, (4, 2 + j)))
-        ax.annotate(
-            f"{acc.name}: {acc.mem_bytes / 1e9:.0f} GB",
-            (ctx[0], acc.mem_bytes),
+        ax.annotate(  # labels clear of each other: alternately at the left and the right end
+            f"{_short(acc.name)}: {acc.mem_bytes / 1e9:.0f} GB",
+            (ctx[0] if j % 2 == 0 else ctx[-1], acc.mem_bytes),
             fontsize=8,
             color="0.3",
-            va="bottom" if chip == designs.CHIPS[-1] else "top",  # labels clear of each other
+            ha="left" if j % 2 == 0 else "right",
+            va="bottom" if chip == designs.CHIPS[-1] else "top",
         )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
-    ax.set_xticks(ctx, [f"{int(c) // 1024}K" if c < 2**20 else "1M" for c in ctx])
+    ticks = ctx[::2] if len(ctx) % 2 else ctx[1::2]  # every other power of two, 1M included
+    ax.set_xticks(ticks, [f"{int(c) // 1024}K" if c < 2**20 else "1M" for c in ticks])
+    ax.minorticks_off()
     ax.set_xlabel("Context per sequence (tokens)")
     ax.set_ylabel("Bytes one sequence holds (bf16 KV)")
     ax.set_title("The state a sequence carries, by design")
@@ -90,6 +101,7 @@ def state_vs_context() -> plt.Figure:
 
 @register(
     "designs-fine-tunes",
+    legible=True,
     title="N fine-tunes on one H200: full weight copies against LoRA adapters",
     caption=(
         "Sequences of 8,192 tokens that one H200 can hold for N fine-tunes of Llama 3.1 8B in "

@@ -11,7 +11,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import hardware, memory, prices, serving
 from .. import serving_validation as V
-from .registry import register
+from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
 CHAPTER = "chapters/04-serving"
@@ -77,6 +77,7 @@ def _tpot_limit(ax) -> None:
 
 @register(
     "serving-frontier",
+    legible=True,
     title="The throughput-interactivity frontier",
     caption=(
         "Predicted Pareto frontier of output tokens/s per GPU against tokens/s per user, over "
@@ -129,11 +130,13 @@ def cost_rows() -> list[tuple[str, prices.RentalRow, tuple[tuple[float, float], 
 
 @register(
     "serving-cost",
+    legible=True,
     title="Dollars per million output tokens along the frontier",
     caption=(
         "Rental cost per million output tokens along the Llama-3-70B fp8 frontier of the "
         "previous figure, at the cheapest dated GPU rental price in chapter 5's catalog for "
-        "each chip that has one. The dotted line is MLPerf's interactive limit."
+        "each chip that has one. The dotted line is MLPerf's interactive limit. "
+        + as_of("gpu-rentals")
     ),
     sources=tuple(
         sorted({*_sources(), *(r.source for a in ACCS if (r := serving.rental_price(a)))})
@@ -145,7 +148,7 @@ def cost_figure() -> plt.Figure:
     for acc, row, pairs in cost_rows():
         i = ACCS.index(acc)
         x, y = zip(*pairs, strict=True)
-        label = f"{hardware.get(acc).name}, ${row.usd_per_gpu_hour:.2f}/GPU-h ({row.provider}, {row.date})"
+        label = f"{hardware.get(acc).name}, ${row.usd_per_gpu_hour:.2f}/GPU-h ({row.provider}, {row.date.isoformat()})"
         ax.plot(x, y, marker=MARKERS[i], ms=3, color=PALETTE[i], label=label)
     _tpot_limit(ax)
     _log_axes(ax)
@@ -169,6 +172,7 @@ def batch_sweep() -> dict[str, tuple]:
 
 @register(
     "serving-batch",
+    legible=True,
     title="TTFT and TPOT against batch",
     caption=(
         "Predicted time to first token (1,024-token prompt) and time per output token of "
@@ -213,6 +217,7 @@ REGIME_COLOURS = {
 
 @register(
     "serving-residuals",
+    legible=True,
     title="Predicted over measured, every published point",
     caption=(
         "Predicted over measured value for every published serving result in the validation "

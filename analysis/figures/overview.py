@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import hardware
-from .registry import register
+from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
 VENDOR_COLOR = {"NVIDIA": PALETTE[0], "AMD": PALETTE[1], "Google": PALETTE[2]}
@@ -27,13 +27,15 @@ def _sources() -> tuple[str, ...]:
 
 @register(
     "accelerators-flops-vs-bandwidth",
+    legible=True,
     title="Peak dense FLOP/s against memory bandwidth, every accelerator in the catalog",
     caption=(
         "Dense bf16 peak (filled; fp16 for the Groq LPU, which lists no bf16) and fp8 peak "
         "where the chip has it (hollow) against memory bandwidth (HBM; on-die SRAM for the "
         "Groq LPU), on log axes. Grey lines are constant FLOP per byte: a kernel whose "
         "arithmetic intensity (FLOP per byte moved) lies below a chip's ratio is limited by "
-        "memory bandwidth, not arithmetic. Sources: vendor datasheets (see Data sources)."
+        "memory bandwidth, not arithmetic. Sources: vendor datasheets (see Data sources). "
+        + as_of("hardware")
     ),
     sources=_sources(),
     chapter="intro",

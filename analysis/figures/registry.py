@@ -35,6 +35,7 @@ class FigureSpec:
     sources: tuple[str, ...]  # BibTeX keys of the data shown
     chapter: str  # the chapter file that shows it, e.g. "chapters/01-asymmetry"
     func: Callable[[], plt.Figure]
+    legible: bool = False  # style.legible after drawing: text >= 9 pt shown, legends off the data
 
     def files(self) -> dict[str, str]:
         return {fmt: f"{self.id}.{fmt}" for fmt in FORMATS}
@@ -43,13 +44,25 @@ class FigureSpec:
 REGISTRY: dict[str, FigureSpec] = {}
 
 
-def register(id: str, *, title: str, caption: str, sources: tuple[str, ...], chapter: str):
-    """Decorator: register a figure function under a stable ``id`` (lowercase, dashes)."""
+def register(
+    id: str,
+    *,
+    title: str,
+    caption: str,
+    sources: tuple[str, ...],
+    chapter: str,
+    legible: bool = False,
+):
+    """Decorator: register a figure function under a stable ``id`` (lowercase, dashes).
+
+    ``legible=True`` passes the drawn figure through ``style.legible`` (text at least 9 pt at
+    the displayed size, constrained layout, legends moved off the data).
+    """
 
     def wrap(func: Callable[[], plt.Figure]) -> Callable[[], plt.Figure]:
         if id in REGISTRY:
             raise ValueError(f"figure id {id!r} registered twice")
-        REGISTRY[id] = FigureSpec(id, title, caption, tuple(sources), chapter, func)
+        REGISTRY[id] = FigureSpec(id, title, caption, tuple(sources), chapter, func, legible)
         return func
 
     return wrap
@@ -67,7 +80,8 @@ def make(id: str) -> plt.Figure:
     """Build the figure ``id`` with the book's style."""
     fig_spec = spec(id)
     with style.context():
-        return fig_spec.func()
+        fig = fig_spec.func()
+        return style.legible(fig) if fig_spec.legible else fig
 
 
 def png_bytes(id: str) -> bytes:
@@ -90,6 +104,67 @@ def show(id: str):
     from IPython.display import Image
 
     return Image(data=png_bytes(id), format="png", retina=True)
+
+
+def as_of(catalog: str) -> str:
+    """A caption's "Data as of" sentence: the newest row of ``catalog`` (see site.pages.data_as_of).
+
+    ``catalog`` is 'api-prices', 'gpu-rentals' or 'hardware'; an unknown one raises
+    UnknownNameError naming the known ones.
+    """
+    from ..site.pages import data_as_of
+
+    newest = data_as_of(catalog)
+    return f"Data as of {newest.date} (newest row: {newest.row})."
+
+
+def gallery_label(id: str) -> str:
+    """The gallery's anchor of figure ``id`` (``chapters/gallery.html#fig-<id>``)."""
+    return f"fig-{id}"
+
+
+def chapter_label(id: str) -> str:
+    """The label of figure ``id`` where a chapter shows it: ``{numref}`figure-<id>``` refers to it."""
+    return f"figure-{id}"
+
+
+def alt_text(id: str) -> str:
+    """The figure's alt text: its registry caption on one line."""
+    return " ".join(spec(id).caption.split())
+
+
+def figure_md(id: str, *, glued: bool = True, figures_path: str = "../figures") -> str:
+    """The MyST block that shows figure ``id`` as a numbered, captioned, linked figure.
+
+    ``glued=True`` (a chapter notebook): a ``{glue:figure}`` of the image that
+    :func:`glue_figure` glued under the figure's id, so the chapter shows what its own run
+    drew. ``glued=False`` (a plain markdown page such as ``intro.md``): a ``{figure}`` of the
+    exported SVG under ``figures_path``. Either way the caption and the alt text are the
+    registry's, the label is :func:`chapter_label` (Sphinx numbers it "Figure <chapter>.<n>",
+    the number the gallery prints) and the caption ends with a link to the gallery entry. A
+    test checks that every chapter's block is exactly this text.
+    """
+    fig_spec = spec(id)
+    head = f"{{glue:figure}} {id}" if glued else f"{{figure}} {figures_path}/{id}.svg"
+    return "\n".join(
+        [
+            f"```{head}",
+            f":name: {chapter_label(id)}",
+            f":alt: {alt_text(id)}",
+            "",
+            f"**{fig_spec.title}.** "
+            + " ".join(fig_spec.caption.split())
+            + f" {{ref}}`Downloads and citation <{gallery_label(id)}>`.",
+            "```",
+        ]
+    )
+
+
+def glue_figure(id: str) -> None:
+    """Glue figure ``id`` (the exported PNG's bytes) under its id for :func:`figure_md`'s block."""
+    from myst_nb import glue
+
+    glue(id, show(id), display=False)
 
 
 def render(id: str) -> dict[str, bytes]:
@@ -117,6 +192,7 @@ def render(id: str) -> dict[str, bytes]:
 def index_entry(fig_spec: FigureSpec) -> dict:
     entry = asdict(fig_spec)
     entry.pop("func")
+    entry.pop("legible")
     entry["sources"] = list(fig_spec.sources)
     entry["files"] = fig_spec.files()
     return entry

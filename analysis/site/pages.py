@@ -90,7 +90,9 @@ def data_as_of(catalog: str) -> AsOf:
         return AsOf(catalog, newest.date.isoformat(), f"{newest.provider} {newest.model}")
     if catalog == "gpu-rentals":
         row = max(prices.rental_rows(), key=lambda r: (r.date, r.gpu, r.provider))
-        return AsOf(catalog, row.date.isoformat(), f"{row.gpu} at {row.provider}")
+        return AsOf(
+            catalog, row.date.isoformat(), f"{hardware.get(row.gpu).name} at {row.provider}"
+        )
     if catalog == "hardware":
         acc = max(hardware.all_accelerators(), key=lambda a: (a.year, a.key))
         return AsOf(catalog, str(acc.year), acc.name)
