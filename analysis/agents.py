@@ -413,7 +413,12 @@ def total_input_tokens(loop: AgentLoop, steps: int) -> int:
     ``loop``: the agent loop; ``steps`` [steps] (T); returns [tokens].
     """
     steps = _loop(loop).check_steps(steps)
-    return round(_total_input(*_loop_values(loop), steps))  # a whole number: T (...) is even
+    try:
+        return round(_total_input(*_loop_values(loop), steps))  # a whole number: T (...) is even
+    except OverflowError:
+        raise InvalidValueError(
+            "steps", steps, "a step count whose input-token total fits in a float"
+        ) from None
 
 
 # ---- humans --------------------------------------------------------------------------------------

@@ -193,9 +193,9 @@ def matmul_time_s(
     ``batch`` [rows], ``d_in`` and ``d_out`` [elements], ``peak_flops`` [FLOP/s], ``bandwidth``
     [bytes/s]: ``ROOFLINE_TIME`` of ``MATMUL_FLOPS`` and ``MATMUL_BYTES``.
     """
-    require_positive("batch", batch)
-    require_positive("d_in", d_in)
-    require_positive("d_out", d_out)
+    require_count("batch", batch)
+    require_count("d_in", d_in)
+    require_count("d_out", d_out)
     nb = _bytes(dtype)
     return roofline_time_s(
         float(_matmul_flops(batch, d_in, d_out)),

@@ -41,6 +41,7 @@ def _hw_sources(*fields: str) -> tuple[str, ...]:
     ),
     sources=_hw_sources("source-text"),
     chapter=CHAPTER,
+    legible=True,
 )
 def critical_batch_figure() -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
@@ -105,6 +106,7 @@ def _model_points() -> list[tuple[str, float]]:
     ),
     sources=("nvidia-h100-datasheet", "nvidia-hopper-whitepaper", "hf-llama3-70b"),
     chapter=CHAPTER,
+    legible=True,
 )
 def roofline_h100_figure() -> plt.Figure:
     acc = hardware.get(ROOFLINE_CHIP)
@@ -153,6 +155,7 @@ def roofline_h100_figure() -> plt.Figure:
     ),
     sources=("hf-llama3-70b", "nvidia-h100-datasheet", "nvidia-hopper-whitepaper"),
     chapter=CHAPTER,
+    legible=True,
 )
 def decode_intensity_figure() -> plt.Figure:
     spec = models.get(ROOFLINE_MODEL)
@@ -253,6 +256,7 @@ def gemm_prediction_figure(doc: dict, dtypes: tuple[str, ...] | None = None) -> 
     ),
     sources=("this-book",),
     chapter=CHAPTER,
+    legible=True,
 )
 def gemm_prediction_cpu_figure() -> plt.Figure:
     doc = results.reference("roofline", "numpy")
@@ -297,6 +301,7 @@ MOE_READ_FRACTION = 0.95  # "weight-read-complete": the batch at which 95% of ex
     ),
     sources=("hf-mixtral-8x7b", "hf-deepseek-v3"),
     chapter=CHAPTER,
+    legible=True,
 )
 def moe_experts_touched_figure() -> plt.Figure:
     fig, ax = plt.subplots()
@@ -388,6 +393,7 @@ def decode_step_figure(doc: dict) -> plt.Figure:
     ),
     sources=("this-book",),
     chapter=CHAPTER,
+    legible=True,
 )
 def decode_step_cpu_figure() -> plt.Figure:
     doc = results.reference("decode", "numpy")

@@ -63,6 +63,7 @@ def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
         *_hw_sources((*ACCS, HYBRID_ACC)),
     ),
     chapter=CHAPTER,
+    legible=False,  # two wide panels with outside legends: constrained layout collapses them
 )
 def instances_vs_context() -> plt.Figure:
     fig, (ax, hx) = plt.subplots(1, 2, figsize=(10.0, 4.4), sharey=True)
@@ -123,6 +124,7 @@ def instances_vs_context() -> plt.Figure:
     ),
     sources=("hf-llama3-70b", "source-text", *_hw_sources(("h100-sxm", "h200"))),
     chapter=CHAPTER,
+    legible=True,
 )
 def fleet_vs_instances() -> plt.Figure:
     fig, ax = plt.subplots()
@@ -173,6 +175,7 @@ def fleet_vs_instances() -> plt.Figure:
     ),
     sources=("source-text", *_hw_sources()),
     chapter=CHAPTER,
+    legible=True,
 )
 def ratio_fleet_figure() -> plt.Figure:
     fig, ax = plt.subplots()
@@ -218,6 +221,7 @@ SHARE_PREFIX, SHARE_STEP, SHARE_BLOCK = 4096, 256, 16
     ),
     sources=("vllm-paper",),
     chapter=CHAPTER,
+    legible=True,
 )
 def sharing_vs_branching() -> plt.Figure:
     fig, ax = plt.subplots()
@@ -270,6 +274,7 @@ def _reference_points(backend: str, axis: str):
     ),
     sources=("this-book",),
     chapter=CHAPTER,
+    legible=True,
 )
 def shared_prefix_speedup() -> plt.Figure:
     fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.6), sharey=True)
@@ -381,6 +386,7 @@ def sram_chips_per_instance_limit(acc: str) -> float:
     ),
     sources=("hf-llama3-70b", *_hw_sources((SRAM_CHIP, *SRAM_HBM_CHIPS))),
     chapter=CHAPTER,
+    legible=True,
 )
 def sram_instances() -> plt.Figure:
     fig, ax = plt.subplots()
@@ -449,6 +455,7 @@ def decode_context_figure(doc: dict) -> plt.Figure:
     ),
     sources=("this-book",),
     chapter=CHAPTER,
+    legible=True,
 )
 def decode_context_cpu_figure() -> plt.Figure:
     doc = reference("decode", "numpy")
