@@ -29,9 +29,16 @@ from functools import cache
 import sympy as sp
 
 from . import claims, hardware, memory, models, roofline
-from .errors import ConfigError, UnknownNameError, require_positive
+from .errors import (
+    ConfigError,
+    UnknownNameError,
+    require_dtype,
+    require_instance,
+    require_name,
+    require_positive,
+)
 from .models import ModelSpec
-from .units import dtype_bytes
+from .units import DTYPES, dtype_bytes
 
 L, e, b, n_f, n_w, w, S, b_s, e_i = sp.symbols("L e b n_f n_w w S b_s e_i", positive=True)
 K = sp.Symbol("k_top", positive=True)  # not the source's K (FLOP/byte ratio): tokens selected
@@ -99,6 +106,7 @@ class StateShape:
 
 def shape(spec: ModelSpec) -> StateShape:
     """The symbols of ``HOLD_BYTES`` / ``READ_BYTES`` for ``spec`` (from its per-layer kinds)."""
+    spec = require_instance("spec", spec, ModelSpec, "a ModelSpec (models.get(name))")
     windows = {
         wd
         for wd, kind in zip(spec.windows, spec.kinds, strict=True)
@@ -120,13 +128,27 @@ def shape(spec: ModelSpec) -> StateShape:
     )
 
 
-def _resolve(model: str | ModelSpec) -> ModelSpec:
-    return models.get(model) if isinstance(model, str) else model
+def _resolve(model: object) -> ModelSpec:
+    if isinstance(model, str):
+        return models.get(require_name("model", model, models.NAMES + models.DESIGN_NAMES))
+    return require_instance("model", model, ModelSpec, "a catalog model name or a ModelSpec")
+
+
+def _dtypes(**dtypes: object) -> None:
+    """Check each dtype argument by name; only ``compute_dtype`` may be None (the weights')."""
+    for name, value in dtypes.items():
+        if not (name == "compute_dtype" and value is None):
+            require_dtype(name, value, DTYPES)
+
+
+def _accelerator(accelerator: object) -> hardware.Accelerator:
+    return hardware.get(require_name("accelerator", accelerator, hardware.NAMES))
 
 
 def hold_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf16") -> float:
     """Bytes [B] one sequence holds at ``context_tokens`` (``HOLD_BYTES``)."""
     require_positive("context_tokens", context_tokens)
+    _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
     return _hold(context_tokens, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s)
 
@@ -134,6 +156,7 @@ def hold_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf1
 def read_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf16") -> float:
     """Bytes [B] of that state one decode step reads (``READ_BYTES``)."""
     require_positive("context_tokens", context_tokens)
+    _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
     k_read = min(s.K, context_tokens)  # lambdify's Min of an int and inf is fine; keep it finite
     return _read(
@@ -144,6 +167,7 @@ def read_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf1
 
 def hold_slope_bytes(model: str | ModelSpec, kv_dtype: str = "bf16") -> float:
     """Bytes [B/token] each token adds past every window (``HOLD_SLOPE`` = b e n_f)."""
+    _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
     return float(HOLD_SLOPE.subs({b: float(dtype_bytes(kv_dtype)), e: s.e, n_f: s.n_f}))
 
@@ -155,6 +179,7 @@ def context_for_bytes(model: str | ModelSpec, nbytes: float, kv_dtype: str = "bf
     Past every window (the law's branch); a context inside a window raises.
     """
     require_positive("nbytes", nbytes)
+    _dtypes(kv_dtype=kv_dtype)
     spec = _resolve(model)
     s = shape(spec)
     if s.n_f == 0:
@@ -173,6 +198,7 @@ def context_for_equal_share(
     model: str | ModelSpec, weight_dtype: str = "bf16", kv_dtype: str = "bf16"
 ) -> float:
     """Context [tokens] at which one sequence holds its model's weight bytes; inf if never."""
+    _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype)
     spec = _resolve(model)
     return context_for_bytes(spec, spec.weight_bytes(weight_dtype), kv_dtype)
 
@@ -195,7 +221,8 @@ def decode_critical_batch(
     """
     spec = _resolve(model)
     require_positive("context_tokens", context_tokens)
-    acc = hardware.get(accelerator)
+    _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype, compute_dtype=compute_dtype)
+    acc = _accelerator(accelerator)
     peak = acc.peak_flops(compute_dtype or weight_dtype)
     args = (
         spec.weight_bytes(weight_dtype),
@@ -220,7 +247,8 @@ def decode_critical_context(
 ) -> float:
     """Context [tokens] beyond which no batch makes decode compute-bound (``inf``: never)."""
     spec = _resolve(model)
-    acc = hardware.get(accelerator)
+    _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype, compute_dtype=compute_dtype)
+    acc = _accelerator(accelerator)
     peak = acc.peak_flops(compute_dtype or weight_dtype)
     ctx = _crit_context(
         roofline.matmul_params(spec),

@@ -567,11 +567,8 @@ PENDING_DOMAINS: dict[str, str] = {
 # errors); "accepts": an out-of-domain value silently used; "error not naming": a typed error
 # whose message omits the argument; "hangs on": still running after CALL_LIMIT_S.
 KNOWN_FAILURES: dict[str, str] = {
-    "analysis.designs.context_for_equal_share": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'weight_bytes' (+42)",
     "analysis.designs.decode_critical_batch": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'weight_bytes' (+58)",
-    "analysis.designs.decode_critical_context": "designs (issue 19 branch): weight_dtype=-1: accepted (dtype), returned '392.0623046875' (+43)",
     "analysis.designs.hold_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+29)",
-    "analysis.designs.hold_slope_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+27)",
     "analysis.designs.read_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+29)",
     "analysis.designs.shape": "designs (issue 19 branch): spec=-1: raw AttributeError: 'int' object has no attribute 'windows' (+15)",
     "analysis.serving.efficiency": "serving (serving branch): accelerator=[]: raw TypeError: unhashable type: 'list' (+0)",
