@@ -68,6 +68,10 @@
       kv_elements_per_token: 2 * layers * kvh * hd,
       sliding_window: window,
       max_context: ctx,
+      // routed experts' weights (not their router), as roofline.routed_expert_params counts them
+      routed_expert_params: moe ? layers * experts * mlp(ff) : 0,
+      n_experts: experts,
+      n_experts_per_tok: perTok,
     };
   }
 
@@ -130,7 +134,13 @@
       out.problems.push(`batch ${B} does not fit at ${ctx} tokens: at most ${inst}`);
       return out;
     }
-    out.tpot_s = LAWS.decodeStepTime({ g, F, W, N, P, k, a, B, L: cached(m, ctx - 1) });
+    // A mixture of experts reads only the experts its B tokens touch (roofline.step_weight_bytes).
+    let P_read = P;
+    if (m.routed_expert_params) {
+      const P_e = exactBytes(m.routed_expert_params, inputs.weight_dtype);
+      P_read = LAWS.moeWeightBytes({ P_s: P - P_e, P_e, E: m.n_experts, k_E: m.n_experts_per_tok, B });
+    }
+    out.tpot_s = LAWS.decodeStepTime({ g, F, W, N, P: P_read, k, a, B, L: cached(m, ctx - 1) });
     out.tokens_per_s = B / out.tpot_s;
     const rent = inputs.rent_usd_per_gpu_hour;
     if (rent !== undefined && rent !== null && rent !== "" && Number(rent) > 0) {

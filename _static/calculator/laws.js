@@ -16,8 +16,11 @@ window.CALCULATOR_LAWS = {
   // rent of the group during one step over the B tokens it makes [USD]
   // sympy: c*t/B
   usdPerOutputToken: ({c, t, B}) => c*t/B,
+  // weight bytes a step of B tokens reads: shared weights, plus the routed experts they touch under uniform routing [B]
+  // sympy: P_e*(1 - (1 - k_E/E)**B) + P_s
+  moeWeightBytes: ({P_s, P_e, E, k_E, B}) => P_e*(1 - Math.pow(1 - k_E/E, B)) + P_s,
   // top-down energy of one generated token: board power x roofline step time / B [J]
   // sympy: P_board*Max(B*(L*a + 2*N + a)/F, B*(L*k + k + P/B)/W)/B
   joulesPerToken: ({N, P, k, a, B, L, F, W, P_board}) => P_board*Math.max(B*(L*a + 2*N + a)/F, B*(L*k + k + P/B)/W)/B,
 };
-window.CALCULATOR_LAW_ARGS = {"criticalBatch": ["F", "W", "b_w"], "decodeStepTime": ["g", "F", "W", "N", "P", "k", "a", "B", "L"], "instancesPerGroup": ["g", "u", "M", "P", "k", "L"], "joulesPerToken": ["N", "P", "k", "a", "B", "L", "F", "W", "P_board"], "kvBytes": ["k", "L"], "usdPerOutputToken": ["c", "t", "B"]};
+window.CALCULATOR_LAW_ARGS = {"criticalBatch": ["F", "W", "b_w"], "decodeStepTime": ["g", "F", "W", "N", "P", "k", "a", "B", "L"], "instancesPerGroup": ["g", "u", "M", "P", "k", "L"], "joulesPerToken": ["N", "P", "k", "a", "B", "L", "F", "W", "P_board"], "kvBytes": ["k", "L"], "moeWeightBytes": ["P_s", "P_e", "E", "k_E", "B"], "usdPerOutputToken": ["c", "t", "B"]};

@@ -92,6 +92,13 @@ LAWS: tuple[Law, ...] = (
         "rent of the group during one step over the B tokens it makes [USD]",
     ),
     Law(
+        "moeWeightBytes",
+        roofline.MOE_WEIGHT_BYTES,
+        (roofline.P_s, roofline.P_e, roofline.E_x, roofline.k_E, B),
+        "weight bytes a step of B tokens reads: shared weights, plus the routed experts they touch "
+        "under uniform routing [B]",
+    ),
+    Law(
         "joulesPerToken",
         energy.TOKEN_ENERGY,
         (N, P, k, a, B, L, F, W, energy.P_board),
@@ -161,6 +168,9 @@ def _models() -> dict:
             "n_params": spec.n_params,
             "n_active_params": spec.n_active_params,
             "matmul_params": roofline.matmul_params(spec),
+            "routed_expert_params": roofline.routed_expert_params(spec),
+            "n_experts": spec.n_experts,
+            "n_experts_per_tok": spec.n_experts_per_tok,
             "attention_flops_per_position": roofline.attention_flops_per_position(spec),
             "kv_elements_per_token": spec.kv_elements_per_token,
             "sliding_window": spec.sliding_window,
@@ -272,8 +282,9 @@ def render_page() -> str:
             "## What it computes\n",
             "The time per output token is chapter 1's roofline time of one decode step "
             "(weights read once, every sequence's KV read, the slower of memory and arithmetic "
-            "sets the time): a bound that real engines approach but do not reach. Every "
-            "sequence holds the whole context. The cost divides the group's rent over the step "
+            "sets the time; a mixture of experts reads only the experts its batch touches): a "
+            "bound that real engines approach but do not reach. Every sequence holds its context "
+            "(a windowed layer at most its window). The cost divides the group's rent over the step "
             "by the tokens it makes; the energy is chapter 6's top-down estimate (the board's "
             "power, its TDP, for the roofline time of the step, shared by the batch's tokens). "
             "A pasted `config.json` is counted for the Llama family (`llama`, "
