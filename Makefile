@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going --all
+# Test processes (pytest-xdist): every core by default; JOBS=0 runs each suite in one process.
+JOBS ?= auto
 NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
 
 .PHONY: help venv book test lint unit freshness nbval site browser figures notebooks measure gpu-check clean
@@ -42,13 +44,14 @@ lint: $(STAMP)
 	$(BIN)/mypy analysis
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not gpu and not browser and not freshness" tests
+	$(BIN)/python -m pytest -q -n $(JOBS) -m "not gpu and not browser and not freshness" tests
 
 freshness: $(STAMP)
 	$(BIN)/python -m pytest -q -m freshness tests
 
+# loadscope: a notebook's cells stay together, in order, on one worker (one kernel)
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -q $(NBVAL_FLAGS) chapters
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) chapters
 
 # The test build: nbval (run just before it in `make test`) has re-executed every chapter and
 # checked it against its stored outputs, so this build renders those outputs instead of executing
@@ -65,7 +68,7 @@ site: $(STAMP)
 # Headless Chromium over the built site (tests/test_browser.py, tests/test_site.py); needs
 # Debian's chromium (.ci/run installs it) and a built site (make book, or site in make test).
 browser: $(STAMP)
-	$(BIN)/python -m pytest -q -m browser tests
+	$(BIN)/python -m pytest -q -n $(JOBS) -m browser tests
 
 test: lint unit nbval site browser
 

@@ -13,6 +13,21 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    """Under pytest-xdist, the controller clears the browser test's screenshots before any
+    worker writes one (test_browser's own fixture does it when there are no workers)."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    if "browser" not in (config.option.markexpr or "").replace("not browser", ""):
+        return
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    site = Path(os.environ.get("BOOK_HTML", root / "_build" / "html")).resolve()
+    shutil.rmtree(site.parent / "screenshots", ignore_errors=True)
+
+
 def gpu_available() -> bool:
     try:
         import cupy

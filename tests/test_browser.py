@@ -597,7 +597,9 @@ def test_calculator_form_shows_results(visit_http, site, viewport):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _clean_screenshots():
-    if SCREENSHOTS.is_dir():
+def _clean_screenshots(request):
+    # Under pytest-xdist every worker runs this fixture while the others are already writing
+    # their screenshots: only the controller (tests/conftest.py) clears the folder then.
+    if not hasattr(request.config, "workerinput") and SCREENSHOTS.is_dir():
         shutil.rmtree(SCREENSHOTS)
     yield

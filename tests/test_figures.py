@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from analysis.errors import InvalidValueError
 from analysis.figures import registry
 from analysis.sources import ROOT, bib_entries
 
@@ -50,7 +51,12 @@ def _png_pixels_differing(a: bytes, b: bytes) -> float:
 
 @pytest.mark.parametrize("fig_id", IDS)
 def test_committed_figure_is_fresh(fig_id):
-    rendered = registry.render(fig_id)
+    rendered, read = registry.render_traced(fig_id)
+    # the index's record of what the figure is drawn from (the provenance page lists it)
+    assert read == registry.committed_measurements().get(fig_id), (
+        f"figures/index.json does not list the measurement files {fig_id} reads ({read}): "
+        "run `make figures`"
+    )
     for fmt, data in rendered.items():
         path = registry.FIGURES_DIR / f"{fig_id}.{fmt}"
         assert path.exists(), f"{path.name} missing: run `make figures`"
@@ -72,7 +78,14 @@ def test_rendering_is_deterministic():
 def test_index_is_fresh_and_complete():
     index = json.loads((registry.FIGURES_DIR / "index.json").read_text())
     assert [entry["id"] for entry in index] == IDS
-    assert (registry.FIGURES_DIR / "index.json").read_bytes() == registry.render_index()
+    # the measurement lists are checked figure by figure in test_committed_figure_is_fresh
+    recorded = registry.committed_measurements()
+    assert (registry.FIGURES_DIR / "index.json").read_bytes() == registry.render_index(recorded)
+
+
+def test_index_needs_every_figure_measurements():
+    with pytest.raises(InvalidValueError, match="measurements"):
+        registry.render_index({})
 
 
 def test_no_orphan_figure_files():

@@ -8,7 +8,10 @@ dates and a fixed SVG hash salt, so rerunning ``make figures`` rewrites identica
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,12 +20,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..errors import UnknownNameError  # noqa: E402
+from ..errors import InvalidValueError, UnknownNameError  # noqa: E402
 from ..fileio import atomic_write_bytes  # noqa: E402
-from ..sources import ROOT, check_source  # noqa: E402
+from ..sources import DATA_DIR, ROOT, check_source  # noqa: E402
 from . import style  # noqa: E402
 
 FIGURES_DIR = ROOT / "figures"
+MEASUREMENTS_DIR = DATA_DIR / "measurements"
 FORMATS = ("svg", "png", "pdf")
 PNG_DPI = 200  # 2x the 100-dpi screen size of the figures
 
@@ -167,11 +171,51 @@ def glue_figure(id: str) -> None:
     glue(id, show(id), display=False)
 
 
-def render(id: str) -> dict[str, bytes]:
-    """The figure's bytes in every export format, deterministically."""
+_opened: set[Path] | None = None  # measurement files opened while a figure is built
+_hooked = False
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "open" and _opened is not None and isinstance(args[0], str | bytes | os.PathLike):
+        path = Path(os.fsdecode(args[0])).resolve()
+        if path.parent == MEASUREMENTS_DIR.resolve() and path.suffix == ".json":
+            _opened.add(path)
+
+
+@contextmanager
+def _tracing() -> Iterator[set[Path]]:
+    """Record the stored measurement files opened inside the block (an audit hook on open).
+
+    Which figure reads which measurement is never declared by hand: it is what building the
+    figure opened. A failed open is still an open, so a figure that looks for a missing file
+    lists it.
+    """
+    global _opened, _hooked
+    if not _hooked:
+        sys.addaudithook(_audit)  # permanent, but inert while _opened is None
+        _hooked = True
+    _opened = opened = set()
+    try:
+        yield opened
+    finally:
+        _opened = None
+
+
+def measurements_read_by(id: str) -> list[str]:
+    """Names of the measurement files (in ``analysis/data/measurements/``) figure ``id`` reads."""
+    with _tracing() as opened:
+        fig = make(id)
+    plt.close(fig)
+    return sorted(p.name for p in opened)
+
+
+def render_traced(id: str) -> tuple[dict[str, bytes], list[str]]:
+    """The figure's bytes in every export format (see :func:`render`) and the measurement
+    files that building it read (see :func:`measurements_read_by`), from one build."""
     import io
 
-    fig = make(id)
+    with _tracing() as opened:
+        fig = make(id)
     out = {}
     metadata = {
         "svg": {"Date": None, "Creator": None},
@@ -186,22 +230,50 @@ def render(id: str) -> dict[str, bytes]:
             )
             out[fmt] = buf.getvalue()
     plt.close(fig)
-    return out
+    return out, sorted(p.name for p in opened)
 
 
-def index_entry(fig_spec: FigureSpec) -> dict:
+def render(id: str) -> dict[str, bytes]:
+    """The figure's bytes in every export format, deterministically."""
+    return render_traced(id)[0]
+
+
+def index_entry(fig_spec: FigureSpec, measurements: Sequence[str] = ()) -> dict:
+    """The figure's entry in ``figures/index.json``; ``measurements``: the files it reads."""
     entry = asdict(fig_spec)
     entry.pop("func")
     entry.pop("legible")
     entry["sources"] = list(fig_spec.sources)
     entry["files"] = fig_spec.files()
+    entry["measurements"] = list(measurements)
     return entry
 
 
-def render_index() -> bytes:
+def render_index(measurements: Mapping[str, Sequence[str]]) -> bytes:
+    """``figures/index.json``: every registered figure, with the measurement files it reads.
+
+    ``measurements`` maps a figure id to the files that building it read (from
+    :func:`render_traced`); every registered id must be in it.
+    """
     _load_all()
-    entries = [index_entry(REGISTRY[i]) for i in sorted(REGISTRY)]
+    missing = sorted(set(REGISTRY) - set(measurements))
+    if missing:
+        raise InvalidValueError(
+            "measurements", f"missing figures {missing}", "one list of files per registered figure"
+        )
+    entries = [index_entry(REGISTRY[i], measurements[i]) for i in sorted(REGISTRY)]
     return (json.dumps(entries, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def committed_measurements(index: Path = FIGURES_DIR / "index.json") -> dict[str, list[str]]:
+    """Figure id -> measurement files, as recorded in a written ``index.json`` (``{}`` if none).
+
+    The record is checked figure by figure by the test that rebuilds each committed figure, so
+    pages that list it (the provenance page) need not build every figure again.
+    """
+    if not index.is_file():
+        return {}
+    return {e["id"]: list(e.get("measurements", [])) for e in json.loads(index.read_text())}
 
 
 def export_all(outdir: Path = FIGURES_DIR, ids: list[str] | None = None) -> list[Path]:
@@ -212,15 +284,21 @@ def export_all(outdir: Path = FIGURES_DIR, ids: list[str] | None = None) -> list
         spec(id)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
+    read: dict[str, list[str]] = {}
     for id in ids:
         for source in spec(id).sources:
             check_source(source, f"figure {id}")
-        for fmt, data in render(id).items():
+        rendered, read[id] = render_traced(id)
+        for fmt, data in rendered.items():
             path = outdir / f"{id}.{fmt}"
             atomic_write_bytes(path, data)
             written.append(path)
     index = outdir / "index.json"
-    atomic_write_bytes(index, render_index())
+    # figures not drawn this time (--only) keep what the index last recorded, else are traced
+    previous = committed_measurements(index)
+    for id in sorted(set(REGISTRY) - set(read)):
+        read[id] = previous[id] if id in previous else measurements_read_by(id)
+    atomic_write_bytes(index, render_index(read))
     written.append(index)
     return written
 

@@ -4,60 +4,45 @@ The page holds three things: myst-nb's execution table of the notebooks (filled 
 build), the Python and package versions of the build (the ``{package-versions}`` directive of
 ``_ext/build_info.py``), and every stored measurement file in ``analysis/data/measurements/``
 with its provenance (suite, backend, device, date, git commit) and the figures drawn from it.
-Which figure reads which file is not declared by hand: each figure is built once while the
-files it opens are recorded. ``python -m analysis.site.provenance`` rewrites the page (``make
+Which figure reads which file is not declared by hand: ``make figures`` records the files each
+figure opens while it is built, in ``figures/index.json`` (a test rebuilds every figure and checks
+the record). ``python -m analysis.site.provenance`` rewrites the page (``make
 figures`` runs it); a test fails when the committed page is stale.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from functools import cache
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-
 from ..figures import registry
-from ..sources import DATA_DIR, ROOT
+from ..sources import ROOT
 from ..units import si
 from . import pages
 
 PAGE = ROOT / "chapters" / "provenance.md"
-MEASUREMENTS_DIR = DATA_DIR / "measurements"
-
-_opened: set[Path] | None = None  # files opened while a figure is built, when tracing
-_hooked = False
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event == "open" and _opened is not None and isinstance(args[0], str | bytes | os.PathLike):
-        path = Path(os.fsdecode(args[0])).resolve()
-        if path.parent == MEASUREMENTS_DIR.resolve() and path.suffix == ".json":
-            _opened.add(path)
+MEASUREMENTS_DIR = registry.MEASUREMENTS_DIR
 
 
 def files_read_by(fig_id: str) -> list[str]:
-    """Names of the measurement files that building figure ``fig_id`` opens."""
-    global _opened, _hooked
-    if not _hooked:
-        sys.addaudithook(_audit)  # permanent, but inert while _opened is None
-        _hooked = True
-    _opened = set()
-    try:
-        fig = registry.make(fig_id)
-        plt.close(fig)
-        return sorted(p.name for p in _opened)
-    finally:
-        _opened = None
+    """Names of the measurement files that building figure ``fig_id`` opens (builds it)."""
+    return registry.measurements_read_by(fig_id)
 
 
 @cache
 def figure_measurements() -> dict[str, list[str]]:
-    """Figure id -> the measurement files it is drawn from (every registered figure)."""
+    """Figure id -> the measurement files it is drawn from (every registered figure).
+
+    Read from ``figures/index.json``, which ``make figures`` writes while building each figure
+    and which a test checks figure by figure; a figure missing from it is built and traced.
+    """
     registry._load_all()
-    return {fig_id: files_read_by(fig_id) for fig_id in sorted(registry.REGISTRY)}
+    recorded = registry.committed_measurements()
+    return {
+        fig_id: recorded[fig_id] if fig_id in recorded else files_read_by(fig_id)
+        for fig_id in sorted(registry.REGISTRY)
+    }
 
 
 def measurement_files() -> list[Path]:
