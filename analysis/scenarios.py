@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import hardware, models
-from .errors import UnknownDTypeError, UnknownNameError
+from . import hardware, memory, models
+from .errors import UnknownNameError, require_count, require_dtype, require_positive
 from .hardware import Accelerator
+from .memory import GroupLimits
 from .models import ModelSpec
+from .sources import facts
 from .units import DTYPES
 
 __all__ = ["SCENARIOS", "Scenario", "all_scenarios", "get"]
@@ -25,7 +27,8 @@ class Scenario:
     Attributes: ``key`` (stable name), ``model`` and ``hardware`` (catalog names),
     ``n_gpus`` [GPUs] holding one copy of the weights, ``weight_dtype`` and ``kv_dtype``,
     ``context_tokens`` [tokens] per sequence, ``tokens_per_s`` [tokens/s] each instance must
-    generate (``None`` where speed is not part of the case), ``why`` (what the book uses it for).
+    generate (``None`` where speed is not part of the case), ``why`` (what the book uses it for),
+    ``cluster_gpus`` [GPUs] of the whole fleet where the case is a fleet (else ``None``).
     """
 
     key: str
@@ -37,19 +40,35 @@ class Scenario:
     context_tokens: int
     tokens_per_s: float | None
     why: str
+    cluster_gpus: int | None = None
 
     def __post_init__(self) -> None:
         models.get(self.model)  # an unknown name raises listing the known ones
         hardware.get(self.hardware)
-        for field in ("weight_dtype", "kv_dtype"):
-            if getattr(self, field) not in DTYPES:
-                raise UnknownDTypeError(getattr(self, field), list(DTYPES), f"scenario {self.key}")
-        if isinstance(self.n_gpus, bool) or not isinstance(self.n_gpus, int) or self.n_gpus < 1:
-            raise ValueError(
-                f"scenario {self.key}: n_gpus must be an integer >= 1, got {self.n_gpus!r}"
-            )
-        if self.context_tokens < 1:
-            raise ValueError(f"scenario {self.key}: context_tokens must be >= 1")
+        require_dtype("weight_dtype", self.weight_dtype, DTYPES)
+        require_dtype("kv_dtype", self.kv_dtype, DTYPES)
+        require_count("n_gpus", self.n_gpus)
+        require_count("context_tokens", self.context_tokens)
+        if self.tokens_per_s is not None:
+            require_positive("tokens_per_s", self.tokens_per_s)
+        if self.cluster_gpus is not None:
+            require_count("cluster_gpus", self.cluster_gpus, minimum=self.n_gpus)
+
+    def limits(self, context_tokens: int | None = None) -> GroupLimits:
+        """Instances one group holds, by memory and (with a speed) bandwidth and compute.
+
+        ``context_tokens`` [tokens] overrides the scenario's context; returns
+        :func:`memory.serving_limits` of the scenario [instances per group].
+        """
+        return memory.serving_limits(
+            self.model,
+            self.hardware,
+            self.context_tokens if context_tokens is None else context_tokens,
+            group_gpus=self.n_gpus,
+            weight_dtype=self.weight_dtype,
+            kv_dtype=self.kv_dtype,
+            tokens_per_s=self.tokens_per_s,
+        )
 
     @property
     def spec(self) -> ModelSpec:
@@ -77,14 +96,18 @@ class Scenario:
         )
 
 
+# The source's own numbers (facts.yaml, quoted): the speed each instance must reach and the fleet.
+_SOURCE_SPEED = float(facts()["source_instance_tokens_per_s"].value)
+_SOURCE_FLEET = int(facts()["source_cluster_gpus"].value)
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
-        "source-example", "llama-3-70b", "h100-sxm", 2, "bf16", "bf16", 8192, 40.0,
-        "the source's example: a 70B model at the article's 40 tokens/s per instance",
+        "source-example", "llama-3-70b", "h100-sxm", 2, "bf16", "bf16", 8192, _SOURCE_SPEED,
+        "the source's example: a 70B model at the article's tokens/s per instance",
     ),
     Scenario(
-        "source-fleet", "llama-3-70b", "h100-sxm", 8, "bf16", "bf16", 8192, 40.0,
-        "the source's 24,000-GPU fleet, one 8-GPU node per weight copy",
+        "source-fleet", "llama-3-70b", "h100-sxm", 8, "bf16", "bf16", 8192, _SOURCE_SPEED,
+        "the source's GPU fleet, one 8-GPU node per weight copy", _SOURCE_FLEET,
     ),
     Scenario(
         "pricing-open-70b", "qwen2.5-72b", "h100-sxm", 8, "bf16", "bf16", 8192, None,
