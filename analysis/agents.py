@@ -186,7 +186,9 @@ class AgentLoop:
         """Most steps inside the window [steps]; ValueError for a loop without a window."""
         most = self.max_steps()
         if most is None:
-            raise ValueError("max_context is None: a loop without a window has no last step")
+            raise InvalidValueError(
+                "max_context", None, "a context window (a loop without one has no last step)"
+            )
         return most
 
     def check_steps(self, steps: int) -> int:

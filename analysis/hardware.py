@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import yaml
 
-from .errors import UnknownDTypeError, UnknownNameError, require_name, require_text
+from .errors import CatalogError, UnknownDTypeError, UnknownNameError, require_name, require_text
 from .sources import DATA_DIR, Sourced, check_source
 from .units import DTYPES
 
@@ -40,7 +40,7 @@ def _check_number(rec: Sourced, where: str) -> None:
     """YAML reads 1.0e9 (no exponent sign) as a string: catch that and any other non-number."""
     value = rec.value
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise ValueError(f"{where}: expected a number (write floats as 1.0e+9), got {value!r}")
+        raise CatalogError(f"{where}: expected a number (write floats as 1.0e+9), got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -177,19 +177,19 @@ def _parse(key: str, raw: dict) -> Accelerator:
     flops = {}
     for dtype, entry in (raw.get("peak_flops") or {}).items():
         if dtype not in DTYPES:
-            raise ValueError(f"{where}: peak_flops dtype {dtype!r} not in {DTYPES}")
+            raise CatalogError(f"{where}: peak_flops dtype {dtype!r} not in {DTYPES}")
         rec = Sourced.from_yaml(entry, f"{where}.peak_flops.{dtype}")
         check_source(rec.source, f"{where}.peak_flops.{dtype}")
         _check_number(rec, f"{where}.peak_flops.{dtype}")
         if rec.value is None:
             continue
         if rec.value <= 0:
-            raise ValueError(f"{where}.peak_flops.{dtype}: must be > 0")
+            raise CatalogError(f"{where}.peak_flops.{dtype}: must be > 0")
         flops[dtype] = rec
     specs = {}
     for field in SPEC_FIELDS:
         if field not in raw:
-            raise ValueError(f"{where}: missing field {field!r}")
+            raise CatalogError(f"{where}: missing field {field!r}")
         rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
         check_source(rec.source, f"{where}.{field}")
         if field not in TEXT_FIELDS:
@@ -203,19 +203,19 @@ def _parse(key: str, raw: dict) -> Accelerator:
             specs[field] = rec
     for field in REQUIRED_NUMBERS:
         if specs[field].value is None or float(specs[field].value) <= 0:
-            raise ValueError(f"{where}.{field}: a positive number is required")
+            raise CatalogError(f"{where}.{field}: a positive number is required")
     usable = specs.get("usable_mem_bytes")
     if (
         usable is not None
         and usable.value is not None
         and not 0 < usable.value <= specs["mem_bytes"].value
     ):
-        raise ValueError(
+        raise CatalogError(
             f"{where}.usable_mem_bytes: must be > 0 and <= mem_bytes "
             f"({specs['mem_bytes'].value}), got {usable.value}"
         )
     if not flops:
-        raise ValueError(f"{where}: no peak_flops")
+        raise CatalogError(f"{where}: no peak_flops")
     scale_up = _parse_scale_up(raw.get("scale_up"), f"{where}.scale_up")
     return Accelerator(
         key,
@@ -231,22 +231,22 @@ def _parse(key: str, raw: dict) -> Accelerator:
 def _parse_scale_up(raw: object, where: str) -> dict[str, Sourced]:
     """The scale-up record: a name, a positive bandwidth [bytes/s] and a whole domain size >= 1."""
     if not isinstance(raw, dict):
-        raise ValueError(f"{where}: missing (a mapping with {SCALE_UP_FIELDS} is required)")
+        raise CatalogError(f"{where}: missing (a mapping with {SCALE_UP_FIELDS} is required)")
     out = {}
     for field in SCALE_UP_FIELDS:
         if field not in raw:
-            raise ValueError(f"{where}: missing field {field!r}")
+            raise CatalogError(f"{where}: missing field {field!r}")
         rec = Sourced.from_yaml(raw[field], f"{where}.{field}")
         check_source(rec.source, f"{where}.{field}")
         out[field] = rec
     if not isinstance(out["name"].value, str) or not out["name"].value:
-        raise ValueError(f"{where}.name: a non-empty string is required")
+        raise CatalogError(f"{where}.name: a non-empty string is required")
     _check_number(out["bandwidth"], f"{where}.bandwidth")
     if out["bandwidth"].value is None or out["bandwidth"].value <= 0:
-        raise ValueError(f"{where}.bandwidth: a positive number of bytes/s is required")
+        raise CatalogError(f"{where}.bandwidth: a positive number of bytes/s is required")
     domain = out["domain"].value
     if isinstance(domain, bool) or not isinstance(domain, int) or domain < 1:
-        raise ValueError(f"{where}.domain: a whole number >= 1 is required, got {domain!r}")
+        raise CatalogError(f"{where}.domain: a whole number >= 1 is required, got {domain!r}")
     return out
 
 
@@ -256,7 +256,7 @@ def catalog() -> dict[str, Accelerator]:
     raw = yaml.safe_load((DATA_DIR / "hardware.yaml").read_text(encoding="utf-8"))
     missing = [n for n in NAMES if n not in raw]
     if missing:
-        raise ValueError(f"hardware.yaml lacks {missing}")
+        raise CatalogError(f"hardware.yaml lacks {missing}")
     return {name: _parse(name, raw[name]) for name in NAMES}
 
 

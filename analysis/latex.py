@@ -15,6 +15,8 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from .errors import DefinitionError
+
 __all__ = ["latex", "equation"]
 
 
@@ -86,7 +88,7 @@ def latex(expr: sp.Expr, order: Sequence[sp.Symbol] = (), form: sp.Expr | None =
     """
     if form is not None:
         if sp.simplify(form - expr) != 0:
-            raise ValueError(
+            raise DefinitionError(
                 f"form={form} is not the law {expr}: their difference does not simplify to 0"
             )
         expr = form

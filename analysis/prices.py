@@ -27,6 +27,7 @@ from typing import Literal, overload
 import yaml
 
 from .errors import (
+    CatalogError,
     InvalidTypeError,
     InvalidValueError,
     require_count,
@@ -119,10 +120,10 @@ def _price(row: dict, key: str, where: str, required: bool) -> float | None:
     value = row.get(key)
     if value is None:
         if required:
-            raise ValueError(f"{where}: missing {key}")
+            raise CatalogError(f"{where}: missing {key}")
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"{where}: {key} must be a non-negative number, got {value!r}")
+        raise CatalogError(f"{where}: {key} must be a non-negative number, got {value!r}")
     return float(value)
 
 
@@ -131,7 +132,7 @@ def _whole_or_none(row: dict, key: str, where: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: {key} must be a whole number >= 1 or null, got {value!r}")
+        raise CatalogError(f"{where}: {key} must be a whole number >= 1 or null, got {value!r}")
     return value
 
 
@@ -139,13 +140,13 @@ def _parse_row(row: dict, i: int) -> PriceRow:
     where = f"prices.yaml row {i} ({row.get('provider')} {row.get('model')})"
     date = row.get("date")
     if not isinstance(date, dt.date):
-        raise ValueError(f"{where}: date must be an ISO date, got {date!r}")
+        raise CatalogError(f"{where}: date must be an ISO date, got {date!r}")
     tier = row.get("tier", "standard")
     if tier not in TIERS:
-        raise ValueError(f"{where}: tier {tier!r} unknown; allowed: {', '.join(TIERS)}")
+        raise CatalogError(f"{where}: tier {tier!r} unknown; allowed: {', '.join(TIERS)}")
     min_prompt = _whole_or_none(row, "min_prompt_tokens", where)
     if (tier == "long-context") != (min_prompt is not None):
-        raise ValueError(f"{where}: a long-context tier (and only one) states min_prompt_tokens")
+        raise CatalogError(f"{where}: a long-context tier (and only one) states min_prompt_tokens")
     parsed = PriceRow(
         provider=str(row["provider"]),
         model=str(row["model"]),
@@ -161,7 +162,7 @@ def _parse_row(row: dict, i: int) -> PriceRow:
         min_prompt_tokens=min_prompt,
     )
     if parsed.input_usd_per_mtok == 0:
-        raise ValueError(f"{where}: input_usd_per_mtok must be > 0")
+        raise CatalogError(f"{where}: input_usd_per_mtok must be > 0")
     return parsed
 
 
@@ -232,7 +233,7 @@ def _market() -> dict:
         for i, row in enumerate(rows):
             check_source(str(row["source"]), f"market.yaml {section}[{i}]")
             if not isinstance(row.get("date"), dt.date):
-                raise ValueError(f"market.yaml {section}[{i}]: date must be an ISO date")
+                raise CatalogError(f"market.yaml {section}[{i}]: date must be an ISO date")
     return raw
 
 
@@ -279,7 +280,7 @@ def cache_rules() -> tuple[CacheRule, ...]:
         where = f"market.yaml cache_rules[{i}]"
         frac = r["cached_input_fraction"]
         if isinstance(frac, bool) or not isinstance(frac, int | float) or not 0 <= frac <= 1:
-            raise ValueError(f"{where}: cached_input_fraction must be in [0, 1], got {frac!r}")
+            raise CatalogError(f"{where}: cached_input_fraction must be in [0, 1], got {frac!r}")
         out.append(
             CacheRule(
                 provider=str(r["provider"]),
@@ -344,7 +345,7 @@ def _rentals() -> tuple[RentalRow, ...]:
     for i, r in enumerate(_market()["gpu_rental_usd_per_hour"]):
         price_ = r["usd_per_gpu_hour"]
         if isinstance(price_, bool) or not isinstance(price_, int | float) or price_ <= 0:
-            raise ValueError(
+            raise CatalogError(
                 f"market.yaml gpu_rental_usd_per_hour[{i}]: usd_per_gpu_hour must be > 0"
             )
         out.append(

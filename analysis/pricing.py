@@ -559,7 +559,9 @@ def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> i
     _dep(dep)
     require_positive("ratio", ratio)
     if dep.model.max_context is None:
-        raise ValueError(f"dep: {dep.model.name} states no context window to search up to")
+        raise InvalidValueError(
+            "dep", dep.model.name, "a deployment whose model states a context window to search"
+        )
     lo, hi = 1, dep.model.max_context
     while hi > 1 and dep.mem_bytes - dep.weight_bytes < dep.kv_bytes_per_sequence(hi):
         hi //= 2  # the longest context at which one sequence still fits (within a factor of 2)

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from .errors import require_name
+from .errors import CatalogError, ReadOnlyError, require_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BIB_PATH = ROOT / "references.bib"
@@ -22,7 +22,7 @@ class FrozenDict(dict):
     that every later call reads (``copy()`` gives an ordinary, editable dict)."""
 
     def _refuse(self, *args: object, **kwargs: object):
-        raise TypeError("this catalog mapping is read-only; copy it (dict(m)) to change a copy")
+        raise ReadOnlyError("this catalog mapping is read-only; copy it (dict(m)) to change a copy")
 
     __setitem__ = __delitem__ = __ior__ = _refuse
     clear = pop = popitem = setdefault = update = _refuse
@@ -50,7 +50,9 @@ class Sourced:
     @classmethod
     def from_yaml(cls, raw: object, where: str) -> Sourced:
         if not isinstance(raw, dict) or "value" not in raw or "source" not in raw:
-            raise ValueError(f"{where}: expected a mapping with 'value' and 'source', got {raw!r}")
+            raise CatalogError(
+                f"{where}: expected a mapping with 'value' and 'source', got {raw!r}"
+            )
         return cls(raw["value"], str(raw["source"]), raw.get("note"), bool(raw.get("estimate")))
 
 
@@ -61,7 +63,7 @@ def bib_entries(path: Path = BIB_PATH) -> dict[str, str]:
     entries: dict[str, str] = {}
     for kind, key in _ENTRY.findall(text):
         if key in entries:
-            raise ValueError(f"{path.name}: duplicate BibTeX key {key!r}")
+            raise CatalogError(f"{path.name}: duplicate BibTeX key {key!r}")
         entries[key] = kind.lower()
     return entries
 
@@ -69,7 +71,7 @@ def bib_entries(path: Path = BIB_PATH) -> dict[str, str]:
 def check_source(key: str, where: str) -> str:
     """Return ``key`` if references.bib defines it; otherwise raise naming the place that cites it."""
     if key not in bib_entries():
-        raise ValueError(f"{where}: source key {key!r} is not defined in references.bib")
+        raise CatalogError(f"{where}: source key {key!r} is not defined in references.bib")
     return key
 
 
@@ -91,7 +93,7 @@ class Record:
             return self.value * 1e-12
         if self.unit.startswith("J") and "/K" not in self.unit:
             return self.value
-        raise ValueError(f"{self.key}: unit {self.unit!r} is not an energy")
+        raise CatalogError(f"{self.key}: unit {self.unit!r} is not an energy")
 
 
 def facts() -> dict[str, Record]:
@@ -119,10 +121,10 @@ def _records(filename: str) -> dict[str, Record]:
         rec = Sourced.from_yaml(entry, where)
         check_source(rec.source, where)
         if isinstance(rec.value, bool) or not isinstance(rec.value, int | float):
-            raise ValueError(
+            raise CatalogError(
                 f"{where}: expected a number (write floats as 1.0e+9), got {rec.value!r}"
             )
         if "unit" not in entry:
-            raise ValueError(f"{where}: missing 'unit'")
+            raise CatalogError(f"{where}: missing 'unit'")
         out[key] = Record(key, rec.value, str(entry["unit"]), rec.source, rec.note, rec.estimate)
     return FrozenDict(out)

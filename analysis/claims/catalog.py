@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 
 from .. import agents, energy, hardware, memory, models, physics, prices, pricing, roofline, sources
-from ..errors import UnknownNameError
+from ..errors import DefinitionError, UnknownNameError
 from ..units import sci, si
 from .ledger import TOPICS, VERDICTS, Claim, judged, numeric
 
@@ -44,7 +44,7 @@ def ledger() -> tuple[Claim, ...]:
     claims = tuple(sorted((build() for build in BUILDERS), key=lambda c: c.id))
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"duplicate claim ids in {ids}")
+        raise DefinitionError(f"duplicate claim ids in {ids}")
     return claims
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from .. import agents, hardware, models, prices, pricing
-from ..errors import require_count
+from ..errors import InvalidValueError, require_count
 from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
@@ -53,7 +53,9 @@ def contexts(dep: pricing.Deployment, lo: int = 512, points: int = 40) -> np.nda
     """Context lengths from ``lo`` to the model's window where at least one sequence fits."""
     window = dep.model.max_context
     if window is None:
-        raise ValueError(f"dep: {dep.model.name} states no context window to plot up to")
+        raise InvalidValueError(
+            "dep", dep.model.name, "a deployment whose model states a context window to plot up to"
+        )
     grid = np.unique(np.geomspace(lo, window, points).astype(int))
     fits = [
         int(x)

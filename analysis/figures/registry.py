@@ -17,6 +17,8 @@ from pathlib import Path
 
 import matplotlib
 
+from ..errors import DefinitionError
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -65,7 +67,7 @@ def register(
 
     def wrap(func: Callable[[], plt.Figure]) -> Callable[[], plt.Figure]:
         if id in REGISTRY:
-            raise ValueError(f"figure id {id!r} registered twice")
+            raise DefinitionError(f"figure id {id!r} registered twice")
         REGISTRY[id] = FigureSpec(id, title, caption, tuple(sources), chapter, func, legible)
         return func
 
@@ -194,7 +196,8 @@ def _tracing() -> Iterator[set[Path]]:
     if not _hooked:
         sys.addaudithook(_audit)  # permanent, but inert while _opened is None
         _hooked = True
-    _opened = opened = set()
+    opened: set[Path] = set()
+    _opened = opened
     try:
         yield opened
     finally:

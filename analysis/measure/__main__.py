@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import AnalysisError
+from ..errors import AnalysisError, InvalidValueError
 from . import results
 from .backend import BACKENDS, get_backend
 from .suites import load_all
@@ -68,9 +68,11 @@ def output_paths(
         return {name: folder / f"{name}-{backend_name}-{slug}.json" for name in names}, folder
     assert out is not None  # a None --out always means the default folder
     if len(names) > 1:
-        raise ValueError(
-            f"--out {out} names one file but --suite all writes {len(names)} files "
-            f"({', '.join(names)}); give a folder instead, e.g. --out {Path(out).parent / 'runs'}/"
+        raise InvalidValueError(
+            "--out",
+            str(out),
+            f"a folder, not a file: it names one file but --suite all writes {len(names)} files "
+            f"({', '.join(names)}); give a folder instead, e.g. --out {Path(out).parent / 'runs'}/",
         )
     return {names[0]: Path(out)}, None
 

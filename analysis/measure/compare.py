@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roofline
-from ..errors import UnknownDTypeError
+from ..errors import InvalidValueError, MeasurementError, UnknownDTypeError
 from ..units import dtype_bytes
 
 
@@ -58,7 +58,7 @@ class GemmComparison:
             if (b < self.predicted_knee) == memory_bound
         ]
         if not errs:
-            raise ValueError(
+            raise MeasurementError(
                 f"no measured batch on the {'memory' if memory_bound else 'compute'} side of the knee"
             )
         return statistics.median(errs)
@@ -85,7 +85,7 @@ def measured_knee(batches, times_s) -> float:
     """
     batches, times_s = list(batches), list(times_s)
     if len(batches) < 2:
-        raise ValueError("need at least two batch sizes to locate a knee")
+        raise InvalidValueError("batches", batches, "at least two batch sizes to locate a knee")
     i_lo, i_hi = int(np.argmin(batches)), int(np.argmax(batches))
     return times_s[i_lo] * batches[i_hi] / times_s[i_hi]
 
@@ -98,7 +98,7 @@ def compare_gemm(doc: dict, dtype: str) -> GemmComparison:
         raise UnknownDTypeError(dtype, sorted(sweeps), "the GEMM sweeps of this measurement")
     sweep = sweeps[dtype]
     if "error" in sweep:
-        raise ValueError(f"GEMM sweep {dtype} failed on this run: {sweep['error']}")
+        raise MeasurementError(f"GEMM sweep {dtype} failed on this run: {sweep['error']}")
     peak = res["peak"][dtype]["flops_per_s"]
     bw = res["stream_read"]["bytes_per_s"]
     d_in, d_out = sweep["d_in"], sweep["d_out"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, UnknownDTypeError, require_positive
+from ..errors import ConfigError, InvalidValueError, UnknownDTypeError, require_positive
 from ..models import ModelSpec
 from .backend import Backend
 
@@ -187,9 +187,8 @@ class DecodeModel:
         if lengths is not None:
             arr = np.asarray(lengths, dtype=np.int64).reshape(-1)
             if arr.size > self.max_batch or np.any(arr < 0) or np.any(arr > self.max_context):
-                raise ValueError(
-                    f"lengths must be at most {self.max_batch} values in 0..{self.max_context}, "
-                    f"got {lengths!r}"
+                raise InvalidValueError(
+                    "lengths", lengths, f"at most {self.max_batch} values in 0..{self.max_context}"
                 )
             new[: arr.size] = arr
         self.lengths = new
@@ -293,17 +292,24 @@ class DecodeModel:
         """
         tok = np.asarray(self.backend.asnumpy(tokens) if self.backend.is_gpu else tokens)
         if tok.ndim != 2 or tok.shape[0] < 1 or tok.shape[1] < 1:
-            raise ValueError(f"tokens must be a (batch, new_tokens) array, got shape {tok.shape}")
+            raise InvalidValueError("tokens", f"shape {tok.shape}", "a (batch, new_tokens) array")
         bsz, n_new = tok.shape
         if bsz > self.max_batch:
-            raise ValueError(f"batch must be at most max_batch={self.max_batch}, got {bsz}")
+            raise InvalidValueError(
+                "tokens", f"{bsz} rows", f"at most max_batch={self.max_batch} rows"
+            )
         if tok.min() < 0 or tok.max() >= self.spec.vocab_size:
-            raise ValueError(f"token ids must be in 0..{self.spec.vocab_size - 1}")
+            raise InvalidValueError(
+                "tokens",
+                f"ids {tok.min()}..{tok.max()}",
+                f"token ids in 0..{self.spec.vocab_size - 1}",
+            )
         starts = self.lengths[:bsz].copy()
         if int(starts.max()) + n_new > self.max_context:
-            raise ValueError(
-                f"the cache holds max_context={self.max_context} tokens per sequence; this step "
-                f"would reach {int(starts.max()) + n_new}"
+            raise InvalidValueError(
+                "tokens",
+                f"{n_new} new tokens reaching {int(starts.max()) + n_new}",
+                f"a step within the cache's max_context={self.max_context} tokens per sequence",
             )
         xp = self.xp
         self.touched_experts = []

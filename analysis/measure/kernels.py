@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UnknownDTypeError
+from ..errors import InvalidValueError, UnknownDTypeError
 from .backend import Backend
 
 CUDA_DIR = Path(__file__).resolve().parent / "cuda"
@@ -101,9 +101,10 @@ def _grid(backend: Backend) -> int:
 
 def _check_vectorizable(x, what: str) -> int:
     if x.dtype.itemsize != 4 or x.size % VEC_ELEMENTS or not x.flags.c_contiguous:
-        raise ValueError(
-            f"{what} needs a contiguous float32 array with a multiple of 4 elements, "
-            f"got dtype {x.dtype}, size {x.size}"
+        raise InvalidValueError(
+            what,
+            f"dtype {x.dtype}, size {x.size}",
+            "a contiguous float32 array with a multiple of 4 elements",
         )
     return x.size // VEC_ELEMENTS
 
@@ -135,8 +136,10 @@ def read_sum(backend: Backend, x) -> float:
 def copy(backend: Backend, src, dst) -> Callable[[], object]:
     """One pass that copies float32 ``src`` into ``dst`` (bytes moved: 2 x src.nbytes)."""
     if src.shape != dst.shape or src.dtype != dst.dtype:
-        raise ValueError(
-            f"copy needs equal shapes and dtypes, got {src.shape}/{src.dtype} and {dst.shape}/{dst.dtype}"
+        raise InvalidValueError(
+            "dst",
+            f"{dst.shape}/{dst.dtype}",
+            f"src's shape and dtype {src.shape}/{src.dtype} (copy needs equal shapes and dtypes)",
         )
     if backend.is_gpu:
         n4 = _check_vectorizable(src, "copy")
@@ -197,7 +200,9 @@ def gemm(backend: Backend, x, w, dtype: str, out=None) -> Callable[[], object]:
     """One (B x d) . (d x f) product into ``out``; bf16 operands are uint16 bit arrays."""
     check_gemm_dtype(backend, dtype)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
-        raise ValueError(f"gemm needs (B x d) and (d x f) matrices, got {x.shape} and {w.shape}")
+        raise InvalidValueError(
+            "x, w", f"shapes {x.shape} and {w.shape}", "(B x d) and (d x f) matrices"
+        )
     xp = backend.xp
     if out is None:
         out = xp.empty((x.shape[0], w.shape[1]), dtype=x.dtype)

@@ -30,13 +30,15 @@ def trapezoid_energy_j(times_s, power_w) -> float:
     """Energy (J) under a sampled power trace by the trapezoid rule; times strictly increasing."""
     t, p = [float(x) for x in times_s], [float(x) for x in power_w]
     if len(t) != len(p):
-        raise ValueError(f"times_s and power_w must have equal lengths, got {len(t)} and {len(p)}")
+        raise InvalidValueError(
+            "power_w", f"{len(p)} samples", f"equal lengths: as many samples as times_s ({len(t)})"
+        )
     if len(t) < 2:
-        raise ValueError(f"need at least two samples to integrate, got {len(t)}")
+        raise InvalidValueError("times_s", f"{len(t)} samples", "at least two samples to integrate")
     if any(b <= a for a, b in zip(t, t[1:], strict=False)):
-        raise ValueError("times_s must be strictly increasing")
+        raise InvalidValueError("times_s", times_s, "strictly increasing times [s]")
     if any(x < 0 or x != x for x in p):
-        raise ValueError("power_w must be >= 0 (watts) and not NaN")
+        raise InvalidValueError("power_w", power_w, "powers >= 0 [W], not NaN")
     return sum((t[i + 1] - t[i]) * (p[i] + p[i + 1]) / 2 for i in range(len(t) - 1))
 
 
@@ -80,7 +82,7 @@ class PowerSampler:
 
     def __init__(self, read_w: Callable[[], float], interval_s: float = 0.02):
         if not interval_s > 0:
-            raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
+            raise InvalidValueError("interval_s", interval_s, "> 0 [s]")
         self.read_w, self.interval_s = read_w, interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -9,7 +9,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from ..errors import require_name
+from ..errors import CatalogError, require_name
 from ..fileio import atomic_write_json
 from ..sources import DATA_DIR, ROOT
 from .backend import BACKENDS, Backend
@@ -100,7 +100,7 @@ def load(path: Path) -> dict:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     for key in ("schema", "suite", "provenance", "results"):
         if key not in data:
-            raise ValueError(f"{path}: not a measurement file (missing {key!r})")
+            raise CatalogError(f"{path}: not a measurement file (missing {key!r})")
     return data
 
 

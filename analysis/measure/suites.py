@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import DefinitionError
 from .backend import Backend
 
 
@@ -21,7 +22,7 @@ SUITES: dict[str, Suite] = {}
 def suite(name: str, description: str):
     def wrap(func):
         if name in SUITES:
-            raise ValueError(f"suite {name!r} registered twice")
+            raise DefinitionError(f"suite {name!r} registered twice")
         SUITES[name] = Suite(name, description, func)
         return func
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from ..errors import require_count
 from .backend import Backend
 
 
@@ -47,8 +48,8 @@ def time_fn(
     fn: Callable[[], object], backend: Backend, *, repeats: int = 10, warmup: int = 2
 ) -> Timing:
     """Run ``fn`` ``warmup`` times untimed, then time ``repeats`` runs one by one."""
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"repeats must be >= 1 and warmup >= 0, got {repeats}, {warmup}")
+    require_count("repeats", repeats)
+    require_count("warmup", warmup, minimum=0)
     for _ in range(warmup):
         fn()
     backend.synchronize()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import energy, hardware, memory, models, prices, pricing, roofline
+from ..errors import DefinitionError
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
 from . import pages
@@ -115,7 +116,9 @@ def law_js(law: Law) -> str:
     """One law as ``NAME: ({a, b}) => expr,`` with its sympy source in a comment."""
     missing = law.expr.free_symbols - set(law.args)
     if missing:
-        raise ValueError(f"law {law.name}: symbols {sorted(map(str, missing))} are not arguments")
+        raise DefinitionError(
+            f"law {law.name}: symbols {sorted(map(str, missing))} are not arguments"
+        )
     names = ", ".join(_js_name(s) for s in law.args)
     return (
         f"  // {law.returns}\n"

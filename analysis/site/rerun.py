@@ -14,6 +14,7 @@ import json
 import re
 
 from .. import hardware, roofline
+from ..errors import CatalogError
 from ..sources import DATA_DIR, ROOT
 from ..units import fmt_sig, si
 from . import pages
@@ -41,7 +42,7 @@ def suites() -> list[tuple[str, int]]:
     text = GPU_CHECK.read_text(encoding="utf-8")
     match = re.search(r"for spec in ([^;]+);", text)
     if not match:
-        raise ValueError(f"{GPU_CHECK}: no 'for spec in suite:limit ...;' loop found")
+        raise CatalogError(f"{GPU_CHECK}: no 'for spec in suite:limit ...;' loop found")
     return [(s.split(":")[0], int(s.split(":")[1])) for s in match.group(1).split()]
 
 
@@ -50,7 +51,7 @@ def cupy_wheel() -> str:
     for line in REQUIREMENTS_GPU.read_text(encoding="utf-8").splitlines():
         if line.strip().startswith("cupy"):
             return line.strip()
-    raise ValueError(f"{REQUIREMENTS_GPU}: no cupy requirement")
+    raise CatalogError(f"{REQUIREMENTS_GPU}: no cupy requirement")
 
 
 def gpu_references() -> list[dict]:
