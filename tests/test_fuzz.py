@@ -416,6 +416,8 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.figures.registry.show": "draws a figure: test_figures",
     "analysis.figures.registry.render": "draws a figure: test_figures",
     "analysis.figures.registry.render_traced": "draws a figure: test_figures",
+    "analysis.claims.prose.flips": "takes a Claim record: test_claims_prose",
+    "analysis.claims.prose.ledger_verdict": "a ledger id (unknown ids: test_claims_prose)",
     "analysis.figures.registry.measurements_read_by": "draws a figure: test_figures",
     "analysis.figures.registry.render_index": "takes the traced files of every figure: test_figures",
     "analysis.figures.registry.committed_measurements": "reads figures/index.json: test_figures",
@@ -660,6 +662,9 @@ INSTANCES: dict[str, Callable[[], Any]] = {
     "analysis.pricing.Deployment": _objects()["deployment"],
     "analysis.agents.AgentLoop": _objects()["agent_loop"],
     "analysis.hardware.Rack": lambda: __import__("analysis.hardware").hardware.rack("gb200-nvl72"),
+    "analysis.scenarios.Scenario": lambda: __import__("analysis.scenarios").scenarios.get(
+        "source-example"
+    ),
 }
 
 
