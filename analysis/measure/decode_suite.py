@@ -366,7 +366,7 @@ class DecodeSummary:
     # the knee
     @property
     def predicted_knee(self) -> float:
-        """Batch [sequences] at which the predicted step turns FLOP-bound (``STEP_KNEE_BATCH``)."""
+        """Batch [rows] at which the predicted step turns FLOP-bound (``STEP_KNEE_BATCH``)."""
         s, ctx = self.dense_spec, self.batch[0].context
         return float(
             _step_knee_batch(
@@ -382,7 +382,7 @@ class DecodeSummary:
 
     @property
     def measured_knee(self) -> float:
-        """Batch [sequences] where the measured batch-1 time and the largest batch's time per
+        """Batch [rows] where the measured batch-1 time and the largest batch's time per
         row cross (``compare.measured_knee``)."""
         return compare.measured_knee(
             [p.batch for p in self.batch], [p.measured_s for p in self.batch]
