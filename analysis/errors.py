@@ -120,8 +120,9 @@ def _is_real(value: object) -> bool:
 def require_number(name: str, value: object) -> float | int:
     """Return ``value`` if it is a finite real number that a float can hold; raise otherwise.
 
-    [any unit] -> the same value. ``name`` is the argument's name, which the error message quotes. ``bool``, ``None``, strings, bytes, lists and complex numbers
-    raise :class:`InvalidTypeError`; NaN, +-inf and integers beyond the float range (e.g.
+    [any unit] -> the same value. ``name`` is the argument's name, which the error message
+    quotes. ``bool``, ``None``, strings, bytes, lists and complex numbers raise
+    :class:`InvalidTypeError`; NaN, +-inf and integers beyond the float range (e.g.
     ``10**400``) raise :class:`InvalidValueError`.
     """
     dtype = getattr(value, "dtype", None)
@@ -163,7 +164,8 @@ def require_nonnegative(name: str, value: float) -> float:
 
 def require_count(name: str, value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
     """Return ``value`` as an ``int`` [count] if it is a whole number >= ``minimum`` (and <=
-    ``maximum`` when that is given; None: no upper bound). ``name`` is the argument's name, which the error message quotes.
+    ``maximum`` when that is given; None: no upper bound). ``name`` is the argument's name,
+    which the error message quotes.
 
     Ints (and NumPy integers) pass; a float passes only when integral (``8192.0``); 0.5, bools,
     strings, None and integers beyond the float range (every law turns counts into floats) are

@@ -114,8 +114,9 @@ class ModelSpec:
         """Build from a Hugging Face config.json dict (``model_configs.SUPPORTED_MODEL_TYPES``).
 
         ``config`` is the parsed config.json; ``name`` names the model (default: the config's
-        ``_name_or_path``, else its ``model_type``). An unsupported ``model_type`` raises ``UnsupportedModelTypeError`` naming the supported
-        set; a key that counting needs and the config lacks raises ``MissingConfigKeyError``.
+        ``_name_or_path``, else its ``model_type``). An unsupported ``model_type`` raises
+        ``UnsupportedModelTypeError`` naming the supported set; a key that counting needs and
+        the config lacks raises ``MissingConfigKeyError``.
         """
         from .model_configs import parse_config
 
@@ -165,7 +166,8 @@ class ModelSpec:
 
     @property
     def gqa_group(self) -> int:
-        """Query heads that share one KV head [count] (1 for MHA; all heads for MQA and MLA)."""
+        """Query heads that share one KV head [count] (1 for MHA; all heads for MQA and for
+        MLA's latent)."""
         return self.n_heads if self.is_mla else self.n_heads // self.n_kv_heads
 
     @property

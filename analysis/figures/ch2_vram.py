@@ -230,8 +230,8 @@ SHARE_PREFIX, SHARE_STEP, SHARE_BLOCK = 4096, 256, 16
     legible=True,
 )
 def sharing_vs_branching() -> plt.Figure:
-    """Draw the figure ``ch2-sharing-vs-branching``: KV memory saved by sharing across tree-
-    search agents."""
+    """Draw the figure ``ch2-sharing-vs-branching``: KV memory saved by sharing across
+    tree-search agents."""
     fig, ax = plt.subplots()
     bs = np.arange(1, 17)
     for depth in range(1, 5):

@@ -99,7 +99,8 @@ def make_inputs(
     """Random q, prefix and suffix caches, on the array module ``xp``.
 
     ``k`` branches [count], ``prefix`` and ``suffix`` [tokens], ``heads`` [count] of
-    ``head_dim`` [elements], in the NumPy ``dtype``. Drawn with NumPy from ``seed`` and copied to xp, so every backend gets the same numbers.
+    ``head_dim`` [elements], in the NumPy ``dtype``. Drawn with NumPy from ``seed`` and copied
+    to xp, so every backend gets the same numbers.
     """
     for name, v in (
         ("k", k),

@@ -152,8 +152,8 @@ def availability(backend: Backend) -> tuple[bool, str]:
 def run(backend: Backend, quick: bool, progress: bool) -> dict:
     """The suite's entry point: idle, streaming and GEMM phases on ``backend``, sized by
     ``plan(backend, quick)``, with a progress bar when ``progress``; returns the results dict
-    (times [s], power [W], energy above idle [J] per byte and per FLOP), or why the energy
-    counter cannot be read here."""
+    (times [s], power [W], energy [J], and energy per byte and per FLOP [J], in total and above
+    idle), or why the energy counter cannot be read here."""
     ok, why = availability(backend)
     if not ok:
         return {
