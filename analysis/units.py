@@ -60,7 +60,8 @@ _PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3
 def si(value: float, unit: str = "", digits: int = 3) -> str:
     """Format with an SI prefix and ``digits`` significant figures: si(3.35e12, 'B/s') -> '3.35 TB/s'.
 
-    ``value`` [``unit``] -> text; ``digits`` [count]. ``value`` must be a finite number, ``unit`` a string and ``digits`` a whole number >= 1.
+    ``value`` [``unit``] -> text; ``digits`` [count]. ``value`` must be a finite number,
+    ``unit`` a string and ``digits`` a whole number >= 1.
     """
     _check_format("value", value, digits)
     if not isinstance(unit, str):

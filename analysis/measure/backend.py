@@ -116,7 +116,8 @@ def get_backend(name: str | None = None) -> Backend:
 
 
 def cpu_available_memory_bytes() -> int:
-    """MemAvailable from /proc/meminfo [bytes] (free + reclaimable page cache); strictly free pages elsewhere."""
+    """MemAvailable from /proc/meminfo [bytes] (free + reclaimable page cache); strictly free
+    pages elsewhere."""
     for line in (_read("/proc/meminfo") or "").splitlines():
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) * 1024

@@ -352,7 +352,8 @@ class DecodeSummary:
 
     @property
     def verdict(self) -> str:
-        """The memory-bound comparison in words: confirms or not, the error and the threshold [%]."""
+        """The memory-bound comparison in words: confirms or not, the error and the threshold
+        [%]."""
         err = self.median_abs_error_memory_bound
         if err is None:
             return "no measured point is memory-bound"

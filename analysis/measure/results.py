@@ -49,7 +49,8 @@ def _versions(backend: Backend) -> dict:
 
 
 def git_commit() -> str:
-    """The checkout's HEAD commit, with "+dirty" when tracked files changed; "unknown" without git."""
+    """The checkout's HEAD commit, with "+dirty" when tracked files changed; "unknown" without
+    git."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10

@@ -158,7 +158,8 @@ def prices_section() -> str:
 
 
 def rentals_section() -> str:
-    """The GPU rental prices section (MyST): every catalog row, USD per GPU-hour, with its source."""
+    """The GPU rental prices section (MyST): every catalog row, USD per GPU-hour, with its
+    source."""
     rows = [
         [
             r.date.isoformat(),
@@ -232,7 +233,8 @@ def render() -> str:
 
 
 def main() -> int:
-    """Rewrite chapters/appendix-data-sources.md from :func:`render`; returns 0 [unitless], the CLI's exit code."""
+    """Rewrite chapters/appendix-data-sources.md from :func:`render`; returns 0 [unitless], the
+    CLI's exit code."""
     return pages.write(PAGE, render())
 
 

@@ -102,7 +102,8 @@ def _authors_text(meta: BookMeta) -> str:
 
 
 def bibtex(kind: str, key: str, fields: dict[str, str]) -> str:
-    """A BibTeX entry ``@kind{key, ...}`` of ``fields`` (field name -> text; empty ones left out)."""
+    """A BibTeX entry ``@kind{key, ...}`` of ``fields`` (field name -> text; empty ones left
+    out)."""
     require_text("kind", kind)
     require_text("key", key)
     if not isinstance(fields, dict):

@@ -169,7 +169,8 @@ def render() -> str:
 
 
 def main() -> int:
-    """Rewrite chapters/gallery.md from :func:`render`; returns 0 [unitless], the CLI's exit code."""
+    """Rewrite chapters/gallery.md from :func:`render`; returns 0 [unitless], the CLI's exit
+    code."""
     return pages.write(PAGE, render())
 
 

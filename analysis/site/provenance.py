@@ -155,7 +155,8 @@ def render() -> str:
 
 
 def main() -> int:
-    """Rewrite chapters/provenance.md from :func:`render`; returns 0 [unitless], the CLI's exit code."""
+    """Rewrite chapters/provenance.md from :func:`render`; returns 0 [unitless], the CLI's exit
+    code."""
     return pages.write(PAGE, render())
 
 
