@@ -141,8 +141,9 @@ def _is_real(value: object) -> bool:
 def require_number(name: str, value: object) -> float | int:
     """Return ``value`` if it is a finite real number that a float can hold; raise otherwise.
 
-    [any unit] -> the same value. ``bool``, ``None``, strings, bytes, lists and complex numbers
-    raise :class:`InvalidTypeError`; NaN, +-inf and integers beyond the float range (e.g.
+    [any unit] -> the same value. ``name`` is the argument's name, which the error message
+    quotes. ``bool``, ``None``, strings, bytes, lists and complex numbers raise
+    :class:`InvalidTypeError`; NaN, +-inf and integers beyond the float range (e.g.
     ``10**400``) raise :class:`InvalidValueError`.
     """
     dtype = getattr(value, "dtype", None)
@@ -164,7 +165,10 @@ def require_number(name: str, value: object) -> float | int:
 
 
 def require_positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    """Return ``value`` if it is a finite number > 0 (or >= 0 with ``allow_zero``); raise naming ``name``."""
+    """Return ``value`` if it is a finite number > 0 (or >= 0 with ``allow_zero``); raise naming ``name``.
+
+    [any unit] -> the same value; ``name`` is the argument's name, which the error quotes.
+    """
     require_number(name, value)
     if value < 0 or (value == 0 and not allow_zero):
         raise InvalidValueError(name, value, ">= 0" if allow_zero else "> 0")
@@ -172,12 +176,17 @@ def require_positive(name: str, value: float, *, allow_zero: bool = False) -> fl
 
 
 def require_nonnegative(name: str, value: float) -> float:
-    """Return ``value`` if it is a finite number >= 0."""
+    """Return ``value`` if it is a finite number >= 0 [any unit] -> the same value.
+
+    ``name`` is the argument's name, which the error message quotes.
+    """
     return require_positive(name, value, allow_zero=True)
 
 
 def require_count(name: str, value: object, *, minimum: int = 1, maximum: int | None = None) -> int:
-    """Return ``value`` as an ``int`` if it is a whole number >= ``minimum``.
+    """Return ``value`` as an ``int`` [count] if it is a whole number >= ``minimum`` (and <=
+    ``maximum`` when that is given; None: no upper bound). ``name`` is the argument's name,
+    which the error message quotes.
 
     Ints (and NumPy integers) pass; a float passes only when integral (``8192.0``); 0.5, bools,
     strings, None and integers beyond the float range (every law turns counts into floats) are
@@ -206,7 +215,10 @@ def require_count(name: str, value: object, *, minimum: int = 1, maximum: int | 
 def require_fraction(
     name: str, value: float, *, open_low: bool = False, open_high: bool = False
 ) -> float:
-    """Return ``value`` if it is a finite number in [0, 1]; ``open_low``/``open_high`` exclude 0/1."""
+    """Return ``value`` if it is a finite number in [0, 1]; ``open_low``/``open_high`` exclude 0/1.
+
+    [fraction] -> the same value. ``name`` is the argument's name, which the error message quotes.
+    """
     require_number(name, value)
     low, high = ("(0" if open_low else "[0"), ("1)" if open_high else "1]")
     too_low = value <= 0 if open_low else value < 0
@@ -217,7 +229,11 @@ def require_fraction(
 
 
 def require_name(name: str, value: object, known: Iterable[str], *, kind: str | None = None) -> str:
-    """Return ``value`` if it is one of ``known``; a non-string is a type error, else UnknownNameError."""
+    """Return ``value`` if it is one of ``known``; a non-string is a type error, else UnknownNameError.
+
+    ``name`` is the argument's name; ``kind`` names what the names are (e.g. "model") in the
+    message (default: the argument's name).
+    """
     known = list(known)
     if not isinstance(value, str):
         what = f"{kind} names" if kind else "names"
@@ -230,7 +246,11 @@ def require_name(name: str, value: object, known: Iterable[str], *, kind: str | 
 def require_dtype(
     name: str, value: object, allowed: Iterable[str], *, where: str | None = None
 ) -> str:
-    """Return ``value`` if it is one of the ``allowed`` dtype names; raise UnknownDTypeError."""
+    """Return ``value`` if it is one of the ``allowed`` dtype names; raise UnknownDTypeError.
+
+    ``name`` is the argument's name; ``where`` says, in the message, what the dtypes are
+    allowed for (e.g. a chip's name), or None.
+    """
     allowed = list(allowed)
     if not isinstance(value, str) or value not in allowed:
         raise UnknownDTypeError(value, allowed, where, argument=name)
@@ -238,7 +258,9 @@ def require_dtype(
 
 
 def require_date(name: str, value: object) -> _dt.date:
-    """Return a ``datetime.date`` from a date, a datetime or an ISO ``YYYY-MM-DD`` string."""
+    """Return a ``datetime.date`` from ``value``: a date, a datetime or an ISO ``YYYY-MM-DD``
+    string. ``name`` is the argument's name, which the error message quotes.
+    """
     allowed = "a date or an ISO date string YYYY-MM-DD"
     if isinstance(value, _dt.datetime):
         return value.date()
@@ -253,29 +275,39 @@ def require_date(name: str, value: object) -> _dt.date:
 
 
 def require_bool(name: str, value: object) -> bool:
-    """Return ``value`` if it is ``True`` or ``False`` (a NumPy bool too); nothing else is a flag."""
+    """Return ``value`` if it is ``True`` or ``False`` (a NumPy bool too); nothing else is a flag.
+
+    ``name`` is the argument's name, which the error message quotes.
+    """
     if isinstance(value, bool) or type(value).__name__ == "bool_":
         return bool(value)
     raise InvalidTypeError(name, value, "True or False")
 
 
 def require_finite_result(result: float, names: str, values: object) -> float:
-    """Return ``result`` if finite; else the inputs ``names`` = ``values`` were too large to
-    represent the answer in a float, and :class:`InvalidValueError` says so."""
+    """Return ``result`` if finite [any unit] -> the same value; else the inputs ``names`` =
+    ``values`` were too large to represent the answer in a float, and
+    :class:`InvalidValueError` says so."""
     if isinstance(result, numbers.Real) and not math.isfinite(float(result)):
         raise InvalidValueError(names, values, "small enough that the result is a finite float")
     return result
 
 
 def require_text(name: str, value: object) -> str:
-    """Return ``value`` if it is a ``str`` (empty allowed); anything else is a type error."""
+    """Return ``value`` if it is a ``str`` (empty allowed); anything else is a type error.
+
+    ``name`` is the argument's name, which the error message quotes.
+    """
     if not isinstance(value, str):
         raise InvalidTypeError(name, value, "a string")
     return value
 
 
 def require_instance(name: str, value: object, cls: type[_T], what: str) -> _T:
-    """Return ``value`` if it is an instance of ``cls``; else a type error naming ``what`` it must be."""
+    """Return ``value`` if it is an instance of ``cls``; else a type error naming ``what`` it must be.
+
+    ``name`` is the argument's name, which the error message quotes.
+    """
     if not isinstance(value, cls):
         raise InvalidTypeError(name, value, what)
     return value

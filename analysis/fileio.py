@@ -41,7 +41,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = True) -> No
 
 
 def atomic_write_json(path: Path, obj: object, *, overwrite: bool = True) -> None:
-    """Write ``obj`` as indented JSON atomically; with ``overwrite=False`` refuse an existing file."""
+    """Write ``obj`` as indented JSON to ``path`` atomically; with ``overwrite=False`` refuse an
+    existing file."""
     path = Path(path)
     if not overwrite and path.exists():
         raise FileExistsError(f"{path} exists; refusing to overwrite it (pass the overwrite flag)")

@@ -98,5 +98,9 @@ def latex(expr: sp.Expr, order: Sequence[sp.Symbol] = (), form: sp.Expr | None =
 def equation(
     lhs: str, expr: sp.Expr, order: Sequence[sp.Symbol] = (), form: sp.Expr | None = None
 ) -> str:
-    """``lhs = <the law in a reader's order>`` as LaTeX, for a displayed (glued) equation."""
+    """``lhs = <the law in a reader's order>`` as LaTeX, for a displayed (glued) equation.
+
+    ``expr`` is the law, ``order`` and ``form`` as in :func:`latex` (the symbols' reading order;
+    an equal rearrangement to print instead, checked to simplify to ``expr``).
+    """
     return f"{lhs} = {latex(expr, order, form)}"

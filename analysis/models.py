@@ -113,8 +113,10 @@ class ModelSpec:
     def from_hf_config(cls, config: dict, name: str | None = None) -> ModelSpec:
         """Build from a Hugging Face config.json dict (``model_configs.SUPPORTED_MODEL_TYPES``).
 
-        An unsupported ``model_type`` raises ``UnsupportedModelTypeError`` naming the supported
-        set; a key that counting needs and the config lacks raises ``MissingConfigKeyError``.
+        ``config`` is the parsed config.json; ``name`` names the model (default: the config's
+        ``_name_or_path``, else its ``model_type``). An unsupported ``model_type`` raises
+        ``UnsupportedModelTypeError`` naming the supported set; a key that counting needs and
+        the config lacks raises ``MissingConfigKeyError``.
         """
         from .model_configs import parse_config
 
@@ -150,6 +152,7 @@ class ModelSpec:
     # ---- attention and KV cache -----------------------------------------------------------
     @property
     def is_mla(self) -> bool:
+        """True for multi-head latent attention (DeepSeek): the config sets ``kv_lora_rank``."""
         return self.kv_lora_rank is not None
 
     @property
@@ -163,12 +166,14 @@ class ModelSpec:
 
     @property
     def gqa_group(self) -> int:
-        """Query heads that share one KV head (1 for MHA; all heads for MQA and MLA's latent)."""
+        """Query heads that share one KV head [count] (1 for MHA; all heads for MQA and for
+        MLA's latent)."""
         return self.n_heads if self.is_mla else self.n_heads // self.n_kv_heads
 
     @property
     def kv_elements_per_layer_token(self) -> int:
-        """Cached elements one token adds in one layer: K and V, or MLA's latent + RoPE key."""
+        """Cached elements [elements] one token adds in one layer: K and V, or MLA's latent +
+        RoPE key (+ the DSA indexer's key)."""
         if self.is_mla:  # + the DSA indexer's key (0 without DSA)
             assert (
                 self.kv_lora_rank is not None and self.qk_rope_head_dim is not None
@@ -178,11 +183,13 @@ class ModelSpec:
 
     @property
     def kv_elements_per_token(self) -> int:
-        """Cached elements per token over all layers (every layer still inside its window)."""
+        """Cached elements [elements] per token over all layers (every layer inside its window)."""
         return self.n_layers * self.kv_elements_per_layer_token
 
     def kv_bytes_per_token(self, dtype: str = "bf16") -> int:
         """KV-cache bytes [B] one token adds over all layers, at a context inside every window.
+
+        ``dtype`` is the KV cache's element type (``units.DTYPES``: fp32 ... fp4).
 
         For hybrids this is per attention layer times all layers: multiply it by
         ``cached_tokens`` (which averages in the layers that hold no tokens) for the token part
@@ -203,7 +210,7 @@ class ModelSpec:
         return tuple("full" if w is None else "sliding" for w in self.windows)
 
     def n_layers_of(self, kind: str) -> int:
-        """Layers of ``kind`` (one of ``LAYER_KINDS``)."""
+        """Layers [count] of ``kind`` (one of ``LAYER_KINDS``)."""
         if kind not in LAYER_KINDS:
             raise UnknownNameError("layer kind", kind, list(LAYER_KINDS))
         return self.kinds.count(kind)
@@ -223,7 +230,7 @@ class ModelSpec:
 
     @property
     def n_windowed_layers(self) -> int:
-        """Layers whose cache is capped by a sliding window or an attention chunk.
+        """Layers [count] whose cache is capped by a sliding window or an attention chunk.
 
         A hybrid's linear-state and MLP-only layers hold no tokens but are not windowed:
         ``n_layers_of("linear")`` and ``n_layers_of("mlp")`` count them.
@@ -258,18 +265,22 @@ class ModelSpec:
         )
 
     def kv_gain_limit(self) -> float:
-        """Long-context limit of full-attention KV over this model's KV: layers / full layers."""
+        """Long-context limit of full-attention KV over this model's KV [unitless]: layers /
+        full layers (inf when no layer keeps the whole context)."""
         n_full = self.n_layers_of("full")
         return math.inf if n_full == 0 else self.n_layers / n_full
 
     def kv_cache_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
-        """Bytes [B] one sequence HOLDS at ``context_tokens``: the KV cache layer by layer plus
-        any constant recurrent state (capacity)."""
+        """Bytes [B] one sequence HOLDS at ``context_tokens`` [tokens]: the KV cache layer by
+        layer, in ``dtype`` (``units.DTYPES``), plus any constant recurrent state (capacity)."""
         held = sum(self.layer_cached_tokens(context_tokens))
         return exact_bytes(self.kv_elements_per_layer_token * held, dtype) + self.state_bytes()
 
     def kv_read_bytes(self, context_tokens: int, dtype: str = "bf16") -> int:
         """Bytes [B] of that state one decode step READS for one sequence (bandwidth).
+
+        ``context_tokens`` [tokens] is the sequence's context, ``dtype`` the KV cache's element
+        type (``units.DTYPES``).
 
         Equal to ``kv_cache_bytes`` except under DeepSeek sparse attention, where each layer
         reads the latents of at most ``index_topk`` selected tokens and the indexer scans its
@@ -326,10 +337,12 @@ class ModelSpec:
 
     @property
     def n_moe_layers(self) -> int:
+        """Layers [count] whose MLP is a mixture of experts (0 for a dense model)."""
         return sum(self._is_moe_layer(i) for i in range(self.n_layers))
 
     def param_breakdown(self, active: bool = False) -> dict[str, int]:
-        """Parameters by component; ``active=True`` counts only the experts one token uses."""
+        """Parameters by component [count]; ``active=True`` counts only the experts one token
+        uses (embedding, attention, norms, mlp, experts, router, lm_head)."""
         require_bool("active", active)
         if self.counted_params:
             return dict(self.counted_active_params if active else self.counted_params)
@@ -356,21 +369,22 @@ class ModelSpec:
 
     @property
     def n_params(self) -> int:
-        """Total parameters."""
+        """Total parameters [count]."""
         return sum(self.param_breakdown().values())
 
     @property
     def n_active_params(self) -> int:
-        """Parameters used per token: all of them for a dense model, the routed few for MoE."""
+        """Parameters used per token [count]: all of them for a dense model, the routed few
+        for MoE."""
         return sum(self.param_breakdown(active=True).values())
 
     @property
     def n_embedding_params(self) -> int:
-        """Input embedding (and position table): looked up, never multiplied."""
+        """Input embedding (and position table) parameters [count]: looked up, never multiplied."""
         return self.param_breakdown()["embedding"]
 
     def weight_bytes(self, dtype: str = "bf16") -> int:
-        """Bytes of all weights stored in ``dtype``."""
+        """Bytes [B] of all weights stored in ``dtype`` (``units.DTYPES``), rounded up."""
         return exact_bytes(self.n_params, dtype)
 
 

@@ -22,6 +22,8 @@ class FrozenDict(dict):
     that every later call reads (``copy()`` gives an ordinary, editable dict)."""
 
     def _refuse(self, *args: object, **kwargs: object):
+        """Refuse the change (``clear``, ``pop``, ``update`` ...): whatever ``args`` and
+        ``kwargs`` it was given, raise ``ReadOnlyError`` (a ``TypeError``) saying to copy the mapping first."""
         raise ReadOnlyError("this catalog mapping is read-only; copy it (dict(m)) to change a copy")
 
     __setitem__ = __delitem__ = __ior__ = _refuse
@@ -49,6 +51,8 @@ class Sourced:
 
     @classmethod
     def from_yaml(cls, raw: object, where: str) -> Sourced:
+        """The record of one YAML entry ``raw``, a mapping with ``value`` and ``source`` (and
+        optional ``note``, ``estimate``); ``where`` names the entry in the error otherwise."""
         if not isinstance(raw, dict) or "value" not in raw or "source" not in raw:
             raise CatalogError(
                 f"{where}: expected a mapping with 'value' and 'source', got {raw!r}"
@@ -69,7 +73,8 @@ def bib_entries(path: Path = BIB_PATH) -> dict[str, str]:
 
 
 def check_source(key: str, where: str) -> str:
-    """Return ``key`` if references.bib defines it; otherwise raise naming the place that cites it."""
+    """Return ``key`` if references.bib defines it; otherwise raise naming ``where``, the place
+    that cites it."""
     if key not in bib_entries():
         raise CatalogError(f"{where}: source key {key!r} is not defined in references.bib")
     return key
@@ -88,7 +93,7 @@ class Record:
 
     @property
     def joules(self) -> float:
-        """The value in SI (J, J/bit or J/bit/mm) for energy units; pJ are converted."""
+        """The value in SI [J, J/bit or J/bit/mm] for energy units; pJ are converted."""
         if self.unit.startswith("pJ"):
             return self.value * 1e-12
         if self.unit.startswith("J") and "/K" not in self.unit:

@@ -60,7 +60,8 @@ _PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3
 def si(value: float, unit: str = "", digits: int = 3) -> str:
     """Format with an SI prefix and ``digits`` significant figures: si(3.35e12, 'B/s') -> '3.35 TB/s'.
 
-    ``value`` must be a finite number, ``unit`` a string and ``digits`` a whole number >= 1.
+    ``value`` [``unit``] -> text; ``digits`` [count]. ``value`` must be a finite number,
+    ``unit`` a string and ``digits`` a whole number >= 1.
     """
     _check_format("value", value, digits)
     if not isinstance(unit, str):
@@ -75,7 +76,10 @@ def si(value: float, unit: str = "", digits: int = 3) -> str:
 
 
 def fmt_sig(value: float, digits: int = 3) -> str:
-    """``value`` to ``digits`` significant figures, without scientific notation for ordinary sizes."""
+    """``value`` to ``digits`` significant figures, without scientific notation for ordinary sizes.
+
+    [any unit] -> text in the same unit; ``digits`` [count].
+    """
     _check_format("value", value, digits)
     if value == 0:
         return "0"
@@ -88,20 +92,27 @@ def fmt_sig(value: float, digits: int = 3) -> str:
 
 
 def sci(value: float, digits: int = 2) -> str:
-    """Scientific notation for prose: sci(2.87e-21) -> '2.9e-21'."""
+    """Scientific notation for prose, ``value`` to ``digits`` significant figures:
+    sci(2.87e-21) -> '2.9e-21'. [any unit] -> text in the same unit; ``digits`` [count]."""
     _check_format("value", value, digits)
     return f"{value:.{digits - 1}e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
 
 
 def thousands(value: float, decimals: int = 0) -> str:
-    """A number with thousands separators: thousands(327680) -> '327,680' (``decimals`` >= 0)."""
+    """``value`` with thousands separators: thousands(327680) -> '327,680' (``decimals`` >= 0).
+
+    [any unit] -> text in the same unit; ``decimals`` [count] after the point.
+    """
     require_number("value", value)
     require_count("decimals", decimals, minimum=0, maximum=MAX_DECIMALS)
     return f"{value:,.{decimals}f}"
 
 
 def pct(fraction: float, digits: int = 2) -> str:
-    """A fraction as a percentage with ``digits`` significant figures: pct(0.0123) -> '1.2%'."""
+    """A fraction as a percentage with ``digits`` significant figures: pct(0.0123) -> '1.2%'.
+
+    ``fraction`` [fraction] -> text [%]; ``digits`` [count].
+    """
     _check_format("fraction", fraction, digits)
     if not math.isfinite(100 * fraction):
         raise InvalidValueError("fraction", fraction, "a number whose percentage is finite")

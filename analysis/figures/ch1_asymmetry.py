@@ -44,6 +44,8 @@ def _hw_sources(*fields: str) -> tuple[str, ...]:
     legible=True,
 )
 def critical_batch_figure() -> plt.Figure:
+    """Draw the figure ``ch1-critical-batch``: Critical batch for every accelerator and dtype in
+    the catalog."""
     fig, ax = plt.subplots(figsize=(7.5, 4.4))
     accs = hardware.all_accelerators()
     seen = set()
@@ -109,6 +111,8 @@ def _model_points() -> list[tuple[str, float]]:
     legible=True,
 )
 def roofline_h100_figure() -> plt.Figure:
+    """Draw the figure ``ch1-roofline-h100``: The H100 roofline with Llama 3 70B's operating
+    points."""
     acc = hardware.get(ROOFLINE_CHIP)
     peak, bw = acc.peak_flops("bf16"), acc.mem_bandwidth
     fig, ax = plt.subplots()
@@ -158,6 +162,8 @@ def roofline_h100_figure() -> plt.Figure:
     legible=True,
 )
 def decode_intensity_figure() -> plt.Figure:
+    """Draw the figure ``ch1-decode-intensity``: Decode intensity of Llama 3 70B against batch
+    size, by context length."""
     spec = models.get(ROOFLINE_MODEL)
     fig, ax = plt.subplots()
     batches = np.unique(np.geomspace(1, 4096, 49).round().astype(int))
@@ -191,7 +197,9 @@ def decode_intensity_figure() -> plt.Figure:
 
 
 def gemm_prediction_figure(doc: dict, dtypes: tuple[str, ...] | None = None) -> plt.Figure:
-    """Measured GEMM time per batch against the roofline prediction, one colour per dtype."""
+    """Draw the measured GEMM time per batch against the roofline prediction, one colour per
+    dtype, from a roofline-suite run ``doc`` (its JSON); ``dtypes`` picks the sweeps shown
+    (default: every one that ran)."""
     backend = doc["provenance"]["backend"]
     device = doc["provenance"]["device"]["name"]
     gemms = doc["results"]["gemm"]
@@ -259,6 +267,8 @@ def gemm_prediction_figure(doc: dict, dtypes: tuple[str, ...] | None = None) -> 
     legible=True,
 )
 def gemm_prediction_cpu_figure() -> plt.Figure:
+    """Draw the figure ``ch1-gemm-prediction-cpu``: GEMM time against batch on the reference CPU:
+    measured vs predicted."""
     doc = results.reference("roofline", "numpy")
     if doc is None:
         raise FileNotFoundError(
@@ -269,7 +279,7 @@ def gemm_prediction_cpu_figure() -> plt.Figure:
 
 
 def gemm_prediction_png(doc: dict) -> bytes:
-    """``gemm_prediction_figure`` as PNG bytes in the book's style (for measurements not in the
+    """``gemm_prediction_figure(doc)`` as PNG bytes in the book's style (for measurements not in the
     registry, such as a GPU reference that may or may not exist)."""
     import io
 
@@ -304,6 +314,8 @@ MOE_READ_FRACTION = 0.95  # "weight-read-complete": the batch at which 95% of ex
     legible=True,
 )
 def moe_experts_touched_figure() -> plt.Figure:
+    """Draw the figure ``ch1-moe-experts-touched``: Fraction of routed expert weights a MoE
+    decode step reads, against batch."""
     fig, ax = plt.subplots()
     batches = np.geomspace(1, 4096, 200)
     for i, name in enumerate(MOE_MODELS):
@@ -331,7 +343,8 @@ def moe_experts_touched_figure() -> plt.Figure:
 
 
 def decode_step_figure(doc: dict) -> plt.Figure:
-    """Measured decode step times against ``roofline.forward_step``'s prediction (3 panels)."""
+    """Draw measured decode step times against ``roofline.forward_step``'s prediction (3
+    panels), from a decode-suite run ``doc`` (its JSON)."""
     from ..measure import decode_suite
 
     s = decode_suite.summarize(doc)
@@ -396,6 +409,8 @@ def decode_step_figure(doc: dict) -> plt.Figure:
     legible=True,
 )
 def decode_step_cpu_figure() -> plt.Figure:
+    """Draw the figure ``ch1-decode-step-cpu``: A whole decode step on the reference CPU:
+    measured vs predicted."""
     doc = results.reference("decode", "numpy")
     if doc is None:
         raise FileNotFoundError(

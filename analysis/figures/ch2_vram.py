@@ -66,6 +66,8 @@ def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
     legible=False,  # two wide panels with outside legends: constrained layout collapses them
 )
 def instances_vs_context() -> plt.Figure:
+    """Draw the figure ``ch2-instances-vs-context``: Instances per GPU against context: full and
+    hybrid attention."""
     fig, (ax, hx) = plt.subplots(1, 2, figsize=(10.0, 4.4), sharey=True)
     ctx = np.array(CONTEXTS)
     for i, acc in enumerate(ACCS):
@@ -127,6 +129,8 @@ def instances_vs_context() -> plt.Figure:
     legible=True,
 )
 def fleet_vs_instances() -> plt.Figure:
+    """Draw the figure ``ch2-fleet-vs-instances``: GPUs needed for N concurrent Llama-3-70B
+    instances at 40 tokens/s."""
     fig, ax = plt.subplots()
     ns = np.geomspace(1e3, 1e7, 9).round().astype(int)
     for acc, ls in (("h100-sxm", "-"), ("h200", "--")):
@@ -178,6 +182,8 @@ def fleet_vs_instances() -> plt.Figure:
     legible=True,
 )
 def ratio_fleet_figure() -> plt.Figure:
+    """Draw the figure ``ch2-ratio-fleet``: GPUs for one million instances of a 100T-parameter
+    model against the dynamic ratio."""
     fig, ax = plt.subplots()
     ratios = np.geomspace(1e-4, 1e-1, 31)
     for i, acc in enumerate(ACCS):
@@ -224,6 +230,8 @@ SHARE_PREFIX, SHARE_STEP, SHARE_BLOCK = 4096, 256, 16
     legible=True,
 )
 def sharing_vs_branching() -> plt.Figure:
+    """Draw the figure ``ch2-sharing-vs-branching``: KV memory saved by sharing across
+    tree-search agents."""
     fig, ax = plt.subplots()
     bs = np.arange(1, 17)
     for depth in range(1, 5):
@@ -277,6 +285,8 @@ def _reference_points(backend: str, axis: str):
     legible=True,
 )
 def shared_prefix_speedup() -> plt.Figure:
+    """Draw the figure ``ch2-shared-prefix-speedup``: Measured speed-up of reading a shared
+    prefix once."""
     fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.6), sharey=True)
     labels = {"k": "branches k", "prefix": "prefix P (tokens)", "suffix": "suffix S (tokens)"}
     for ax, axis in zip(axes, ("k", "prefix", "suffix"), strict=True):
@@ -330,7 +340,11 @@ def _sram_compute_dtype(acc: str) -> str | None:
 
 
 def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
-    """``memory.serving_limits`` for the SRAM comparison: Llama-3-70B, fp8 weights and KV, 8K."""
+    """``memory.serving_limits`` for the SRAM comparison: Llama-3-70B, fp8 weights and KV, 8K.
+
+    ``acc`` is the chip's catalog name, ``group_chips`` [count] the chips sharing one weight
+    copy; the limits are in [instances] per group.
+    """
     return memory.serving_limits(
         SRAM_MODEL,
         acc,
@@ -342,7 +356,8 @@ def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
 
 
 def sram_per_chip(acc: str, group_chips: int) -> float:
-    """Instances per chip [count] in a group of ``group_chips``; NaN where one does not fit."""
+    """Instances per chip [count] of ``acc`` (a catalog name) in a group of ``group_chips``
+    [count]; NaN where one does not fit."""
     try:
         return sram_limits(acc, group_chips).instances_per_gpu
     except memory.InfeasibleServingError:
@@ -350,7 +365,8 @@ def sram_per_chip(acc: str, group_chips: int) -> float:
 
 
 def smallest_group(acc: str, max_chips: int = 1 << 16) -> int:
-    """Fewest chips [count] whose memory holds one weight copy and one instance's KV.
+    """Fewest chips [count] of ``acc`` (a catalog name) whose memory holds one weight copy and
+    one instance's KV; more than ``max_chips`` [count] raises ``InfeasibleServingError``.
 
     Found with ``memory.serving_limits`` alone (feasibility is monotone in the group size):
     doubling to a feasible size, then bisecting.
@@ -368,7 +384,8 @@ def smallest_group(acc: str, max_chips: int = 1 << 16) -> int:
 
 
 def sram_chips_per_instance_limit(acc: str) -> float:
-    """Chips per instance [count] as groups grow without bound: one instance's KV over one chip."""
+    """Chips per instance [count] of ``acc`` (a catalog name) as groups grow without bound: one
+    instance's KV over one chip."""
     kv = models.get(SRAM_MODEL).kv_cache_bytes(SRAM_CONTEXT, SRAM_DTYPE)
     return memory.kv_only_gpus(1, kv, acc)
 
@@ -389,6 +406,8 @@ def sram_chips_per_instance_limit(acc: str) -> float:
     legible=True,
 )
 def sram_instances() -> plt.Figure:
+    """Draw the figure ``ch2-sram-instances``: An SRAM-only chip against HBM GPUs: instances per
+    chip as weights are sharded."""
     fig, ax = plt.subplots()
     colors = {SRAM_CHIP: PALETTE[3], "h100-sxm": PALETTE[0], "b200": PALETTE[2]}  # as ACCS
     for i, acc in enumerate((SRAM_CHIP, *SRAM_HBM_CHIPS)):
@@ -419,7 +438,8 @@ def sram_instances() -> plt.Figure:
 
 
 def decode_context_figure(doc: dict) -> plt.Figure:
-    """Measured decode step time against context at a fixed batch, beside the KV law."""
+    """Draw the measured decode step time [ms] against context [tokens] at a fixed batch,
+    beside the KV law, from a decode-suite run ``doc`` (its JSON)."""
     from ..measure import decode_suite
 
     s = decode_suite.summarize(doc)
@@ -458,6 +478,8 @@ def decode_context_figure(doc: dict) -> plt.Figure:
     legible=True,
 )
 def decode_context_cpu_figure() -> plt.Figure:
+    """Draw the figure ``ch2-decode-context-cpu``: A decode step against context on the reference
+    CPU, beside the KV law."""
     doc = reference("decode", "numpy")
     if doc is None:
         raise FileNotFoundError(

@@ -45,12 +45,15 @@ DEPLOYMENTS = (
 
 
 def deployment(model: str, acc: str, n: int, dtype: str) -> pricing.Deployment:
+    """``pricing.Deployment`` of catalog ``model`` on ``n`` [count] GPUs ``acc``, with weights
+    and compute in ``dtype``."""
     require_count("n", n)
     return pricing.Deployment.of(model, acc, n, weight_dtype=dtype, compute_dtype=dtype)
 
 
 def contexts(dep: pricing.Deployment, lo: int = 512, points: int = 40) -> np.ndarray:
-    """Context lengths from ``lo`` to the model's window where at least one sequence fits."""
+    """Context lengths [tokens] from ``lo`` [tokens] to the model's window, on a geometric grid
+    of ``points`` [count], where at least one sequence of deployment ``dep`` fits."""
     window = dep.model.max_context
     if window is None:
         raise InvalidValueError(
@@ -94,6 +97,8 @@ def _deployment_sources() -> tuple[str, ...]:
     chapter=CHAPTER,
 )
 def api_prices() -> plt.Figure:
+    """Draw the figure ``ch3-api-prices``: API list prices by date, and their output/input
+    ratios."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.8))
     seen = set()
     for r in prices.api_prices():
@@ -181,6 +186,8 @@ def api_prices() -> plt.Figure:
     chapter=CHAPTER,
 )
 def cost_ratio_vs_context() -> plt.Figure:
+    """Draw the figure ``ch3-cost-ratio-vs-context``: Derived decode utilization and output/input
+    cost ratio against context length."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
     for i, spec in enumerate(DEPLOYMENTS):
         dep = deployment(*spec)
@@ -218,6 +225,8 @@ def cost_ratio_vs_context() -> plt.Figure:
     chapter=CHAPTER,
 )
 def source_formula() -> plt.Figure:
+    """Draw the figure ``ch3-source-formula``: The source's generation-efficiency bound against
+    the full derivation."""
     fig, ax = plt.subplots()
     ridge = hardware.get("h100-sxm").critical_intensity("bf16")
     share = np.geomspace(1e-3, 1, 100)
@@ -273,6 +282,8 @@ REFERENCE_CONTEXTS = (8_192, 131_072)
     chapter=CHAPTER,
 )
 def rent_sensitivity() -> plt.Figure:
+    """Draw the figure ``ch3-rent-sensitivity``: Derived cost per million tokens against the GPU
+    rental price."""
     fig, ax = plt.subplots()
     dep = deployment(*REFERENCE)
     rents = np.geomspace(1, 15, 30)
@@ -321,6 +332,8 @@ def _agent_sources() -> tuple[str, ...]:
     chapter=CHAPTER,
 )
 def agent_cost() -> plt.Figure:
+    """Draw the figure ``ch3-agent-cost``: An agent's cumulative bill against steps under three
+    ways of paying for its context."""
     fig, ax = plt.subplots()
     ex = agents.example_setup()
     steps = np.arange(1, ex.loop.window_steps() + 1)
@@ -358,6 +371,8 @@ THOUGHT_RATES = (3.0, 5.0, 9.0, 15.0, 30.0)
     chapter=CHAPTER,
 )
 def agent_crossover() -> plt.Figure:
+    """Draw the figure ``ch3-agent-crossover``: When one agent step costs more than a human's
+    thought for the same output."""
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.4))
     ex = agents.example_setup()
     wage = agents.median_wage_usd_per_hour()

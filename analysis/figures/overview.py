@@ -41,6 +41,8 @@ def _sources() -> tuple[str, ...]:
     chapter="intro",
 )
 def accelerators_flops_vs_bandwidth() -> plt.Figure:
+    """Draw the figure ``accelerators-flops-vs-bandwidth``: Peak dense FLOP/s against memory
+    bandwidth, every accelerator in the catalog."""
     fig, ax = plt.subplots()
     accs = hardware.all_accelerators()
     bw = np.array([a.mem_bandwidth for a in accs])

@@ -44,6 +44,7 @@ class FigureSpec:
     legible: bool = False  # style.legible after drawing: text >= 9 pt shown, legends off the data
 
     def files(self) -> dict[str, str]:
+        """Export format -> the file name it is written to (``<id>.svg``, ``.png``, ``.pdf``)."""
         return {fmt: f"{self.id}.{fmt}" for fmt in FORMATS}
 
 
@@ -61,6 +62,10 @@ def register(
 ):
     """Decorator: register a figure function under a stable ``id`` (lowercase, dashes).
 
+    ``title`` names the figure, ``caption`` is its registry caption (the alt text too),
+    ``sources`` the BibTeX keys of the data it shows, ``chapter`` the chapter file that shows
+    it (e.g. "chapters/01-asymmetry").
+
     ``legible=True`` passes the drawn figure through ``style.legible`` (text at least 9 pt at
     the displayed size, constrained layout, legends moved off the data).
     """
@@ -75,6 +80,7 @@ def register(
 
 
 def spec(id: str) -> FigureSpec:
+    """The registry entry of figure ``id``; an unknown id raises UnknownNameError listing them."""
     _load_all()
     try:
         return REGISTRY[id]
@@ -91,7 +97,7 @@ def make(id: str) -> plt.Figure:
 
 
 def png_bytes(id: str) -> bytes:
-    """The figure as PNG at the export resolution, exactly as ``make figures`` writes it."""
+    """Figure ``id`` as PNG at the export resolution, exactly as ``make figures`` writes it."""
     import io
 
     fig = make(id)
@@ -135,7 +141,7 @@ def chapter_label(id: str) -> str:
 
 
 def alt_text(id: str) -> str:
-    """The figure's alt text: its registry caption on one line."""
+    """Figure ``id``'s alt text: its registry caption on one line."""
     return " ".join(spec(id).caption.split())
 
 
@@ -213,7 +219,7 @@ def measurements_read_by(id: str) -> list[str]:
 
 
 def render_traced(id: str) -> tuple[dict[str, bytes], list[str]]:
-    """The figure's bytes in every export format (see :func:`render`) and the measurement
+    """Figure ``id``'s bytes in every export format (see :func:`render`) and the measurement
     files that building it read (see :func:`measurements_read_by`), from one build."""
     import io
 
@@ -237,12 +243,13 @@ def render_traced(id: str) -> tuple[dict[str, bytes], list[str]]:
 
 
 def render(id: str) -> dict[str, bytes]:
-    """The figure's bytes in every export format, deterministically."""
+    """Figure ``id``'s bytes in every export format (format -> bytes), deterministically."""
     return render_traced(id)[0]
 
 
 def index_entry(fig_spec: FigureSpec, measurements: Sequence[str] = ()) -> dict:
-    """The figure's entry in ``figures/index.json``; ``measurements``: the files it reads."""
+    """The entry of ``fig_spec`` (a registered figure) in ``figures/index.json``;
+    ``measurements``: the files it reads."""
     entry = asdict(fig_spec)
     entry.pop("func")
     entry.pop("legible")

@@ -37,6 +37,7 @@ RC = {
 
 @contextlib.contextmanager
 def context():
+    """Context manager: matplotlib's settings (``RC``) for the book's figures inside the block."""
     with mpl.rc_context(RC):
         yield
 
@@ -81,7 +82,8 @@ def _data_points(ax) -> np.ndarray:
 
 
 def legend_overlaps_data(ax, renderer) -> int:
-    """How many drawn points of ``ax`` lie under its legend (0: the legend is off the data)."""
+    """How many drawn points [count] of ``ax`` lie under its legend (0: the legend is off the
+    data), with boxes measured by ``renderer`` (the figure canvas's renderer)."""
     leg = ax.get_legend()
     if leg is None or not leg.get_visible():
         return 0

@@ -52,7 +52,8 @@ def _partial(xp, scores, values_matmul) -> Partial:
 
 
 def merge(xp, parts: list[Partial]):
-    """Exact softmax over the union of the partials' positions (log-sum-exp merge)."""
+    """Exact softmax over the union of the positions of ``parts`` (log-sum-exp merge): the
+    attention output (..., D). ``xp`` is the array module (numpy or cupy)."""
     m: Any = parts[0].m
     for part in parts[1:]:
         m = xp.maximum(m, part.m)
@@ -66,7 +67,8 @@ def merge(xp, parts: list[Partial]):
 
 
 def per_branch(xp, q, full_k, full_v):
-    """Attention of each branch over its own private cache: (k, h, D)."""
+    """Attention of each branch's query ``q`` (k, h, D) over its own private cache ``full_k``,
+    ``full_v`` (k, h, P+S, D): the output (k, h, D). ``xp`` is the array module (numpy or cupy)."""
     scale = 1.0 / math.sqrt(q.shape[-1])
     scores = xp.matmul(full_k, q[..., None])[..., 0] * scale  # (k, h, P+S)
     m = xp.max(scores, axis=-1, keepdims=True)
@@ -76,7 +78,11 @@ def per_branch(xp, q, full_k, full_v):
 
 
 def prefix_once(xp, q, prefix_k, prefix_v, suffix_k, suffix_v):
-    """Same result, reading the shared prefix once for all k branches: (k, h, D)."""
+    """Same result, reading the shared prefix once for all k branches: (k, h, D).
+
+    ``q`` (k, h, D); ``prefix_k``, ``prefix_v`` (h, P, D); ``suffix_k``, ``suffix_v``
+    (k, h, S, D), as in the module docstring. ``xp`` is the array module (numpy or cupy).
+    """
     scale = 1.0 / math.sqrt(q.shape[-1])
     qh = xp.ascontiguousarray(xp.swapaxes(q, 0, 1))  # (h, k, D): one GEMM per head over the prefix
     s_pre = xp.matmul(qh, xp.swapaxes(prefix_k, 1, 2)) * scale  # (h, k, P)
@@ -90,9 +96,11 @@ def prefix_once(xp, q, prefix_k, prefix_v, suffix_k, suffix_v):
 def make_inputs(
     xp, k: int, prefix: int, suffix: int, heads: int, head_dim: int, dtype, seed: int = 0
 ):
-    """Random q, prefix and suffix caches, on the array module xp.
+    """Random q, prefix and suffix caches, on the array module ``xp``.
 
-    Drawn with NumPy from ``seed`` and copied to xp, so every backend gets the same numbers.
+    ``k`` branches [count], ``prefix`` and ``suffix`` [tokens], ``heads`` [count] of
+    ``head_dim`` [elements], in the NumPy ``dtype``. Drawn with NumPy from ``seed`` and copied
+    to xp, so every backend gets the same numbers.
     """
     for name, v in (
         ("k", k),
@@ -117,7 +125,10 @@ def make_inputs(
 
 
 def private_caches(xp, inputs: dict):
-    """(full_k, full_v): each branch's own copy of prefix + suffix, as a non-sharing server holds."""
+    """(full_k, full_v): each branch's own copy of prefix + suffix, as a non-sharing server holds.
+
+    ``inputs`` is the dict of ``make_inputs``; ``xp`` is the array module (numpy or cupy).
+    """
     k = inputs["q"].shape[0]
     out = []
     for pre, suf in (("prefix_k", "suffix_k"), ("prefix_v", "suffix_v")):

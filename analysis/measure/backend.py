@@ -22,25 +22,31 @@ class Backend:
 
     @property
     def is_gpu(self) -> bool:
+        """True for the cupy backend (a CUDA GPU), False for numpy (the CPU)."""
         return self.name == "cupy"
 
     def synchronize(self) -> None:
+        """Wait until the device has finished all queued work (a no-op on the CPU)."""
         if self.is_gpu:
             self.xp.cuda.Device().synchronize()
 
     def asnumpy(self, array) -> np.ndarray:
+        """``array`` as a NumPy array on the host (copied from the GPU for cupy) [its unit]."""
         return self.xp.asnumpy(array) if self.is_gpu else np.asarray(array)
 
     def device_info(self) -> dict:
+        """The device's description: ``gpu_info`` or ``cpu_info`` (names, sizes [bytes])."""
         return gpu_info(self.xp) if self.is_gpu else cpu_info()
 
     def free_memory_bytes(self) -> int:
+        """Device memory free now [bytes]: the GPU's, or the CPU's MemAvailable."""
         if self.is_gpu:
             free, _total = self.xp.cuda.runtime.memGetInfo()
             return int(free)
         return cpu_available_memory_bytes()
 
     def last_level_cache_bytes(self) -> int:
+        """Size of the last-level cache [bytes]: the GPU's L2, or the CPU's largest cache."""
         if self.is_gpu:
             props = self.xp.cuda.runtime.getDeviceProperties(self.xp.cuda.Device().id)
             return int(props.get("l2CacheSize", 0))
@@ -110,7 +116,8 @@ def get_backend(name: str | None = None) -> Backend:
 
 
 def cpu_available_memory_bytes() -> int:
-    """MemAvailable from /proc/meminfo (free + reclaimable page cache); strictly free pages elsewhere."""
+    """MemAvailable from /proc/meminfo [bytes] (free + reclaimable page cache); strictly free
+    pages elsewhere."""
     for line in (_read("/proc/meminfo") or "").splitlines():
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) * 1024
@@ -160,6 +167,8 @@ def cpu_info() -> dict:
 
 
 def gpu_info(cp) -> dict:
+    """The current CUDA device through ``cp`` (the cupy module): name, compute capability,
+    memory and L2 sizes [bytes], SM count, driver and runtime versions."""
     dev = cp.cuda.Device()
     props = cp.cuda.runtime.getDeviceProperties(dev.id)
     name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]

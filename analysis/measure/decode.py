@@ -30,7 +30,8 @@ ROPE_THETA = 10000.0
 
 
 def check_spec(spec: ModelSpec) -> None:
-    """Refuse the features this kernel does not build (it is a Llama/Mixtral-style decoder)."""
+    """Refuse, for ``spec``, the features this kernel does not build (it is a Llama/Mixtral-style
+    decoder): raise naming them; return None when ``spec`` fits."""
     unsupported = {
         "multi-head latent attention": spec.is_mla,
         "LayerNorm": spec.layer_norm,
@@ -147,7 +148,8 @@ class DecodeModel:
         self._inv_freq = inv  # (hd/2,)
 
     def with_cache(self, max_batch: int, max_context: int) -> DecodeModel:
-        """The same weights (shared, not copied) with a fresh, empty cache of another size."""
+        """The same weights (shared, not copied) with a fresh, empty cache of another size:
+        ``max_batch`` [sequences] by ``max_context`` [tokens]."""
         require_positive("max_batch", max_batch)
         require_positive("max_context", max_context)
         other = object.__new__(DecodeModel)
@@ -169,7 +171,7 @@ class DecodeModel:
     # ---- bookkeeping ---------------------------------------------------------------------
     @property
     def weight_bytes(self) -> int:
-        """Bytes of every weight array held (the embedding counted once when tied)."""
+        """Bytes [B] of every weight array held (the embedding counted once when tied)."""
         arrays = [self.embed, self.final_norm] + (
             [self.lm_head] if self.lm_head is not None else []
         )
@@ -260,7 +262,11 @@ class DecodeModel:
         return (act * (x @ w_up)) @ w_down
 
     def route(self, li: int, x):
-        """Top-k experts per token and their softmax weights over the chosen logits (Mixtral)."""
+        """Top-k experts per token and their softmax weights over the chosen logits (Mixtral).
+
+        ``li`` is the layer's index [count], ``x`` the (N, d) hidden states; returns (chosen
+        expert ids (N, k) [index], weights (N, k) [fraction], summing to 1 per token).
+        """
         xp, k = self.xp, self.spec.n_experts_per_tok
         logits = (x @ self.layers[li].router).astype(xp.float32)
         chosen = xp.argsort(-logits, axis=-1)[:, :k]  # (N, k), largest first
@@ -347,6 +353,10 @@ def scaled_llama_config(
     top_k: int = 0,
 ) -> dict:
     """A Llama (or, with experts, Mixtral) config.json dict for ``ModelSpec.from_hf_config``.
+
+    ``n_layers``, ``n_heads`` and ``n_kv_heads`` [count]; ``d_model`` and ``d_ff`` (the MLP's,
+    or each expert's, width) [elements]; ``vocab_size`` [tokens]; ``max_context`` [tokens];
+    ``n_experts`` [count] (0: dense) of which each token uses ``top_k`` [count].
 
     Embeddings are tied (as in Llama 3.2 1B), so the table that is gathered for the input is
     the same one the LM head reads, and ``roofline.forward_step``'s weight bytes are exact.

@@ -74,7 +74,11 @@ VOCAB = 32000
 
 
 def plan(backend: Backend, quick: bool) -> dict:
-    """Shapes, sweeps and repeats for this device (CPU or GPU, full or quick)."""
+    """Shapes, sweeps and repeats for ``backend``'s device (CPU or GPU; ``quick``: the short plan).
+
+    Batches [sequences], contexts and prompt lengths [tokens], stream size [bytes], GEMM side
+    [elements], repeats and warm-up runs [count].
+    """
     kind = "gpu" if backend.is_gpu else "cpu"
     shapes = SHAPES[(kind, quick)]
     rp = roofline_suite.plan(backend, quick=True)  # stream array and square GEMM sizes
@@ -114,7 +118,11 @@ def plan(backend: Backend, quick: bool) -> dict:
 
 
 def spec_from(shape: dict, vocab_size: int, max_context: int, name: str) -> ModelSpec:
-    """The ModelSpec of one of the plan's shapes (tied embeddings, Llama or Mixtral)."""
+    """The ModelSpec of one of the plan's shapes (tied embeddings, Llama or Mixtral).
+
+    ``shape`` is a plan's "dense" or "moe" dict, ``vocab_size`` [tokens] the vocabulary,
+    ``max_context`` [tokens] the longest context, ``name`` the model's name.
+    """
     cfg = scaled_llama_config(vocab_size=vocab_size, max_context=max_context, **shape)
     return ModelSpec.from_hf_config(cfg, name=name)
 
@@ -172,7 +180,8 @@ def _record(case: _Case) -> dict:
 
 
 def run_plan(backend: Backend, sizes: dict, progress: bool = True) -> dict:
-    """Measure everything ``sizes`` (from ``plan``) asks for; returns the results dict."""
+    """Measure everything ``sizes`` (from ``plan``) asks for on ``backend``; returns the results
+    dict (times [s], bandwidth [bytes/s], GEMM rate [FLOP/s]). ``progress``: show a progress bar."""
     load_start = None if backend.is_gpu else os.getloadavg()[0]
     busy0, own0, wall0 = roofline_suite._busy_cpu_s(), time.process_time(), time.perf_counter()
     dtype, rng = sizes["dtype"], np.random.default_rng(7)
@@ -270,6 +279,9 @@ def _finish(out: dict, backend: Backend, load_start, busy0, own0, wall0) -> dict
 
 @suite("decode", "a whole decode step (batch, context, prefill, MoE) against forward_step")
 def run(backend: Backend, quick: bool, progress: bool) -> dict:
+    """The suite's entry point: ``run_plan`` of ``plan(backend, quick)`` on ``backend``, with a
+    progress bar when ``progress``; returns the results dict (times [s], rates [bytes/s],
+    [FLOP/s])."""
     return run_plan(backend, plan(backend, quick), progress)
 
 
@@ -288,7 +300,7 @@ class StepPoint:
 
     @property
     def rel_error(self) -> float:
-        """(predicted - measured) / measured."""
+        """(predicted - measured) / measured [fraction]; negative: the law predicts too fast."""
         return (self.predicted_s - self.measured_s) / self.measured_s
 
 
@@ -317,15 +329,19 @@ class DecodeSummary:
     # whole-step errors
     @property
     def decode_points(self) -> tuple[StepPoint, ...]:
+        """The dense decode points: the batch sweep, then the context sweep."""
         return self.batch + self.context
 
     @property
     def median_abs_error_memory_bound(self) -> float | None:
-        """Median |error| of the dense decode points predicted memory-bound (batch and context)."""
+        """Median |error| [fraction] of the dense decode points predicted memory-bound (batch
+        and context); None when no point is."""
         return _median_abs(self.decode_points, True)
 
     @property
     def median_abs_error_compute_bound(self) -> float | None:
+        """Median |error| [fraction] of the dense decode points predicted compute-bound; None
+        when no point is."""
         return _median_abs(self.decode_points, False)
 
     @property
@@ -336,6 +352,8 @@ class DecodeSummary:
 
     @property
     def verdict(self) -> str:
+        """The memory-bound comparison in words: confirms or not, the error and the threshold
+        [%]."""
         err = self.median_abs_error_memory_bound
         if err is None:
             return "no measured point is memory-bound"
@@ -349,7 +367,7 @@ class DecodeSummary:
     # the knee
     @property
     def predicted_knee(self) -> float:
-        """Batch at which the predicted step turns FLOP-bound (``STEP_KNEE_BATCH``)."""
+        """Batch [rows] at which the predicted step turns FLOP-bound (``STEP_KNEE_BATCH``)."""
         s, ctx = self.dense_spec, self.batch[0].context
         return float(
             _step_knee_batch(
@@ -365,7 +383,8 @@ class DecodeSummary:
 
     @property
     def measured_knee(self) -> float:
-        """Where the measured batch-1 time and the largest batch's time per row cross."""
+        """Batch [rows] where the measured batch-1 time and the largest batch's time per
+        row cross (``compare.measured_knee``)."""
         return compare.measured_knee(
             [p.batch for p in self.batch], [p.measured_s for p in self.batch]
         )
@@ -397,6 +416,7 @@ class DecodeSummary:
 
     @property
     def moe_median_abs_error(self) -> float | None:
+        """Median |error| [fraction] of the MoE model's decode points; None without them."""
         return _median_abs(self.moe)
 
 
@@ -427,7 +447,8 @@ def _points(spec: ModelSpec, records: list[dict], dtype: str, flops_s: float, bw
 
 
 def summarize(doc: dict) -> DecodeSummary:
-    """Every measured step of a decode-suite run beside its roofline prediction."""
+    """Every measured step of a decode-suite run ``doc`` (its JSON: provenance and results)
+    beside its roofline prediction (times [s])."""
     res = doc["results"]
     dtype = res["sizes"]["dtype"]
     bw, fl = res["stream_read"]["bytes_per_s"], res["peak"]["flops_per_s"]

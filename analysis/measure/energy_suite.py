@@ -23,7 +23,8 @@ CHUNK_S = 0.25  # synchronise (and check the clock) about this often during a bu
 
 
 def plan(backend: Backend, quick: bool) -> dict:
-    """Phase lengths and sizes: arrays far larger than the last-level cache, GEMMs compute-bound."""
+    """Phase lengths [s] and sizes [bytes] for ``backend``'s device (``quick``: shorter phases):
+    arrays far larger than the last-level cache, GEMMs compute-bound."""
     llc = backend.last_level_cache_bytes()
     budget = backend.free_memory_bytes() // 4
     if backend.is_gpu:
@@ -149,6 +150,10 @@ def availability(backend: Backend) -> tuple[bool, str]:
 
 @suite("energy", "Energy per byte streamed and per FLOP, above idle (NVML on GPU, RAPL on CPU)")
 def run(backend: Backend, quick: bool, progress: bool) -> dict:
+    """The suite's entry point: idle, streaming and GEMM phases on ``backend``, sized by
+    ``plan(backend, quick)``, with a progress bar when ``progress``; returns the results dict
+    (times [s], power [W], energy [J], and energy per byte and per FLOP [J], in total and above
+    idle), or why the energy counter cannot be read here."""
     ok, why = availability(backend)
     if not ok:
         return {

@@ -34,7 +34,7 @@ CUBLAS_GEMM_DEFAULT = -1
 
 
 def cpu_threads() -> int:
-    """CPU threads this process may use (affinity-aware)."""
+    """CPU threads [count] this process may use (affinity-aware)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -51,6 +51,8 @@ def _chunks(x: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def check_gemm_dtype(backend: Backend, dtype: str) -> str:
+    """Return ``dtype`` if ``backend`` can time a GEMM in it (``GEMM_DTYPES``); else raise
+    ``UnknownDTypeError`` listing the allowed ones."""
     allowed = GEMM_DTYPES[backend.name]
     if dtype not in allowed:
         raise UnknownDTypeError(dtype, list(allowed), f"GEMM on the {backend.name} backend")
@@ -59,20 +61,24 @@ def check_gemm_dtype(backend: Backend, dtype: str) -> str:
 
 # ---- bf16 as raw bits -----------------------------------------------------------------------------
 def to_bf16_bits(xp, a):
-    """float32 -> bf16 bit patterns (uint16), rounding to nearest even (finite inputs)."""
+    """float32 array ``a`` -> bf16 bit patterns (uint16), rounding to nearest even (finite
+    inputs); ``xp`` is the array module (numpy or cupy)."""
     bits = xp.ascontiguousarray(a, dtype=xp.float32).view(xp.uint32)
     rounding = xp.uint32(0x7FFF) + ((bits >> 16) & xp.uint32(1))
     return ((bits + rounding) >> 16).astype(xp.uint16)
 
 
 def from_bf16_bits(xp, bits):
-    """bf16 bit patterns (uint16) -> float32, exactly."""
+    """bf16 bit patterns ``bits`` (uint16) -> float32, exactly; ``xp`` is the array module."""
     return (xp.asarray(bits).astype(xp.uint32) << 16).view(xp.float32)
 
 
 # ---- arrays ---------------------------------------------------------------------------------------
 def random_matrix(backend: Backend, shape: tuple[int, ...], dtype: str, seed: int = 0):
-    """Standard-normal data in ``dtype`` (bf16 as uint16 bits), generated on the device."""
+    """Standard-normal data in ``dtype`` (bf16 as uint16 bits), generated on ``backend``'s device.
+
+    ``shape`` [elements per axis]; ``seed`` [unitless] seeds the generator; fp32, fp16, bf16.
+    """
     xp = backend.xp
     if dtype not in ("fp32", "fp16", "bf16"):
         raise UnknownDTypeError(dtype, ["fp32", "fp16", "bf16"])
@@ -110,7 +116,7 @@ def _check_vectorizable(x, what: str) -> int:
 
 
 def stream_read(backend: Backend, x) -> Callable[[], object]:
-    """One pass that reads every byte of ``x`` (float32) and sums it.
+    """One pass on ``backend`` that reads every byte of ``x`` (float32) and sums it.
 
     CPU: NumPy's SIMD sum over one chunk per core, in threads (NumPy releases the GIL), then the
     chunk sums are added. GPU: ``stream_read_f4`` with one partial sum per block. The callable
@@ -127,14 +133,16 @@ def stream_read(backend: Backend, x) -> Callable[[], object]:
 
 
 def read_sum(backend: Backend, x) -> float:
-    """The sum of ``x`` as computed by the streaming-read kernel (for correctness tests)."""
+    """The sum of ``x`` [the elements' unit] as computed by ``backend``'s streaming-read kernel
+    (for correctness tests)."""
     partial = stream_read(backend, x)()
     return float(backend.xp.sum(backend.xp.asarray(partial, dtype=backend.xp.float64)))
 
 
 # ---- copy -----------------------------------------------------------------------------------------
 def copy(backend: Backend, src, dst) -> Callable[[], object]:
-    """One pass that copies float32 ``src`` into ``dst`` (bytes moved: 2 x src.nbytes)."""
+    """One pass on ``backend`` that copies float32 ``src`` into ``dst`` (bytes moved: 2 x
+    src.nbytes)."""
     if src.shape != dst.shape or src.dtype != dst.dtype:
         raise InvalidValueError(
             "dst",
@@ -197,7 +205,8 @@ def _bf16_gemm(backend: Backend, x, w, out) -> Callable[[], object]:
 
 
 def gemm(backend: Backend, x, w, dtype: str, out=None) -> Callable[[], object]:
-    """One (B x d) . (d x f) product into ``out``; bf16 operands are uint16 bit arrays."""
+    """One (B x d) . (d x f) product ``x`` . ``w`` into ``out`` on ``backend``, in ``dtype``
+    (``GEMM_DTYPES``); bf16 operands are uint16 bit arrays. FLOPs per call: 2 B d f."""
     check_gemm_dtype(backend, dtype)
     if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
         raise InvalidValueError(

@@ -27,7 +27,11 @@ POWERCAP_ROOT = Path("/sys/class/powercap")
 
 # ---- integration ----------------------------------------------------------------------------------
 def trapezoid_energy_j(times_s, power_w) -> float:
-    """Energy (J) under a sampled power trace by the trapezoid rule; times strictly increasing."""
+    """Energy [J] under a sampled power trace by the trapezoid rule.
+
+    ``times_s`` [s], strictly increasing, and ``power_w`` [W], each >= 0, are equal-length
+    sequences of at least two samples.
+    """
     t, p = [float(x) for x in times_s], [float(x) for x in power_w]
     if len(t) != len(p):
         raise InvalidValueError(
@@ -61,14 +65,16 @@ class PowerTrace:
 
     @property
     def mean_w(self) -> float:
-        """Time-weighted mean power over the trace."""
+        """Time-weighted mean power over the trace [W]."""
         return self.energy_j / (self.times_s[-1] - self.times_s[0])
 
     @property
     def energy_j(self) -> float:
+        """Energy under the trace [J] (trapezoid rule)."""
         return trapezoid_energy_j(self.times_s, self.power_w)
 
     def to_json(self) -> dict:
+        """Summary for a results file: n_samples [count], mean_w, min_w, max_w [W]."""
         return {
             "n_samples": len(self.times_s),
             "mean_w": self.mean_w,
@@ -102,6 +108,7 @@ class PowerSampler:
             self._error = err
 
     def start(self) -> PowerSampler:
+        """Start sampling in a background thread; returns this sampler (a second start raises)."""
         if self._thread is not None:
             raise RuntimeError("sampler already started")
         self._thread = threading.Thread(target=self._loop, name="power-sampler", daemon=True)
@@ -109,6 +116,8 @@ class PowerSampler:
         return self
 
     def stop(self) -> PowerTrace:
+        """Stop sampling and return the trace (times [s] since start, power [W]); raises if a
+        reading failed or fewer than two samples were taken."""
         if self._thread is None:
             raise RuntimeError("sampler was never started")
         self._stop.set()
@@ -162,23 +171,26 @@ class NvmlDevice:
         self.name = name.decode() if isinstance(name, bytes) else str(name)
 
     def power_w(self) -> float:
-        """Board power now (NVML reports mW; on recent GPUs an average over a short window)."""
+        """Board power now [W] (NVML reports mW; on recent GPUs an average over a short window)."""
         return self._nvml.nvmlDeviceGetPowerUsage(self.handle) / 1e3
 
     def energy_j(self) -> float | None:
-        """Total board energy since the driver loaded (mJ counter), or None where unsupported."""
+        """Total board energy since the driver loaded [J] (from NVML's mJ counter), or None
+        where unsupported."""
         try:
             return self._nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle) / 1e3
         except self._nvml.NVMLError:
             return None
 
     def power_limit_w(self) -> float | None:
+        """The enforced board power limit [W] (NVML reports mW), or None where unsupported."""
         try:
             return self._nvml.nvmlDeviceGetEnforcedPowerLimit(self.handle) / 1e3
         except self._nvml.NVMLError:
             return None
 
     def close(self) -> None:
+        """Shut NVML down (the context manager's exit does this)."""
         self._nvml.nvmlShutdown()
 
     def __enter__(self) -> NvmlDevice:
@@ -199,7 +211,8 @@ class RaplDomain:
 def counter_delta_uj(start_uj: int, end_uj: int, max_range_uj: int) -> int:
     """Microjoules [uJ] between two readings of a counter that wraps after ``max_range_uj``.
 
-    All three are whole numbers; the readings lie in [0, ``max_range_uj``].
+    ``start_uj`` and ``end_uj`` [uJ] are the two readings, ``max_range_uj`` [uJ] the counter's
+    range; all three are whole numbers and the readings lie in [0, ``max_range_uj``].
     """
     max_range_uj = require_count("max_range_uj", max_range_uj)
     for name, v in (("start_uj", start_uj), ("end_uj", end_uj)):
@@ -210,7 +223,8 @@ def counter_delta_uj(start_uj: int, end_uj: int, max_range_uj: int) -> int:
 
 
 def rapl_domains(root: Path = POWERCAP_ROOT) -> list[RaplDomain]:
-    """Top-level RAPL package zones (``intel-rapl:N``) whose counters this process can read.
+    """Top-level RAPL package zones (``intel-rapl:N``) under ``root`` (the powercap folder)
+    whose counters this process can read.
 
     Sub-zones (``intel-rapl:N:M``: cores, uncore, dram) are part of their package and are left
     out so that nothing is counted twice.
@@ -231,7 +245,8 @@ def rapl_domains(root: Path = POWERCAP_ROOT) -> list[RaplDomain]:
 
 
 def rapl_status(root: Path = POWERCAP_ROOT) -> tuple[bool, str]:
-    """(True, domain names) if RAPL package counters are readable, else (False, why not)."""
+    """(True, domain names) if RAPL package counters under ``root`` (the powercap folder) are
+    readable, else (False, why not)."""
     root = Path(root)
     if not root.exists():
         return (
@@ -264,10 +279,11 @@ class RaplMeter:
         return [int((d.path / "energy_uj").read_text()) for d in self.domains]
 
     def start(self) -> None:
+        """Read every domain's counter [uJ]: the start of the interval that stop() measures."""
         self._start = self._read()
 
     def stop(self) -> float:
-        """Joules since start(); correct across one counter wrap per domain."""
+        """Energy since start() [J]; correct across one counter wrap per domain."""
         if self._start is None:
             raise RuntimeError("call start() first")
         end = self._read()
@@ -279,7 +295,7 @@ class RaplMeter:
         return total_uj / 1e6
 
     def power_w(self, interval_s: float = 0.1) -> float:
-        """Mean package power over a short interval (blocks for ``interval_s``)."""
+        """Mean package power [W] over a short interval (blocks for ``interval_s`` [s])."""
         self.start()
         t0 = time.perf_counter()
         time.sleep(interval_s)

@@ -49,6 +49,8 @@ def _versions(backend: Backend) -> dict:
 
 
 def git_commit() -> str:
+    """The checkout's HEAD commit, with "+dirty" when tracked files changed; "unknown" without
+    git."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
@@ -67,6 +69,8 @@ def git_commit() -> str:
 
 
 def provenance(backend: Backend, argv: list[str]) -> dict:
+    """Where a run came from: ``backend``'s name and device, library versions, UTC date, git
+    commit, and the command line rebuilt from ``argv`` (the CLI's arguments)."""
     return {
         "backend": backend.name,
         "device": backend.device_info(),
@@ -78,6 +82,8 @@ def provenance(backend: Backend, argv: list[str]) -> dict:
 
 
 def device_slug(backend: Backend) -> str:
+    """``backend``'s device name lower-cased, runs of other characters as "-", at most 48 long
+    (the last part of a measurement file's name)."""
     name = backend.device_info()["name"].lower()
     return re.sub(r"[^a-z0-9]+", "-", name).strip("-")[:48]
 
@@ -97,6 +103,8 @@ def reference_path(suite: str, backend_name: str) -> Path | None:
 
 
 def load(path: Path) -> dict:
+    """The measurement file at ``path`` as a dict; raises ``ValueError`` unless it has the
+    schema, suite, provenance and results keys."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     for key in ("schema", "suite", "provenance", "results"):
         if key not in data:
@@ -105,7 +113,8 @@ def load(path: Path) -> dict:
 
 
 def reference(suite: str, backend_name: str = "numpy") -> dict | None:
-    """The stored reference run, or None when none has been committed (e.g. no GPU run yet).
+    """The stored reference run of ``suite`` on ``backend_name`` ('numpy' or 'cupy'), or None
+    when none has been committed (e.g. no GPU run yet).
 
     ``reference("bogus")`` raises :class:`UnknownNameError` listing the known suites.
     """
@@ -116,7 +125,11 @@ def reference(suite: str, backend_name: str = "numpy") -> dict | None:
 def write(
     path: Path, suite: str, quick: bool, prov: dict, results: dict, *, overwrite: bool
 ) -> None:
-    """Write a result file atomically; an existing file is replaced only with ``overwrite``."""
+    """Write a result file atomically; an existing file is replaced only with ``overwrite``.
+
+    ``path`` is the file, ``suite`` the suite's name, ``quick`` whether the quick plan ran,
+    ``prov`` the ``provenance`` dict and ``results`` the suite's results (times [s]).
+    """
     doc = {
         "schema": SCHEMA_VERSION,
         "suite": suite,

@@ -24,7 +24,8 @@ QUICK_CACHE_CAP_BYTES = 64 * 2**20
 
 
 def plan(backend: Backend, quick: bool) -> dict:
-    """Sizes from the device: arrays and weights a multiple of the last-level cache."""
+    """Sizes [bytes] from ``backend``'s device: arrays and weights a multiple of the last-level
+    cache (``quick``: smaller multiples, the cache capped at ``QUICK_CACHE_CAP_BYTES``)."""
     reported_llc = backend.last_level_cache_bytes()
     llc = min(reported_llc, QUICK_CACHE_CAP_BYTES) if quick else reported_llc
     gpu = backend.is_gpu
@@ -157,6 +158,9 @@ def _record(case: _Case) -> dict:
 
 @suite("roofline", "streaming read and copy bandwidth, peak GEMM, GEMM sweep over batch B")
 def run(backend: Backend, quick: bool, progress: bool) -> dict:
+    """The suite's entry point: streaming read and copy, peak GEMM and the GEMM sweep over the
+    batch on ``backend``, sized by ``plan(backend, quick)``, with a progress bar when
+    ``progress``; returns the results dict (times [s], bandwidths [bytes/s], [FLOP/s])."""
     sizes = plan(backend, quick)
     load_start = None if backend.is_gpu else os.getloadavg()[0]
     busy0, own0, wall0 = _busy_cpu_s(), time.process_time(), time.perf_counter()

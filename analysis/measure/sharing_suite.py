@@ -73,7 +73,13 @@ def measure_point(
     llc_bytes: int,
     seed: int = 0,
 ) -> dict:
-    """Time both algorithms at one (k, P, S) and check that they agree."""
+    """Time both algorithms at one (k, P, S) on ``backend`` and check that they agree.
+
+    ``k`` branches [count], ``prefix`` P and ``suffix`` S [tokens], ``heads`` [count] of
+    ``head_dim`` [elements]; ``repeats`` [count] interleaved runs; ``llc_bytes`` [bytes] the
+    last-level cache; ``seed`` seeds the inputs. Returns times [s], bytes read [bytes],
+    bandwidths [bytes/s] and the speed-ups [unitless].
+    """
     xp = backend.xp
     inputs = attention.make_inputs(xp, k, prefix, suffix, heads, head_dim, DTYPE, seed)
     full_k, full_v = attention.private_caches(xp, inputs)
@@ -118,6 +124,9 @@ def measure_point(
 
 @suite("sharing", "shared-prefix decode attention: per-branch vs prefix read once, across k, P, S")
 def run(backend: Backend, quick: bool, progress: bool) -> dict:
+    """The suite's entry point: both attention algorithms across k, P and S on ``backend``
+    (``quick``: the quick plan, else the GPU or CPU one), with a progress bar when ``progress``;
+    returns the results dict (times [s], bandwidths [bytes/s], speed-ups [unitless])."""
     plan = PLANS["quick" if quick else ("gpu" if backend.is_gpu else "cpu")]
     heads, head_dim = plan["heads"], plan["head_dim"]
     itemsize = np.dtype(DTYPE).itemsize

@@ -20,6 +20,9 @@ SUITES: dict[str, Suite] = {}
 
 
 def suite(name: str, description: str):
+    """Decorator: register the decorated ``f(backend, quick, progress) -> dict`` in ``SUITES``
+    under ``name`` with its one-line ``description``; a second suite of that name raises."""
+
     def wrap(func):
         if name in SUITES:
             raise DefinitionError(f"suite {name!r} registered twice")
@@ -38,11 +41,13 @@ class Progress:
         self.bar = tqdm(total=total, desc=desc, disable=not enabled, leave=False)
 
     def step(self, label: str = "") -> None:
+        """Advance the bar by one step, showing ``label`` (when given) beside it."""
         if label:
             self.bar.set_postfix_str(label, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:
+        """Close the bar (it leaves no line behind)."""
         self.bar.close()
 
 
@@ -59,4 +64,6 @@ def load_all() -> dict[str, Suite]:
 
 
 def run_suite(name: str, backend: Backend, quick: bool, progress: bool = True) -> dict:
+    """Run the suite called ``name`` on ``backend`` (``quick``: its short plan; ``progress``: a
+    progress bar); returns its results dict."""
     return load_all()[name].run(backend, quick, progress)

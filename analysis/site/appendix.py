@@ -32,6 +32,8 @@ _HW_UNITS: dict[str, tuple[str, Callable[[Any], str]]] = {
 
 
 def hardware_section() -> str:
+    """The accelerators section (MyST): one table per chip of its dense peaks [FLOP/s], memory
+    [B] and bandwidth [B/s] and other specs, each with its source."""
     parts = [
         "## Accelerators\n",
         pages.data_as_of("hardware").badge() + "\n",
@@ -65,6 +67,8 @@ def hardware_section() -> str:
 
 
 def models_section() -> str:
+    """The models section (MyST): each catalog model's architecture and config source, and the
+    parameters [count] counted here beside the published ones."""
     rows = []
     for spec in models.all_models():
         info = models.info(spec.name)
@@ -120,6 +124,7 @@ def _money(value: float | None) -> str:
 
 
 def prices_section() -> str:
+    """The API prices section (MyST): every catalog row, USD per million tokens, with its source."""
     rows = [
         [
             r.date.isoformat(),
@@ -153,6 +158,8 @@ def prices_section() -> str:
 
 
 def rentals_section() -> str:
+    """The GPU rental prices section (MyST): every catalog row, USD per GPU-hour, with its
+    source."""
     rows = [
         [
             r.date.isoformat(),
@@ -193,6 +200,7 @@ def _records_section(title: str, filename: str, intro: str) -> str:
 
 
 def render() -> str:
+    """The whole page chapters/appendix-data-sources.md, as MyST text."""
     sections = [
         "# Data sources\n",
         "This appendix is generated from the catalogs in `analysis/data/` by "
@@ -225,6 +233,8 @@ def render() -> str:
 
 
 def main() -> int:
+    """Rewrite chapters/appendix-data-sources.md from :func:`render`; returns 0 [unitless], the
+    CLI's exit code."""
     return pages.write(PAGE, render())
 
 

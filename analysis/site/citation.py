@@ -36,6 +36,8 @@ class BookMeta:
 
 
 def slug(text: str) -> str:
+    """``text`` lower-cased, each run of characters other than a-z and 0-9 as one "-", with no
+    "-" at either end ('Memory, not arithmetic' -> 'memory-not-arithmetic')."""
     require_text("text", text)
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -54,7 +56,11 @@ def _person(person: dict) -> str:
 
 
 def book_meta(cff_path: Path = CFF_PATH, config_path: Path = CONFIG_PATH) -> BookMeta:
-    """The book's metadata: CITATION.cff, with the base URL from ``html.baseurl`` in _config.yml."""
+    """The book's metadata: CITATION.cff, with the base URL from ``html.baseurl`` in _config.yml.
+
+    ``cff_path`` is the CITATION.cff to read, ``config_path`` the _config.yml consulted when it
+    states no URL.
+    """
     cff = yaml.safe_load(Path(cff_path).read_text(encoding="utf-8"))
     pref = cff.get("preferred-citation") or {}
     url = pref.get("url") or cff.get("url") or ""
@@ -73,13 +79,15 @@ def book_meta(cff_path: Path = CFF_PATH, config_path: Path = CONFIG_PATH) -> Boo
 
 
 def page_url(meta: BookMeta, path: str) -> str:
+    """The absolute URL of ``path`` (e.g. 'chapters/gallery.html#fig-x') once ``meta`` (from
+    :func:`book_meta`) has a base URL; ``path`` itself until then."""
     _require_meta(meta)
     require_text("path", path)
-    """The absolute URL of ``path`` (e.g. 'chapters/gallery.html#fig-x') once a base URL is set."""
     return f"{meta.url}/{path}" if meta.url else path
 
 
 def bibtex_escape(text: str) -> str:
+    """``text`` with BibTeX's special characters & % # _ $ escaped by a backslash."""
     require_text("text", text)
     return re.sub(r"([&%#_$])", r"\\\1", text)
 
@@ -94,6 +102,8 @@ def _authors_text(meta: BookMeta) -> str:
 
 
 def bibtex(kind: str, key: str, fields: dict[str, str]) -> str:
+    """A BibTeX entry ``@kind{key, ...}`` of ``fields`` (field name -> text; empty ones left
+    out)."""
     require_text("kind", kind)
     require_text("key", key)
     if not isinstance(fields, dict):
@@ -105,9 +115,10 @@ def bibtex(kind: str, key: str, fields: dict[str, str]) -> str:
 
 
 def cite_book(meta: BookMeta, path: str = "") -> tuple[str, str]:
+    """(text, BibTeX) for the whole book described by ``meta`` (from :func:`book_meta`), its URL
+    that of ``path`` inside the site (default: the site's root)."""
     _require_meta(meta)
     require_text("path", path)
-    """(text, BibTeX) for the whole book."""
     url = page_url(meta, path) if (path or meta.url) else ""
     version = f", version {meta.version}" if meta.version else ""
     text = f"{_authors_text(meta)} ({meta.year}). {meta.title}{version}." + (
@@ -128,10 +139,11 @@ def cite_book(meta: BookMeta, path: str = "") -> tuple[str, str]:
 
 
 def cite_page(meta: BookMeta, title: str, path: str) -> tuple[str, str]:
+    """(text, BibTeX) for one page (chapter or appendix) called ``title`` at ``path`` inside the
+    site of the book described by ``meta`` (from :func:`book_meta`)."""
     _require_meta(meta)
     require_text("title", title)
     require_text("path", path)
-    """(text, BibTeX) for one page (chapter or appendix) at ``path`` inside the site."""
     url = page_url(meta, path)
     version = f", version {meta.version}" if meta.version else ""
     text = f"{_authors_text(meta)} ({meta.year}). “{title}”. In {meta.title}{version}. {url}"
@@ -151,11 +163,12 @@ def cite_page(meta: BookMeta, title: str, path: str) -> tuple[str, str]:
 
 
 def cite_figure(meta: BookMeta, fig_id: str, title: str, path: str) -> tuple[str, str]:
+    """(text, BibTeX) for the figure ``fig_id`` called ``title``, whose stable anchor is
+    ``path``, in the book described by ``meta`` (from :func:`book_meta`)."""
     _require_meta(meta)
     require_text("fig_id", fig_id)
     require_text("title", title)
     require_text("path", path)
-    """(text, BibTeX) for the figure ``fig_id``, whose stable anchor is ``path``."""
     url = page_url(meta, path)
     version = f", version {meta.version}" if meta.version else ""
     licence = " Licensed CC BY 4.0." if "CC-BY-4.0" in meta.licenses else ""

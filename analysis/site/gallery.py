@@ -24,7 +24,7 @@ PAGE_PATH = "chapters/gallery.html"  # where the page lands in the built site
 
 
 def label(fig_id: str) -> str:
-    """The figure's stable MyST label and HTML anchor."""
+    """The stable MyST label and HTML anchor of figure ``fig_id``."""
     require_text("fig_id", fig_id)
     return registry.gallery_label(fig_id)
 
@@ -105,6 +105,9 @@ def _fence(text: str) -> str:
 def figure_section(
     spec: registry.FigureSpec, meta: citation.BookMeta, number: str | None = None
 ) -> str:
+    """The gallery entry of figure ``spec`` (MyST): the figure, its id, sources, downloads and
+    how to cite it from the book ``meta`` describes; ``number`` is the number the chapter gives
+    it ('3.1'), or None where no chapter numbers it."""
     anchor = label(spec.id)
     text, bib = citation.cite_figure(meta, spec.id, spec.title, f"{PAGE_PATH}#{anchor}")
     files = spec.files()
@@ -142,6 +145,7 @@ def figure_section(
 
 
 def render() -> str:
+    """The whole page chapters/gallery.md, as MyST text."""
     meta = citation.book_meta()
     numbers = figure_numbers()
     specs = ordered_specs()
@@ -165,6 +169,8 @@ def render() -> str:
 
 
 def main() -> int:
+    """Rewrite chapters/gallery.md from :func:`render`; returns 0 [unitless], the CLI's exit
+    code."""
     return pages.write(PAGE, render())
 
 

@@ -22,7 +22,7 @@ def cite(key: str) -> str:
 
 
 def cell(text: object) -> str:
-    """Text made safe for one cell of a Markdown table."""
+    """``text`` (any object, as ``str``) made safe for one cell of a Markdown table."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -54,7 +54,8 @@ def toc_documents() -> list[str]:
 
 
 def write(path: Path, text: str) -> int:
-    """Write a generated page atomically and say so; returns 0 for use as a CLI exit code."""
+    """Write a generated page ``text`` to ``path`` atomically and say so; returns 0 [unitless]
+    for use as a CLI exit code."""
     atomic_write_bytes(path, text.encode())
     print(f"wrote {Path(path).relative_to(ROOT)}")
     return 0

@@ -46,6 +46,7 @@ def figure_measurements() -> dict[str, list[str]]:
 
 
 def measurement_files() -> list[Path]:
+    """The stored measurement files (``analysis/data/measurements/*.json``), sorted by name."""
     return sorted(MEASUREMENTS_DIR.glob("*.json"))
 
 
@@ -84,6 +85,8 @@ def _versions(versions: dict) -> str:
 
 
 def measurements_section() -> str:
+    """The page's measurements section (MyST): each stored file's suite, device, date, commit,
+    software and command, and the figures drawn from it."""
     used_by: dict[str, list[str]] = {}
     for fig_id, names in figure_measurements().items():
         for name in names:
@@ -128,6 +131,7 @@ def measurements_section() -> str:
 
 
 def render() -> str:
+    """The whole page chapters/provenance.md, as MyST text."""
     sections = [
         "# Provenance\n",
         "What produced this website: the notebooks as executed by this build, the software "
@@ -151,6 +155,8 @@ def render() -> str:
 
 
 def main() -> int:
+    """Rewrite chapters/provenance.md from :func:`render`; returns 0 [unitless], the CLI's exit
+    code."""
     return pages.write(PAGE, render())
 
 

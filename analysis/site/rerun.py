@@ -38,7 +38,7 @@ STEPS = (
 
 
 def suites() -> list[tuple[str, int]]:
-    """(suite, time limit in s) in the order ``scripts/gpu-check.sh`` runs them."""
+    """(suite, time limit [s]) in the order ``scripts/gpu-check.sh`` runs them."""
     text = GPU_CHECK.read_text(encoding="utf-8")
     match = re.search(r"for spec in ([^;]+);", text)
     if not match:
@@ -73,6 +73,8 @@ def gpu_references() -> list[dict]:
 
 
 def targets_table() -> str:
+    """The ceilings of ``TARGET_CHIPS`` as a Markdown table: bandwidth [B/s], dense peak
+    [FLOP/s], ridge [FLOP/B] and critical batch [rows], in bf16 and fp8, with sources."""
     rows = []
     for key in TARGET_CHIPS:
         acc = hardware.get(key)
@@ -106,6 +108,7 @@ def targets_table() -> str:
 
 
 def render() -> str:
+    """The whole page chapters/rerun.md, as MyST text."""
     steps = "\n".join(STEPS)
     suite_rows = [
         [f"`{name}`", f"{limit} s", f"`{name}-cupy-<device>.json`"] for name, limit in suites()
@@ -153,6 +156,7 @@ def render() -> str:
 
 
 def main() -> int:
+    """Rewrite chapters/rerun.md from :func:`render`; returns 0 [unitless], the CLI's exit code."""
     return pages.write(PAGE, render())
 
 
