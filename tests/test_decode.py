@@ -6,6 +6,7 @@ rotary embeddings computed as complex rotations, and a per-token loop over chose
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -176,6 +177,13 @@ def test_suite_runs_and_summarizes_on_tiny_shapes():
     assert 2 <= s.moe[1].experts_touched <= 8
     assert isinstance(s.verdict, str) and s.predicted_knee > 0 and s.measured_knee > 0
     assert "cpu_contention" in res
+    # A chip whose FLOP/s dwarf its bandwidth never turns this step FLOP-bound: each sequence's
+    # KV read (k (L+1) / W) then outlasts its FLOPs ((2N + a (L+1)) / F), so there is no knee.
+    spec, ctx = s.dense_spec, s.batch[0].context + 1
+    kv_s = spec.kv_bytes_per_token(s.dtype) * ctx / s.bandwidth
+    flops = 2 * roofline.matmul_params(spec) + roofline.attention_flops_per_position(spec) * ctx
+    no_knee = dataclasses.replace(s, gemm_flops=2 * flops / kv_s)
+    assert no_knee.predicted_knee == math.inf
 
 
 def test_predicted_knee_is_where_compute_meets_memory():

@@ -13,6 +13,7 @@ bandwidth) from ``roofline.forward_step`` and the two rates measured in the same
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -367,9 +368,14 @@ class DecodeSummary:
     # the knee
     @property
     def predicted_knee(self) -> float:
-        """Batch [rows] at which the predicted step turns FLOP-bound (``STEP_KNEE_BATCH``)."""
+        """Batch [rows] at which the predicted step turns FLOP-bound (``STEP_KNEE_BATCH``).
+
+        ``inf`` when no batch does: if one sequence's KV read costs more time than its FLOPs
+        (k L / W > (2 N + a L) / F), every added sequence adds more bytes than arithmetic and the
+        law's denominator is not positive (a negative "knee" is no knee at all).
+        """
         s, ctx = self.dense_spec, self.batch[0].context
-        return float(
+        knee = float(
             _step_knee_batch(
                 roofline.matmul_params(s),
                 s.weight_bytes(self.dtype),
@@ -380,6 +386,7 @@ class DecodeSummary:
                 self.bandwidth,
             )
         )
+        return knee if knee > 0 else math.inf
 
     @property
     def measured_knee(self) -> float:
