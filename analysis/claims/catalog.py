@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 
 from .. import agents, energy, hardware, memory, models, physics, prices, pricing, roofline, sources
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from ..units import sci, si
 from .ledger import TOPICS, VERDICTS, Claim, judged, numeric
 
@@ -793,6 +793,8 @@ def hundred_t_ten_million_gpus():
 
 def _kv_weight_ratio(spec: models.ModelSpec, weight_dtype: str) -> float:
     """One sequence's bf16 KV at the model's full context over its weights [unitless]."""
+    if spec.max_context is None:
+        raise ConfigError(f"{spec.name}: no max_position_embeddings, so no full context to size")
     return spec.kv_cache_bytes(spec.max_context) / spec.weight_bytes(weight_dtype)
 
 
@@ -872,7 +874,7 @@ def price_ratio_3_to_10():
         tolerance=math.sqrt(10 / 3) - 1,  # holds anywhere inside the source's stated 3x-10x range
         why=(
             f"Across {s.n_rows} dated list prices ({min(years)}–{max(years)}) the output/input ratio "
-            f"runs {s.lowest:g}x–{s.highest:g}x with median {s.median:g}x; {s.share_in_3_to_10:.0%} of "
+            f"runs {s.lowest:.3g}x–{s.highest:.3g}x with median {s.median:.3g}x; {s.share_in_3_to_10:.0%} of "
             f"rows lie in 3x–10x and {reach} 10x. Open-weight hosts charge 1x. By year the median "
             "is " + ", ".join(f"{v:.3g}x in {y}" for y, v in years.items()) + "."
         ),
@@ -1245,6 +1247,8 @@ def cost_linear_in_prompt():
 def _steps_exponent(loop: agents.AgentLoop, regime: agents.Regime) -> float:
     """log2 of the total bill over a full window's steps against half as many [unitless]."""
     t = loop.max_steps()
+    if t is None:
+        raise ConfigError(f"the agent loop {loop} has no context window to fill")
     return math.log2(
         agents.total_cost_usd(loop, regime, t) / agents.total_cost_usd(loop, regime, t // 2)
     )
