@@ -194,7 +194,9 @@ def test_every_claim_is_swept_or_says_why_not():
 
 def test_a_claim_needs_a_sweep_or_a_reason():
     with pytest.raises(ValueError, match="unswept"):
-        claims.numeric("C99", "q", "vram", "s", value=1.0, claimed=1.0, unit="u", why="w", assumptions={})
+        claims.numeric(
+            "C99", "q", "vram", "s", value=1.0, claimed=1.0, unit="u", why="w", assumptions={}
+        )
     with pytest.raises(ValueError, match="both"):
         claims.numeric(
             "C99", "q", "vram", "s", claimed=1.0, unit="u", why="w", assumptions={},
