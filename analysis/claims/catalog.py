@@ -218,7 +218,12 @@ def batch_over_1000_for_equal_utilization():
 @claim
 def density_4n():
     density = physics.accelerator_density_per_cm2("h100-sxm")
-    with_area = [a for a in hardware.NAMES if hardware.get(a).die_area_mm2 is not None]
+    on_4n = [a for a in hardware.NAMES if hardware.get(a).process == "TSMC 4N"]
+    with_area = [a for a in on_4n if hardware.get(a).die_area_mm2 is not None]
+    dies = {(hardware.get(a).die_area_mm2, hardware.get(a).transistors) for a in with_area}
+    no_area = [
+        a for a in hardware.NAMES if a not in with_area and "4N" in (hardware.get(a).process or "")
+    ]
     return numeric(
         "C20",
         "TSMC 4N is a little over 1e10 transistors/cm^2 for GPUs",
@@ -235,8 +240,10 @@ def density_4n():
         assumptions={"die": "GH100 (H100 SXM)", "area": "whole die"},
         sources=("nvidia-hopper-whitepaper",),
         unswept=(
-            f"No second TSMC 4N die to vary: of the catalog's chips only {', '.join(with_area)} "
-            "publish a die area, and GH100 (H100, H200) is the only 4N die among them."
+            f"No second die to vary: the catalog's TSMC 4N chips with a published area "
+            f"({', '.join(with_area)}) share "
+            + ("one die" if len(dies) == 1 else f"{len(dies)} dies")
+            + f"; {', '.join(no_area)} (4N-family) publish no die area."
         ),
     )
 
