@@ -216,6 +216,27 @@ def test_sensitivity_records_both_ends(c):
 
 
 @pytest.mark.parametrize(
+    "c", [c for c in SWEPT if "testable_bound" in c.assumptions], ids=lambda c: c.id
+)
+def test_a_judged_claims_testable_bound_is_classified_at_every_point(c):
+    comparison, limit = c.assumptions["testable_bound"]
+    for x in c.sensitivity:
+        for _, v, vd in x.points:
+            assert vd == (None if v is None else claims.classify(v, limit, 0.0, False, comparison))
+
+
+def test_bounds_hold_for_c01_and_c24_by_hand():
+    # C01: one 8,192-token sequence over the H100's bf16 critical batch 989.4 / (2 x 3.35) x 2
+    # = 295.3 is 27.7 (> 1: flop-limited). C24 at activity 0.1: 700 W / (0.1 x 80e9 x 1.98 GHz)
+    # = 4.42e-17 J, 22x the stated 2e-18 J minimum (> 1).
+    c01 = claims.get("C01")
+    assert c01.value == pytest.approx(8192 / (989.4 / 3.35), rel=1e-3)
+    assert all(vd == "holds" for x in c01.sensitivity for _, v, vd in x.points if v is not None)
+    low = next(x for x in claims.get("C24").sensitivity if x.assumption == "activity")
+    assert (low.low, low.verdict_low) == (0.1, "holds")
+
+
+@pytest.mark.parametrize(
     "c",
     [c for c in SWEPT if c.claimed is not None and c.verdict != "not checkable"],
     ids=lambda c: c.id,

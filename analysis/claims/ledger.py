@@ -11,7 +11,11 @@ values (``ranges``: low end first, high end last). The rule evaluates the value 
 every range, one assumption at a time, and classifies each; a numeric verdict that flips anywhere
 inside a range (``flipped``: from supporting the claim to over- or understating it, or back)
 becomes "depends on assumptions", and the reason names the assumption and the
-point where it flips. No builder sets such a verdict by hand.
+point where it flips. No builder sets such a verdict by hand. Where a claim's value rests on the
+state an instance carries, one range is "architecture" (the designs of ``analysis.designs``);
+where it rests on a list price, one is the price date. A claim with no range to sweep (not
+checkable, or a unit conversion of the source's own premise) says why in ``unswept``; a record
+has exactly one of the two.
 """
 
 from __future__ import annotations
@@ -368,6 +372,8 @@ def judged(
         sens = sweep(recompute, base, ranges or {}, judge)
         value = recompute(**base)
         assumptions = {**assumptions, **base}
+        if bound is not None:
+            assumptions["testable_bound"] = list(bound)
         if judge is not None and value is not None and any(x.flips_at is not None for x in sens):
             why = f"{why} {_flip_reason(base, judge(value), sens)}"
     return Claim(
