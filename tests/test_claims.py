@@ -445,7 +445,7 @@ def test_c31_at_later_flagship_prices():
 
 
 def test_c06_counts_the_cluster_not_the_run():
-    # 24,000 vs 24,576 per cluster (2.3% off: holds); vs the 16,384 a pre-training run used (46%
+    # 24,000 vs 24,576 per cluster (2.3% off: holds); vs the 16,384 Llama 3 405B's pre-training used (46%
     # off: overstated).
     x = _range("C06", "count")
     assert (x.value_low, x.value_high) == (16_384, 24_576)

@@ -614,7 +614,7 @@ def meta_cluster_24000():
     facts = sources.facts()
     fact, used = facts["meta_h100_cluster_gpus"], facts["llama3_pretrain_max_gpus"]
     counts = {  # what "a GPU cluster of about 24,000 GPUs" counts, fewest first
-        "GPUs a Llama 3 pre-training run used": float(used.value),
+        "GPUs Llama 3 405B's pre-training used": float(used.value),
         "GPUs in one of Meta's clusters": float(fact.value),
     }
 
