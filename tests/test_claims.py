@@ -412,6 +412,11 @@ def test_c11_reads_most_as_the_median_and_flips_on_chunked_attention():
     assert next(vd for p, _, vd in x.points if p == "chunked") == "understated"  # not < 1
     c = claims.get("C11")
     assert c.value < 1 and c.verdict == "depends on assumptions"
+    from analysis import designs
+
+    by_key = {v.design.key: v.c11_ratio_full_context for v in designs.verdicts()}
+    for key, value, _ in x.points:  # the designs module's verdict table, law by law
+        assert value == pytest.approx(by_key[key], rel=1e-9)
 
 
 def test_c14_with_each_chips_own_ratio():
