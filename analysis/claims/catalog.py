@@ -180,19 +180,33 @@ def k_up_to_1000():
     )
 
 
-def _utilization_ratio(model, accelerator, context, batch=1000, dtype="bf16"):
+DENSE = "dense"
+# "routing": the base model's dense layers, or a mixture of experts routing each token to a few
+# experts (uniform routing, roofline.step_weight_bytes), from the densest routing to the sparsest.
+ROUTED = ("mixtral-8x7b", "qwen3-30b-a3b", "deepseek-v3")
+
+
+def _utilization_ratio(model, accelerator, context, routing=DENSE, batch=1000, dtype="bf16"):
     """Decode FLOP utilization at ``batch`` over prefill's, each min(1, intensity / ridge)."""
-    spec, acc = models.get(model), hardware.get(accelerator)
+    spec = models.get(model if routing == DENSE else routing)
+    acc = hardware.get(accelerator)
     ridge = acc.peak_flops(dtype) / acc.mem_bandwidth
     dec = roofline.forward_step(spec, batch, 1, context, dtype, dtype)
     pre = roofline.forward_step(spec, 1, max(context, 4096), 0, dtype, dtype)
     return min(1.0, dec.intensity / ridge) / min(1.0, pre.intensity / ridge)
 
 
+def _routing_label(model: str) -> str:
+    spec = models.get(model)
+    k, e = spec.n_experts_per_tok, spec.n_experts
+    return f"{model} ({k} of {e} experts, {1000 * k / e:.0f} tokens each)"
+
+
 @claim
 def batch_over_1000_for_equal_utilization():
-    base = {"model": "llama-3-70b", "accelerator": "h100-sxm", "context": 0}
+    base = {"model": "llama-3-70b", "accelerator": "h100-sxm", "context": 0, "routing": DENSE}
     at_8k = _utilization_ratio("llama-3-70b", "h100-sxm", 8192)
+    routed = {m: _utilization_ratio("llama-3-70b", "h100-sxm", 0, m) for m in ROUTED}
     return numeric(
         "C03",
         "inference batch sizes would be > 1000, inference flop utilization would be the same for prefill vs generation",
@@ -200,17 +214,29 @@ def batch_over_1000_for_equal_utilization():
         "ch1-k-claim",
         recompute=_utilization_ratio,
         base=base,
-        ranges={"context": (0, 1024, 8192, 32768), "accelerator": CHIPS},
+        ranges={
+            "context": (0, 1024, 8192, 32768),
+            "accelerator": CHIPS,
+            "routing": (DENSE, *ROUTED),
+        },
         claimed=1.0,
         unit="decode / prefill FLOP utilization at batch 1000",
         why=(
             "Tested as stated: at a batch of 1000, Llama 3 70B's decode step on an H100 (bf16) reaches "
             f"{_utilization_ratio(**base):.0%} of prefill's roofline utilization when the KV cache is "
             f"negligible, as the source's K argument assumes, but {at_8k:.0%} at 8K context, where each "
-            "sequence's own KV read, which batching never shares, caps the step's intensity."
+            "sequence's own KV read, which batching never shares, caps the step's intensity. With "
+            "routed experts a batch of 1000 spreads over the experts, so each expert's read is "
+            "shared by batch × k / E tokens, not 1000: at negligible KV, "
+            + ", ".join(f"{_routing_label(m)} {v:.0%}" for m, v in routed.items())
+            + "."
         ),
         assumptions={"batch": 1000, "dtype": "bf16", "prefill_prompt_tokens": "max(context, 4096)"},
-        sources=("nvidia-hopper-whitepaper", "hf-llama3-70b"),
+        sources=(
+            "nvidia-hopper-whitepaper",
+            "hf-llama3-70b",
+            *dict.fromkeys(models.info(m).config_source.source for m in ROUTED),
+        ),
     )
 
 
