@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..errors import require_number
+from ..errors import InvalidValueError, require_number
 from ..units import fmt_sig, sci
 
 VERDICTS = (
@@ -100,9 +100,11 @@ class Claim:
 
     def __post_init__(self) -> None:
         if bool(self.sensitivity) == bool(self.unswept):
-            raise ValueError(
+            raise InvalidValueError(
+                "unswept",
+                self.unswept,
                 f"{self.id}: a claim has either a sensitivity sweep or a reason why none applies "
-                f"(unswept), not {'both' if self.unswept else 'neither'}"
+                f"(unswept), not {'both' if self.unswept else 'neither'}",
             )
 
     @property
