@@ -162,9 +162,46 @@ def test_builders_are_all_registered():
 SWEPT = [c for c in LEDGER if c.sensitivity]
 
 
-def test_most_numeric_claims_declare_their_assumption_ranges():
-    numeric_like = [c for c in LEDGER if c.claimed is not None and c.verdict != "not checkable"]
-    assert len(SWEPT) >= 12 and len([c for c in numeric_like if c.sensitivity]) >= 12
+# The claims without a sweep, each for a stated reason; every other claim is swept.
+UNSWEPT = {
+    # not checkable: no data here measures or bounds the quantity, so there is nothing to vary
+    "C16": "not checkable: no measured rate of thought",
+    "C22": "not checkable: no source estimates a practical density limit",
+    "C23": "not checkable: divides C22's limit",
+    # unit conversions of C16's stated 9 tokens/s: the only assumption is C16's (not checkable)
+    "C17": "9 tokens/s x 3,600 s",
+    "C18": "9 tokens/s x 8 h",
+    "C28": "128,000 tokens / 9 tokens/s",
+    # the quote names the model, the tokens and (through the model) its one catalog price
+    "C29": "128,000 tokens at GPT-4 Turbo's input price",
+    "C30": "1,000 tokens at GPT-4 Turbo's output price",
+    # one TSMC 4N die (GH100) publishes an area: no second die to vary
+    "C20": "GH100 only",
+}
+
+
+def test_every_claim_is_swept_or_says_why_not():
+    assert {c.id for c in LEDGER if not c.sensitivity} == set(UNSWEPT)
+    for c in LEDGER:
+        assert bool(c.unswept) != bool(c.sensitivity), c.id
+    not_checkable = {c.id for c in LEDGER if c.verdict == "not checkable"}
+    assert not_checkable == {"C16", "C22", "C23"}
+    for cid in not_checkable:
+        assert claims.get(cid).unswept.startswith("Not checkable"), cid
+    for cid in ("C17", "C18", "C28"):
+        assert "C16" in claims.get(cid).unswept
+
+
+def test_a_claim_needs_a_sweep_or_a_reason():
+    with pytest.raises(ValueError, match="unswept"):
+        claims.numeric(
+            "C99", "q", "vram", "s", value=1.0, claimed=1.0, unit="u", why="w", assumptions={}
+        )
+    with pytest.raises(ValueError, match="both"):
+        claims.numeric(
+            "C99", "q", "vram", "s", claimed=1.0, unit="u", why="w", assumptions={},
+            recompute=lambda x: x, base={"x": 1.0}, ranges={"x": (1.0, 2.0)}, unswept="none",
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("c", SWEPT, ids=lambda c: c.id)
@@ -176,6 +213,27 @@ def test_sensitivity_records_both_ends(c):
             assert x.verdict_low == claims.classify(
                 x.value_low, c.claimed, c.tolerance, c.order_of_magnitude, c.comparison
             )
+
+
+@pytest.mark.parametrize(
+    "c", [c for c in SWEPT if "testable_bound" in c.assumptions], ids=lambda c: c.id
+)
+def test_a_judged_claims_testable_bound_is_classified_at_every_point(c):
+    comparison, limit = c.assumptions["testable_bound"]
+    for x in c.sensitivity:
+        for _, v, vd in x.points:
+            assert vd == (None if v is None else claims.classify(v, limit, 0.0, False, comparison))
+
+
+def test_bounds_hold_for_c01_and_c24_by_hand():
+    # C01: one 8,192-token sequence over the H100's bf16 critical batch 989.4 / (2 x 3.35) x 2
+    # = 295.3 is 27.7 (> 1: flop-limited). C24 at activity 0.1: 700 W / (0.1 x 80e9 x 1.98 GHz)
+    # = 4.42e-17 J, 22x the stated 2e-18 J minimum (> 1).
+    c01 = claims.get("C01")
+    assert c01.value == pytest.approx(8192 / (989.4 / 3.35), rel=1e-3)
+    assert all(vd == "holds" for x in c01.sensitivity for _, v, vd in x.points if v is not None)
+    low = next(x for x in claims.get("C24").sensitivity if x.assumption == "activity")
+    assert (low.low, low.verdict_low) == (0.1, "holds")
 
 
 @pytest.mark.parametrize(
@@ -213,6 +271,7 @@ def test_exports_carry_sensitivity():
     fields = {"assumption", "low", "high", "value_low", "value_high", "verdict_low", "verdict_high"}
     assert all(fields <= s.keys() for e in doc.values() for s in e["sensitivity"])
     assert doc["C02"]["sensitivity"]
+    assert all(bool(e["unswept"]) != bool(e["sensitivity"]) for e in doc.values())
 
 
 # ---- disputed verdicts (issue 14 item 11), each pinned to a published figure or hand derivation ----
@@ -299,3 +358,114 @@ def test_ledger_table_of_an_unknown_topic_names_the_known_ones():
 
     with pytest.raises(UnknownNameError, match="physics"):
         topic_markdown("astrology")
+
+
+# ---- sensitivity ends pinned to hand derivations (issue 14 item 12, issue 19) ---------------------
+def _range(cid, assumption):
+    return next(x for x in claims.get(cid).sensitivity if x.assumption == assumption)
+
+
+GIB = 2**30
+
+
+def test_c04_architecture_ends_and_the_designs_module_agree():
+    # Critical batch on the H100 in bf16: F / (2 W) x b_w = 989.4e12 / (2 x 3.35e12) x 2 = 295.3.
+    # MHA (GPT-3 175B): 96 layers x 2 (K, V) x 96 heads x 128 x 2 B = 4,718,592 B per token, so one
+    # 131,072-token sequence holds 618.5 GB and 295.3 of them 1.826e14 B: 5.5x under 1e15.
+    x = _range("C04", "architecture")
+    assert x.high == "mha" and x.low == "mamba2"
+    crit = 989.4e12 / (2 * 3.35e12) * 2
+    assert x.value_high == pytest.approx(crit * 96 * 2 * 96 * 128 * 2 * 131_072, rel=1e-3)
+    assert x.verdict_high == "overstated"  # 1e15 / 1.83e14 = 5.5 > sqrt(10)
+    from analysis import designs
+
+    by_key = {v.design.key: v.c04_kv_bytes for v in designs.verdicts()}
+    for key, value, _ in x.points:
+        assert value == pytest.approx(by_key[key], rel=1e-12)
+
+
+def test_c09_model_and_chip_ends():
+    # KV per instance = the bf16 weights (dynamic = static): GPUs = 1e6 x 2 P / HBM.
+    # Llama 3 8B: 8,030,261,248 x 2 B / 80 GiB x 1e6 = 186,969 -> 1e6 overstates it 5.3x.
+    # Llama 3 70B on an H100: 70,553,706,496 x 2 / 80 GiB x 1e6 = 1.643e6 (understated);
+    # on an H200 (141 GiB): 1.643e6 x 80 / 141 = 932,033, within 25% of 1e6 (holds).
+    model = _range("C09", "model")
+    assert model.value_low == pytest.approx(8_030_261_248 * 2 / (80 * GIB) * 1e6, rel=1e-6)
+    assert model.verdict_low == "overstated"
+    c = claims.get("C09")
+    assert c.value == pytest.approx(70_553_706_496 * 2 / (80 * GIB) * 1e6, rel=1e-6)
+    chip = _range("C09", "accelerator")
+    h200 = next(v for p, v, _ in chip.points if p == "h200")
+    assert h200 == pytest.approx(70_553_706_496 * 2 / (141 * GIB) * 1e6, rel=1e-6)
+    assert next(vd for p, _, vd in chip.points if p == "h200") == "holds"
+    assert c.verdict == "depends on assumptions" and "model" in c.why and "flips" in c.why
+
+
+def test_c11_reads_most_as_the_median_and_flips_on_chunked_attention():
+    # Llama 4 Scout at its 10,485,760-token window: 12 full layers x 8 KV heads x 128 x 2 x 2 B
+    # = 49,152 B per token, plus 36 chunked layers x 8,192 tokens x 4,096 B; over 215.54 GB of
+    # bf16 weights: (10,485,760 x 49,152 + 36 x 8,192 x 4,096) / 215,539,722,240 = 2.397.
+    x = _range("C11", "architecture")
+    chunked = next(v for p, v, _ in x.points if p == "chunked")
+    expected = (10_485_760 * 49_152 + 36 * 8_192 * 4_096) / 215_539_722_240
+    assert chunked == pytest.approx(expected, rel=1e-6)
+    assert next(vd for p, _, vd in x.points if p == "chunked") == "understated"  # not < 1
+    c = claims.get("C11")
+    assert c.value < 1 and c.verdict == "depends on assumptions"
+    from analysis import designs
+
+    by_key = {v.design.key: v.c11_ratio_full_context for v in designs.verdicts()}
+    for key, value, _ in x.points:  # the designs module's verdict table, law by law
+        assert value == pytest.approx(by_key[key], rel=1e-9)
+
+
+def test_c14_with_each_chips_own_ratio():
+    # ((KV + W) / KV) / R with KV = 10%: 10 / R. H200 bf16 dense: R = 989.4 / 4.8 = 206.1, ceiling
+    # 4.85% (1% understates it); H100 fp8 2:4 sparse: R = 2 x 1978.9 / 3.35 = 1,181, ceiling
+    # 0.847% (1% overstates it by 18%, outside the 10% tolerance).
+    x = _range("C14", "alu_ratio")
+    assert x.low == "h200 bf16 dense" and x.high == "h100-sxm fp8 2:4 sparse"
+    assert x.value_low == pytest.approx(10 / (989.4 / 4.8), rel=1e-3)
+    assert x.value_high == pytest.approx(10 / (2 * 1978.9 / 3.35), rel=1e-3)
+    assert (x.verdict_low, x.verdict_high) == ("understated", "overstated")
+    assert claims.get("C14").value == pytest.approx(0.01)
+
+
+def test_c12_by_price_date():
+    # 2023's three standard rows: gpt-3.5-turbo $2/$2, gpt-4 $30/$60, gpt-4-turbo $10/$30:
+    # ratios 1, 2, 3, median 2, below the source's 3x-10x.
+    x = _range("C12", "price_date")
+    assert x.low == 2023 and x.value_low == 2.0 and x.verdict_low == "overstated"
+    assert claims.get("C12").verdict == "depends on assumptions"
+
+
+def test_c31_at_later_flagship_prices():
+    # GPT-4.1 (2025-04-14): 128,000 x $2/M + 1,000 x $8/M = $0.264 for 1,000 / 9 / 60 = 1.852 min
+    # of thought: $0.1426/min against $132,270 / 2,080 h / 60 = $1.060/min, 7.4x apart (> sqrt 10).
+    x = _range("C31", "price_date")
+    assert x.high.endswith("gpt-4.1-2025-04-14")
+    assert x.value_high == pytest.approx(0.264 / (1000 / 9 / 60), rel=1e-6)
+    assert x.verdict_high == "overstated"
+    assert claims.get("C31").claimed == pytest.approx(132_270 / 2_080 / 60, rel=1e-6)
+
+
+def test_c06_counts_the_cluster_not_the_run():
+    # 24,000 vs 24,576 per cluster (2.3% off: holds); vs the 16,384 Llama 3 405B's pre-training used (46%
+    # off: overstated).
+    x = _range("C06", "count")
+    assert (x.value_low, x.value_high) == (16_384, 24_576)
+    assert (x.verdict_low, x.verdict_high) == ("overstated", "holds")
+
+
+def test_c10_architecture_is_the_designs_dynamic_ratio():
+    # 1e6 instances x ratio x 200 TB / 80 GiB (capacity) or x 40 tokens/s / 3.35 TB/s (bandwidth),
+    # whichever binds; the ratio per design is its 128K state over its bf16 weights (designs).
+    from analysis import designs
+
+    x = _range("C10", "architecture")
+    by_key = {v.design.key: v.c10_dynamic_ratio_128k for v in designs.verdicts()}
+    for key, value, _ in x.points:
+        r = by_key[key]
+        assert value == pytest.approx(
+            max(1e6 * r * 2e14 / (80 * GIB), 1e6 * 40 * r * 2e14 / 3.35e12), rel=1e-3
+        )

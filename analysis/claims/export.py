@@ -31,6 +31,7 @@ CSV_FIELDS = (
     "assumptions",
     "sources",
     "sensitivity",
+    "unswept",
 )
 
 

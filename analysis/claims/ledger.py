@@ -11,7 +11,11 @@ values (``ranges``: low end first, high end last). The rule evaluates the value 
 every range, one assumption at a time, and classifies each; a numeric verdict that flips anywhere
 inside a range (``flipped``: from supporting the claim to over- or understating it, or back)
 becomes "depends on assumptions", and the reason names the assumption and the
-point where it flips. No builder sets such a verdict by hand.
+point where it flips. No builder sets such a verdict by hand. Where a claim's value rests on the
+state an instance carries, one range is "architecture" (the designs of ``analysis.designs``);
+where it rests on a list price, one is the price date. A claim with no range to sweep (not
+checkable, or a unit conversion of the source's own premise) says why in ``unswept``; a record
+has exactly one of the two.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..errors import require_number
+from ..errors import InvalidValueError, require_number
 from ..units import fmt_sig, sci
 
 VERDICTS = (
@@ -92,6 +96,21 @@ class Claim:
     comparison: str = "~"  # "~": the source states a value; "<" / ">": it states a bound
     sources: tuple[str, ...] = field(default=("source-text",))
     sensitivity: tuple[Sensitivity, ...] = ()
+    unswept: str = ""  # why no assumption range applies (exactly when ``sensitivity`` is empty)
+
+    def __post_init__(self) -> None:
+        if bool(self.sensitivity) == bool(self.unswept):
+            raise InvalidValueError(
+                "unswept",
+                self.unswept,
+                f"{self.id}: a claim has either a sensitivity sweep or a reason why none applies "
+                f"(unswept), not {'both' if self.unswept else 'neither'}",
+            )
+
+    @property
+    def swept(self) -> bool:
+        """Whether the claim's value was recomputed over its assumptions' ranges."""
+        return bool(self.sensitivity)
 
     @property
     def chapter(self) -> str:
@@ -258,12 +277,14 @@ def numeric(
     recompute: Recompute | None = None,
     base: Mapping[str, object] | None = None,
     ranges: Mapping[str, Sequence[object]] | None = None,
+    unswept: str = "",
 ) -> Claim:
     """A claim with a stated number or bound: its verdict is the rule's, never chosen by hand.
 
     With ``recompute``, ``base`` and ``ranges`` the value is ``recompute(**base)`` and the rule
     sweeps every range (``sweep``); a verdict that flips inside a range becomes "depends on
     assumptions", and the reason (appended to ``why``) names the assumption and the flip point.
+    Without ``recompute``, ``unswept`` says why no assumption range applies.
     ``id``, ``quote``, ``topic``, ``section`` as in ``judged``; ``value`` and ``claimed`` [``unit``]; ``tolerance`` [fraction], ``order_of_magnitude`` and ``comparison`` as in ``classify``; ``sources`` are BibTeX keys.
     """
     sens: tuple[Sensitivity, ...] = ()
@@ -304,6 +325,7 @@ def numeric(
         comparison,
         ("source-text", *sources),
         sens,
+        unswept,
     )
 
 
@@ -323,10 +345,15 @@ def judged(
     recompute: Recompute | None = None,
     base: Mapping[str, object] | None = None,
     ranges: Mapping[str, Sequence[object]] | None = None,
+    bound: tuple[str, float] | None = None,
+    unswept: str = "",
 ) -> Claim:
     """A claim whose verdict turns on interpretation or cannot be tested here.
 
-    ``recompute``/``base``/``ranges`` record how its value moves (no verdicts: none is numeric).
+    ``recompute``/``base``/``ranges`` record how its value moves. The verdict is not numeric, but
+    ``bound`` = (comparison, number), when given, judges the claim's testable part at every point
+    (``classify``: "<" or ">" the number); a flip of that part is named in the reason. Without a
+    sweep, ``unswept`` says why no assumption range applies.
     ``id`` (C01...), ``quote`` (a short excerpt of the source), ``topic``, ``section``; ``value`` and ``claimed`` [``unit``]; ``why`` and ``assumptions`` explain it; ``sources`` are BibTeX keys.
     """
     if verdict not in ("depends on assumptions", "not checkable"):
@@ -337,9 +364,20 @@ def judged(
     if recompute is not None:
         if base is None:
             raise ValueError(f"{id}: recompute needs base (the assumptions at the base point)")
-        sens = sweep(recompute, base, ranges or {})
+        judge = None
+        if bound is not None:
+            comparison, limit = bound
+
+            def judge(v: float) -> str:
+                return classify(v, limit, 0.0, False, comparison)
+
+        sens = sweep(recompute, base, ranges or {}, judge)
         value = recompute(**base)
         assumptions = {**assumptions, **base}
+        if bound is not None:
+            assumptions["testable_bound"] = list(bound)
+        if judge is not None and value is not None and any(x.flips_at is not None for x in sens):
+            why = f"{why} {_flip_reason(base, judge(value), sens)}"
     return Claim(
         id,
         quote,
@@ -353,6 +391,7 @@ def judged(
         why,
         sources=("source-text", *sources),
         sensitivity=sens,
+        unswept=unswept,
     )
 
 

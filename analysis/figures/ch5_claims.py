@@ -118,8 +118,10 @@ def _moved() -> list[claims.Claim]:
     caption=(
         "For the claims whose recomputed value moves most, each bar spans the stated ÷ recomputed "
         "ratio as one assumption runs over its plausible range (hardware generation, precision, "
-        "model, context, batch, memory level), the others held at the ledger's base point; the "
-        "marker is the base. The shaded band is the claim's own tolerance and the lighter band a "
+        "model, architecture, context, batch, price date, memory level), the others held at the "
+        "ledger's base point; the marker is the base. An architecture bar puts today's designs "
+        "(chapter 3) in place of the source's own per-instance figure, so it need not contain the "
+        "marker. The shaded band is the claim's own tolerance and the lighter band a "
         "factor of √10 for claims stated as an order of magnitude. A bar that leaves the band on "
         "one side and not the other is a verdict that flips: 'depends on assumptions'."
     ),
