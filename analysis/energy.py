@@ -175,15 +175,16 @@ def energy_per_token(
     flat = batch_arr.reshape(-1)
     cols: dict[str, list[float]] = {k: [] for k in ("j", "mem", "flop", "step", "by", "fl", "sh")}
     for b in flat:
+        too_big = InvalidValueError(
+            "batch, context", (batch, context), "small enough that the step is a finite float"
+        )
         try:
             st = serving.step_time(setup, float(b), 1, context, bound=bound)
             j = _token_step(n_gpus, power, st.total_s, float(b))
         except OverflowError:
-            j = math.inf
-        if not math.isfinite(j) or not math.isfinite(st.bytes) or not math.isfinite(st.flops):
-            raise InvalidValueError(
-                "batch, context", (batch, context), "small enough that the step is a finite float"
-            )
+            raise too_big from None
+        if not all(math.isfinite(x) for x in (j, st.bytes, st.flops, st.total_s)):
+            raise too_big
         cols["j"].append(j)
         cols["mem"].append(st.memory_s)
         cols["flop"].append(st.compute_s)
@@ -232,19 +233,29 @@ def batch_for_memory_share(
     share: float = 0.5,
     dtype: str = "bf16",
     max_batch: float = 1e6,
+    *,
+    bound: bool = False,
 ) -> float | None:
     """Smallest batch at which the memory share of a token's energy falls to ``share`` [sequences].
 
     ``model`` on ``accelerator`` at ``context`` [tokens] per sequence in ``dtype``; ``share``
     [fraction]; the search stops at ``max_batch`` [sequences]. None when it never does (the KV
-    per sequence keeps memory above ``share`` at any batch).
+    per sequence keeps memory above ``share`` at any batch). ``bound``: as in
+    ``energy_per_token`` (True: the shares of the roofline bound, where the crossover of the
+    weights alone is chapter 1's critical batch exactly).
     """
     require_number("max_batch", max_batch)
     if max_batch < 1:
         raise InvalidValueError("max_batch", max_batch, ">= 1 [sequences]")
     require_fraction("share", share, open_low=True, open_high=True)
     lo, hi = 1.0, float(max_batch)
-    f = lambda b: float(energy_per_token(model, accelerator, b, context, dtype).memory_share)  # noqa: E731
+    bound = require_bool("bound", bound)
+
+    def f(b: float) -> float:
+        return float(
+            energy_per_token(model, accelerator, b, context, dtype, bound=bound).memory_share
+        )
+
     if f(lo) <= share:
         return lo
     if f(hi) > share:
@@ -304,8 +315,17 @@ def measured_points() -> list[MeasuredPoint]:
         note = f"{raw['engine']}, {raw['date']}; digitized from the post's figures"
         out.append(
             MeasuredPoint(
-                key, model, acc, int(batch), float(j), raw["source"], note,
-                int(g), wd, float(power), float(tok_s),
+                key,
+                model,
+                acc,
+                int(batch),
+                float(j),
+                raw["source"],
+                note,
+                int(g),
+                wd,
+                float(power),
+                float(tok_s),
             )  # fmt: skip
         )
     return out
@@ -378,13 +398,15 @@ def validate(
         if input_tokens is not None:
             ctx = int(round(input_tokens + out_tok / 2))
             b = min(b, serving.max_batch(s, input_tokens, out_tok))
-        kw = dict(kv_dtype=kv, n_gpus=pt.n_gpus)
-        e = energy_per_token(pt.model, pt.accelerator, b, ctx, wd, **kw)
-        lo = energy_per_token(pt.model, pt.accelerator, b, ctx, wd, bound=True, **kw)
+        e = energy_per_token(pt.model, pt.accelerator, b, ctx, wd, kv, n_gpus=pt.n_gpus)
+        lo = energy_per_token(
+            pt.model, pt.accelerator, b, ctx, wd, kv, n_gpus=pt.n_gpus, bound=True
+        )
         pred = float(e.total_j)
         out.append(
-            Validation(pt, ctx, b, pred, float(lo.total_j), b / float(e.step_s),
-                       pt.j_per_token / pred)  # fmt: skip
+            Validation(
+                pt, ctx, b, pred, float(lo.total_j), b / float(e.step_s), pt.j_per_token / pred
+            )  # fmt: skip
         )
     return out
 

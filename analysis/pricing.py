@@ -221,6 +221,7 @@ class Deployment:
 
     def serving_setup(self, bound: bool = False) -> serving.Setup:
         """This deployment as the serving model's ``Setup`` (``bound``: only roofline bounds are asked of it)."""
+        require_bool("bound", bound)
         return serving.setup(
             self.model, self.accelerator, self.n_gpus, self.weight_dtype, self.kv_dtype,
             compute_dtype=self.compute_dtype, bound=bound,

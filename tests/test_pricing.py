@@ -87,10 +87,7 @@ def test_decode_step_comes_from_the_serving_model():
     act = cost.batch * 8192 * 2
     allreduce = 2 * 7 / 8 * act / 450e9 + 8 * 1e-6
     step = (
-        step_bytes / (8 * 0.896 * 0.6395 * 3.35e12)
-        + 80 * 2 * allreduce
-        + 2.0e-4
-        + 80 * 1.1053e-4
+        step_bytes / (8 * 0.896 * 0.6395 * 3.35e12) + 80 * 2 * allreduce + 2.0e-4 + 80 * 1.1053e-4
     )
     assert cost.bound == "memory"
     assert cost.step_s == pytest.approx(step, rel=2e-3)
