@@ -103,10 +103,9 @@ def token_energy_vs_batch() -> plt.Figure:
     for i, (name, g, dtype) in enumerate(VALIDATION_SETUPS):
         setup = serving.setup(name, TOKEN_ACC, g, dtype, "bf16", compute_dtype=dtype)
         cap = serving.max_batch(setup, VALIDATION_INPUT_TOKENS, out_tok)
-        bs = BATCHES[BATCHES <= cap]
-        kw = dict(kv_dtype="bf16", n_gpus=g)
-        t = energy.energy_per_token(name, TOKEN_ACC, bs, ctx, dtype, **kw)
-        lo = energy.energy_per_token(name, TOKEN_ACC, bs, ctx, dtype, bound=True, **kw)
+        bs = BATCHES[np.less_equal(BATCHES, cap)]
+        t = energy.energy_per_token(name, TOKEN_ACC, bs, ctx, dtype, "bf16", n_gpus=g)
+        lo = energy.energy_per_token(name, TOKEN_ACC, bs, ctx, dtype, "bf16", n_gpus=g, bound=True)
         label = f"{models.info(name).display_name}, {g} GPU{'s' if g > 1 else ''}, {dtype}"
         ax.plot(bs, t.total_j, color=PALETTE[i], label=f"{label}: predicted")
         ax.plot(bs, lo.total_j, color=PALETTE[i], ls="--", lw=1.0)
