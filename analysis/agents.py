@@ -657,8 +657,8 @@ def example_setup(
     if rent_usd_per_gpu_hour is None:
         rent_usd_per_gpu_hour = prices.median_rent_usd_per_gpu_hour("h100-sxm")
     dep = pricing.Deployment.of(KV_STAND_IN, "h100-sxm", 8)
-    decode = pricing.decode_cost(dep, rent_usd_per_gpu_hour, EXAMPLE_CONTEXT)
-    prefill = pricing.prefill_cost(dep, rent_usd_per_gpu_hour, EXAMPLE_CONTEXT)
+    decode = pricing.decode_cost(dep, rent_usd_per_gpu_hour, EXAMPLE_CONTEXT, bound=True)
+    prefill = pricing.prefill_cost(dep, rent_usd_per_gpu_hour, EXAMPLE_CONTEXT, bound=True)
     stream_rate = 1.0 / decode.step_s
     step = step_seconds(EXAMPLE_LOOP.action_tokens, stream_rate)
     kv = models.get(KV_STAND_IN).kv_bytes_per_token("bf16")

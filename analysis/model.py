@@ -73,7 +73,7 @@ def _decode_floor(spec: ModelSpec, acc, context: int, wdt: str, kdt: str) -> dic
     row = rows[0]
     compute = memory._compute_dtype(acc, wdt, None)
     dep = pricing.Deployment(spec, acc, group, wdt, kdt, compute)
-    cost = pricing.decode_cost(dep, row.usd_per_gpu_hour, context)
+    cost = pricing.decode_cost(dep, row.usd_per_gpu_hour, context, bound=True)  # the floor
     return {
         "available": True,
         "usd_per_mtok": cost.usd_per_mtok,

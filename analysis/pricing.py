@@ -2,8 +2,10 @@
 
 A deployment is one model replica on ``n`` accelerators (tensor parallel: FLOP/s, bandwidth and
 memory add up). A token's cost is the rent of the deployment for the time of one step divided
-by the tokens that step produces. The step time is chapter 1's roofline (max of compute time
-and memory time, from ``analysis.roofline``); the batch is what memory allows at the context,
+by the tokens that step produces. The step time comes from the serving model
+(``serving.step_time``: chapter 1's bytes and FLOPs at sourced achievable fractions of the peaks,
+plus tensor-parallel all-reduces and per-step overheads; ``bound=True`` gives its roofline lower
+bound, the max of compute time and memory time at the peaks); the batch is what memory allows at the context,
 floor((memory - weights) / KV per sequence). Every law here is one sympy expression; the book
 shows its LaTeX and the numbers below come from its lambdified form.
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from . import hardware, memory, models, prices, roofline
+from . import hardware, memory, models, prices, roofline, serving
 from .errors import (
     InvalidTypeError,
     InvalidValueError,
@@ -217,6 +219,14 @@ class Deployment:
             self.weight_bytes, kv, group_gpus=self.n_gpus, mem_bytes=self.accelerator.mem_bytes
         ).capacity
 
+    def serving_setup(self, bound: bool = False) -> serving.Setup:
+        """This deployment as the serving model's ``Setup`` (``bound``: only roofline bounds are asked of it)."""
+        require_bool("bound", bound)
+        return serving.setup(
+            self.model, self.accelerator, self.n_gpus, self.weight_dtype, self.kv_dtype,
+            compute_dtype=self.compute_dtype, bound=bound,
+        )  # fmt: skip
+
     def kv_share(self, context_tokens: int) -> float:
         """Share of memory [fraction] the KV takes at the largest batch that fits at ``context_tokens`` (the s of the laws)."""
         return (
@@ -268,12 +278,8 @@ def _phase(
     tokens: int,
     step,
     usd_per_gpu_hour: float,
-    efficiency: float,
 ) -> PhaseCost:
-    compute_s, memory_s = step.flops / dep.peak_flops, step.bytes / dep.bandwidth
-    step_s = (
-        roofline.roofline_time_s(step.flops, step.bytes, dep.peak_flops, dep.bandwidth) / efficiency
-    )
+    step_s = step.total_s
     return PhaseCost(
         phase,
         batch,
@@ -282,7 +288,7 @@ def _phase(
         step.flops,
         step.bytes,
         utilization=step.flops / (dep.peak_flops * step_s),
-        bound="compute" if compute_s >= memory_s else "memory",
+        bound=step.binding,
         usd_per_token=usd_per_s(usd_per_gpu_hour, dep.n_gpus) * step_s / tokens,
     )
 
@@ -293,20 +299,25 @@ def prefill_cost(
     prompt_tokens: int,
     *,
     batch: int | None = None,
-    efficiency: float = 1.0,
+    bound: bool = False,
 ) -> PhaseCost:
     """Cost per input token of prefilling ``batch`` prompts of ``prompt_tokens`` (default: as many as fit).
 
-    ``efficiency`` is the achieved fraction of the roofline (1 = the roofline bound itself).
+    The step time is the serving model's (``serving.step_time``: sourced efficiencies,
+    tensor-parallel all-reduces, per-step overheads); ``bound=True`` takes its roofline lower
+    bound instead (dense peaks at full efficiency, nothing else).
     ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``prompt_tokens`` [tokens]; ``batch`` [sequences]; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
     """
-    _check_phase_args(dep, usd_per_gpu_hour, efficiency)
+    _check_phase_args(dep, usd_per_gpu_hour, bound)
     require_count("prompt_tokens", prompt_tokens)
     batch = (
         dep.max_batch(prompt_tokens) if batch is None else _check_batch(dep, batch, prompt_tokens)
     )
-    step = roofline.forward_step(dep.model, batch, prompt_tokens, 0, dep.weight_dtype, dep.kv_dtype)
-    return _phase(dep, "prefill", batch, batch * prompt_tokens, step, usd_per_gpu_hour, efficiency)
+    step = serving.step_time(
+        dep.serving_setup(bound), 0, 1, 0, float(batch * prompt_tokens),
+        prompt_tokens=prompt_tokens, bound=bound,
+    )  # fmt: skip
+    return _phase(dep, "prefill", batch, batch * prompt_tokens, step, usd_per_gpu_hour)
 
 
 def decode_cost(
@@ -315,30 +326,29 @@ def decode_cost(
     context_tokens: int,
     *,
     batch: int | None = None,
-    efficiency: float = 1.0,
+    bound: bool = False,
 ) -> PhaseCost:
     """Cost per output token when every sequence in the batch holds ``context_tokens`` (default batch: as many as fit).
 
-    ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``context_tokens`` [tokens]; ``batch`` [sequences]; ``efficiency`` [fraction] of the roofline; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
+    The step time is the serving model's (``serving.step_time``); ``bound=True``: its roofline
+    lower bound. ``dep``: the deployment; ``usd_per_gpu_hour`` [USD per GPU-hour]; ``context_tokens`` [tokens]; ``batch`` [sequences]; costs in [USD per 1e6 tokens] (``usd_per_mtok``).
     """
-    _check_phase_args(dep, usd_per_gpu_hour, efficiency)
+    _check_phase_args(dep, usd_per_gpu_hour, bound)
     batch = (
         dep.max_batch(context_tokens) if batch is None else _check_batch(dep, batch, context_tokens)
     )
-    step = roofline.forward_step(
-        dep.model, batch, 1, context_tokens - 1, dep.weight_dtype, dep.kv_dtype
-    )
-    return _phase(dep, "decode", batch, batch, step, usd_per_gpu_hour, efficiency)
+    step = serving.step_time(dep.serving_setup(bound), batch, 1, context_tokens - 1, bound=bound)
+    return _phase(dep, "decode", batch, batch, step, usd_per_gpu_hour)
 
 
 def _dep(dep: object) -> Deployment:
     return require_instance("dep", dep, Deployment, "a Deployment (Deployment.of(...))")
 
 
-def _check_phase_args(dep: object, usd_per_gpu_hour: float, efficiency: float) -> None:
+def _check_phase_args(dep: object, usd_per_gpu_hour: float, bound: bool) -> None:
     _dep(dep)
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
-    require_fraction("efficiency", efficiency, open_low=True)
+    require_bool("bound", bound)
 
 
 def _check_batch(dep: Deployment, batch: int, context_tokens: int) -> int:
@@ -357,20 +367,19 @@ def cost_ratio(
     dep: Deployment,
     context_tokens: int,
     *,
-    prefill_efficiency: float = 1.0,
-    decode_efficiency: float = 1.0,
+    bound: bool = False,
 ) -> float:
     """Output over input cost per token at ``context_tokens`` (independent of the rent).
 
-    ``dep``: the deployment; ``context_tokens`` [tokens]; ``prefill_efficiency`` and ``decode_efficiency`` [fraction] of the roofline; returns [unitless].
+    Both step times from the serving model (``bound=True``: both at its roofline lower bound).
+    ``dep``: the deployment; ``context_tokens`` [tokens]; returns [unitless].
     """
     _dep(dep)
     dep.check_context(context_tokens)
-    require_fraction("prefill_efficiency", prefill_efficiency, open_low=True)
-    require_fraction("decode_efficiency", decode_efficiency, open_low=True)
+    require_bool("bound", bound)
     rent = 1.0  # cancels
-    out = decode_cost(dep, rent, context_tokens, efficiency=decode_efficiency).usd_per_token
-    inp = prefill_cost(dep, rent, context_tokens, efficiency=prefill_efficiency).usd_per_token
+    out = decode_cost(dep, rent, context_tokens, bound=bound).usd_per_token
+    inp = prefill_cost(dep, rent, context_tokens, bound=bound).usd_per_token
     return out / inp
 
 
@@ -550,11 +559,11 @@ def ratio_summary(rows=None, *, tiers: tuple[str, ...] | None = ("standard",)) -
     )
 
 
-def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> int | None:
+def context_for_ratio(dep: Deployment, ratio: float, *, bound: bool = False) -> int | None:
     """Smallest context at which the derived output/input cost ratio reaches ``ratio`` (None if never).
 
     The ratio rises with context once decode is memory-bound; bisection over whole tokens.
-    ``dep``: the deployment; ``efficiencies``: as in ``cost_ratio``; ``ratio`` [unitless]; returns [tokens].
+    ``dep``: the deployment; ``bound``: as in ``cost_ratio``; ``ratio`` [unitless]; returns [tokens].
     """
     _dep(dep)
     require_positive("ratio", ratio)
@@ -565,11 +574,11 @@ def context_for_ratio(dep: Deployment, ratio: float, **efficiencies: float) -> i
     lo, hi = 1, dep.model.max_context
     while hi > 1 and dep.mem_bytes - dep.weight_bytes < dep.kv_bytes_per_sequence(hi):
         hi //= 2  # the longest context at which one sequence still fits (within a factor of 2)
-    if cost_ratio(dep, hi, **efficiencies) < ratio:
+    if cost_ratio(dep, hi, bound=bound) < ratio:
         return None
     while lo < hi:
         mid = (lo + hi) // 2
-        if cost_ratio(dep, mid, **efficiencies) >= ratio:
+        if cost_ratio(dep, mid, bound=bound) >= ratio:
             hi = mid
         else:
             lo = mid + 1

@@ -25,7 +25,7 @@ import sympy as sp
 import yaml
 
 from . import hardware, memory, models, roofline
-from .errors import UnknownDTypeError, UnknownNameError, require_positive
+from .errors import UnknownDTypeError, UnknownNameError, require_bool, require_positive
 from .hardware import Accelerator
 from .models import ModelSpec
 from .prices import RentalRow
@@ -251,11 +251,12 @@ class Setup:
     weight_dtype: str
     kv_dtype: str
     attention_dp: bool
+    matmul_dtype: str | None = None  # None: the matmuls run in the weights' dtype
 
     @property
     def compute_dtype(self) -> str:
         """The dtype the matmuls run in."""
-        return self.weight_dtype
+        return self.matmul_dtype or self.weight_dtype
 
     @property
     def kv_replication(self) -> float:
@@ -279,13 +280,19 @@ def _routed_bytes(spec: ModelSpec, dtype: str) -> float:
     return float(roofline.routed_expert_params(spec) * dtype_bytes(dtype))
 
 
-def _setup(model, hardware_name, n_gpus, weight_dtype, kv_dtype, attention_dp=False) -> Setup:
+def _setup(
+    model, hardware_name, n_gpus, weight_dtype, kv_dtype, attention_dp=False,
+    compute_dtype=None, sourced_efficiency=True,
+) -> Setup:  # fmt: skip
     spec = models.get(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
         raise TypeError(f"model must be a catalog name or a ModelSpec, got {type(model).__name__}")
     acc = hardware.get(hardware_name) if isinstance(hardware_name, str) else hardware_name
     _require_gpus(n_gpus)
-    for name, dt in (("weight_dtype", weight_dtype), ("kv_dtype", kv_dtype)):
+    dts = [("weight_dtype", weight_dtype), ("kv_dtype", kv_dtype)]
+    if compute_dtype is not None:
+        dts.append(("compute_dtype", compute_dtype))
+    for name, dt in dts:
         if dt not in DTYPES:
             raise UnknownDTypeError(dt, list(DTYPES), where=name)
         if dt not in acc.dtypes:
@@ -294,8 +301,35 @@ def _setup(model, hardware_name, n_gpus, weight_dtype, kv_dtype, attention_dp=Fa
         raise ValueError(
             "attention_dp applies to MoE models (experts sharded, attention replicated)"
         )
-    efficiency(acc.key)  # a chip without sourced efficiencies cannot be served here
-    return Setup(spec, acc, n_gpus, weight_dtype, kv_dtype, bool(attention_dp))
+    if sourced_efficiency:
+        efficiency(acc.key)  # a chip without sourced efficiencies cannot be served here
+    return Setup(spec, acc, n_gpus, weight_dtype, kv_dtype, bool(attention_dp), compute_dtype)
+
+
+def setup(
+    model: str | ModelSpec,
+    hardware: str | Accelerator,
+    n_gpus: int = 1,
+    weight_dtype: str = "bf16",
+    kv_dtype: str = "bf16",
+    *,
+    attention_dp: bool = False,
+    compute_dtype: str | None = None,
+    bound: bool = False,
+) -> Setup:
+    """A model on a group, checked, for ``step_time``: the one entry that pricing and energy use.
+
+    ``model``: catalog name or ModelSpec; ``hardware``: catalog name or Accelerator; ``n_gpus``
+    [GPUs]; ``weight_dtype``, ``kv_dtype`` and ``compute_dtype`` (the matmuls' dtype, default the
+    weights'); ``attention_dp``: attention data-parallel (MoE only); ``bound``: the setup is only
+    used for roofline bounds (``step_time(..., bound=True)``), so a chip without sourced serving
+    efficiencies is accepted.
+    """
+    bound = require_bool("bound", bound)
+    return _setup(
+        model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp,
+        compute_dtype, sourced_efficiency=not bound,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -333,17 +367,22 @@ def step_time(
     prefill_tokens: float = 0.0,
     eng: Engine | None = None,
     prompt_tokens: int | None = None,
+    *,
+    bound: bool = False,
 ) -> StepTime:
     """One step: ``decode_seqs`` sequences add ``new_tokens`` each at ``context`` cached tokens,
     and ``prefill_tokens`` prompt tokens ride along. The prompt tokens belong to prompts of
     ``prompt_tokens`` tokens each (default: one prompt of ``prefill_tokens``), and each attends
     causally within its own prompt: the chunk costs ``prefill_tokens / prompt_tokens`` whole
     prompts' attention.
-    ``s``: the setup (model, chip, group, dtypes); ``eng``: engine constants (default: stored). Token counts [tokens], ``context`` [tokens]; the parts in [s].
+    ``s``: the setup (model, chip, group, dtypes); ``eng``: engine constants (default: stored).
+    ``bound=True``: the roofline lower bound of the same bytes and FLOPs (the dense peaks at
+    full efficiency, no communication, no overheads), the floor that chapters 1, 5 and 6 quote.
+    Token counts [tokens], ``context`` [tokens]; the parts in [s].
     """
     spec, acc, g = s.spec, s.acc, s.n_gpus
     eng = engine() if eng is None else eng
-    consts, eff = constants(), efficiency(acc.key)
+    consts = constants()
     tokens = decode_seqs * new_tokens + prefill_tokens
     dense = float(spec.weight_bytes(s.weight_dtype)) - _routed_bytes(spec, s.weight_dtype)
     weights = roofline.step_weight_bytes(spec, tokens, s.weight_dtype)
@@ -371,7 +410,7 @@ def step_time(
         attn_flops += (fp.flops - mm) * scale
         nbytes += (fp.bytes - w) * s.kv_replication * scale
     comm = 0.0
-    if g > 1:
+    if g > 1 and not bound:
         link = acc.scale_up_bandwidth_per_direction
         hop = float(consts["hop_latency_s"].value)
         act = tokens * spec.d_model * float(dtype_bytes(ACT_DTYPE))
@@ -383,23 +422,27 @@ def step_time(
         if n_moe:  # dispatch and combine of each token's top-k activations
             per_gpu = act * spec.n_experts_per_tok / g
             comm += n_moe * 2 * alltoall_time_s(g, per_gpu, link, hop)
-    t0 = float(consts["step_overhead_s"].value)
-    eta_f = float(eff["flops"].value) * eng.flops_scale
-    eta_w = float(eff["bandwidth"].value) * eng.bandwidth_scale
+    if bound:
+        t0, eta_f, eta_w, t_layer = 0.0, 1.0, 1.0, 0.0
+    else:
+        eff = efficiency(acc.key)
+        t0, t_layer = float(consts["step_overhead_s"].value), eng.layer_overhead_s
+        eta_f = float(eff["flops"].value) * eng.flops_scale
+        eta_w = float(eff["bandwidth"].value) * eng.bandwidth_scale
     c_peak = mm_flops / acc.peak_flops(s.compute_dtype) + attn_flops / acc.peak_flops(s.kv_dtype)
     total = _step(
-        c_peak, nbytes, g, eta_f, eta_w, acc.mem_bandwidth, comm, t0,
-        spec.n_layers, eng.layer_overhead_s,
+        c_peak, nbytes, g, eta_f, eta_w, acc.mem_bandwidth, comm, t0, spec.n_layers, t_layer,
     )  # fmt: skip
     out = StepTime(
         c_peak / (g * eta_f),
         nbytes / (g * eta_w * acc.mem_bandwidth),
         comm,
-        t0 + spec.n_layers * eng.layer_overhead_s,
+        t0 + spec.n_layers * t_layer,
         mm_flops + attn_flops,
         nbytes,
     )
-    assert math.isclose(out.total_s, total, rel_tol=1e-9)
+    # the lambdified law and the parts agree (both overflow together on absurd inputs)
+    assert not math.isfinite(total) or math.isclose(out.total_s, total, rel_tol=1e-9)
     return out
 
 

@@ -32,6 +32,8 @@ KIND = {
     "batch_latency_s": "tpot",
     "static_output_tokens_per_s_per_gpu": "throughput",
     "ttft_s": "ttft",
+    "decode_output_tokens_per_s": "throughput",  # a disaggregated decode pool, no prefill
+    "prefill_input_tokens_per_s": "throughput",  # a disaggregated prefill pool
 }
 SLOWER_IS_LARGER = ("batch_latency_s", "ttft_s")  # metrics in seconds, not tokens/s
 
@@ -150,6 +152,18 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             r.input_tokens, r.output_tokens, engine_constants=eng,
         )  # fmt: skip
         return value, p.binding
+    if r.metric in ("decode_output_tokens_per_s", "prefill_input_tokens_per_s"):
+        if r.batch is None:
+            raise ValueError(f"{r.id}: a {r.metric} record needs a batch")
+        s = serving.setup(r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
+                          attention_dp=r.attention_dp)  # fmt: skip
+        if r.metric == "decode_output_tokens_per_s":  # decode steps only, at the mean context
+            ctx = r.input_tokens + r.output_tokens / 2
+            st = serving.step_time(s, r.batch, 1, ctx, 0.0, eng)
+            return r.batch / st.total_s, st.binding
+        tokens = float(r.batch * r.input_tokens)  # whole prompts, nothing cached
+        st = serving.step_time(s, 0, 1, 0, tokens, eng, r.input_tokens)
+        return tokens / st.total_s, st.binding
     spec_kw = {}
     if r.mtp_layers:
         spec_kw = {

@@ -507,10 +507,11 @@ def python_reference(inp: dict) -> dict | None:
     if batch > limits.capacity:
         return out
     dep = pricing.Deployment(spec, acc, g, wd, kvd, cd)
-    cost = pricing.decode_cost(dep, CALC_RENT, ctx, batch=batch)
+    cost = pricing.decode_cost(dep, CALC_RENT, ctx, batch=batch, bound=True)  # the page's law
     out.update(tpot_s=cost.step_s, tokens_per_s=cost.tokens_per_s, usd_per_mtok=cost.usd_per_mtok)
     if acc.tdp_w:
-        out["j_per_token"] = energy.energy_per_token(spec, acc.key, batch, ctx, wd, kvd).total_j
+        e = energy.energy_per_token(spec, acc.key, batch, ctx, wd, kvd, n_gpus=1, bound=True)
+        out["j_per_token"] = e.total_j
     return out
 
 

@@ -184,7 +184,8 @@ RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"^gain$", "gain"),
     (r"^meta$", "meta"),
     (r"^date$", "date"),
-    (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound)$",
+    (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound|"
+     r"bound)$",
      "bool"),
     (r"(fraction|utilization|^share|^saving|^activity.*)$", "fraction"),
     (r"(_tokens|^context|^tokens)$", "tokens"),
@@ -235,10 +236,8 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.prices.rental_rows": {"gpu": optional("accelerator")},
     "analysis.prices.cache_rule": {"provider": Kind("provider", _fixed("OpenAI"), _sample((
         "OpenAI",))), "date": optional("date")},
-    "analysis.pricing.prefill_cost": {"batch": optional("count"), "efficiency": "fraction_open"},
-    "analysis.pricing.decode_cost": {"batch": optional("count"), "efficiency": "fraction_open"},
-    "analysis.pricing.cost_ratio": {"prefill_efficiency": "fraction_open",
-                                    "decode_efficiency": "fraction_open"},
+    "analysis.pricing.prefill_cost": {"batch": optional("count")},
+    "analysis.pricing.decode_cost": {"batch": optional("count")},
     "analysis.pricing.Deployment.of": {"model": "model", "n_gpus": "count"},
     "analysis.pricing.ratio_from_utilizations": {
         "prefill_utilization": "fraction_open", "decode_utilization": "fraction_open",
@@ -264,7 +263,8 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.roofline.forward_step": {"new_tokens": "count"},
     # context: cached tokens, 0 at the first decode step
     "analysis.energy.energy_per_token": {"batch": "count", "context": "count0",
-                                         "kv_dtype": optional("dtype")},
+                                         "kv_dtype": optional("dtype"),
+                                         "power_w": optional("positive")},
     "analysis.physics.switching_energy_j": {"activity": "fraction_open"},
     "analysis.physics.ladder": {"temperature_k": "positive"},
     "analysis.physics.board_table": {"dtypes": Kind("dtypes", _fixed(("bf16",)),
@@ -364,7 +364,8 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
                                                             _sample(("api", "rental", "cache"))))},
     "analysis.site.pages.data_as_of": {"catalog": optional(Kind(
         "price_catalog", _fixed("api"), _sample(("api", "rental", "cache"))))},
-    "analysis.energy.validate": {"context": "count0"},
+    "analysis.energy.validate": {"context": "count0", "dtype": optional("dtype"),
+                                 "input_tokens": optional("count0")},
     "analysis.prices.exact": {"value": "nonnegative"},
     "analysis.sharing.agents_that_fit": {"system_tokens": "count0"},
     "analysis.agents.rent_vs_reprefill": {"setup": Kind("setup", _fixed(None), st.none,
@@ -548,6 +549,7 @@ PENDING_DOMAINS: dict[str, str] = {
     "analysis.serving.spec_tokens_per_step": "serving (serving branch)",
     "analysis.serving.static_batch_latency_s": "serving (serving branch)",
     "analysis.serving.step_time": "serving (serving branch)",
+    "analysis.serving.setup": "serving (serving branch): tests/test_pricing.py and test_laws.py",
     "analysis.serving.usd_per_million_output_tokens": "serving (serving branch)",
     "analysis.serving_cli.main": "serving CLI (serving branch)",
     "analysis.serving_validation.calibrate": "serving_validation (serving branch)",

@@ -215,7 +215,7 @@ def _rent_values() -> tuple[dict[str, float], agents.RentVsReprefill]:
 
 # ---- energy: llama-3-8b on an H100 at 700 W
 def _energy_case(field: str, law: sp.Basic):
-    e = energy.energy_per_token(L8B, "h100-sxm", 48, 4096, power_w=700.0)
+    e = energy.energy_per_token(L8B, "h100-sxm", 48, 4096, power_w=700.0, bound=True)
     values = dict(
         N=roofline.matmul_params(L8B),
         P=L8B.weight_bytes("bf16"),
@@ -228,6 +228,15 @@ def _energy_case(field: str, law: sp.Basic):
         P_board=700.0,
     )
     return ev(law, **values), float(getattr(e, field))
+
+
+def _energy_step_case():
+    # four H100s in tensor parallel, each at 700 W, for the serving model's step time
+    e = energy.energy_per_token(L8B, "h100-sxm", 48, 4096, power_w=700.0, n_gpus=4)
+    setup = serving.setup(L8B, "h100-sxm", 4)
+    step = serving.step_time(setup, 48, 1, 4096).total_s
+    law = ev(energy.TOKEN_ENERGY_STEP, n=4, P_board=700.0, t_step=step, B=48)
+    return law, float(e.total_j)
 
 
 # ---- pricing: llama-3-8b on one H100, 16 sequences of 1000 tokens
@@ -522,6 +531,7 @@ CHECKS: dict[str, Callable[[], tuple[float, float]]] = {
     "energy.COMPUTE_TIME": lambda: _energy_case("compute_s", energy.COMPUTE_TIME),
     "energy.STEP_TIME": lambda: _energy_case("step_s", energy.STEP_TIME),
     "energy.MEMORY_SHARE": lambda: _energy_case("memory_share", energy.MEMORY_SHARE),
+    "energy.TOKEN_ENERGY_STEP": _energy_step_case,
     "energy.ENERGY_CROSSOVER_BATCH": lambda: (
         ev(energy.ENERGY_CROSSOVER_BATCH, F=F_H100, W=W_H100, b_w=2),
         energy.energy_crossover_batch("h100-sxm", "bf16"),

@@ -69,7 +69,7 @@ def test_h100_ridge_matches_scaling_book():
 
 
 def test_memory_bound_decode_step_is_memory_over_bandwidth():
-    cost = pricing.decode_cost(QWEN, 2.0, 32_768)
+    cost = pricing.decode_cost(QWEN, 2.0, 32_768, bound=True)
     assert cost.bound == "memory"
     step_bytes = QWEN.weight_bytes + cost.batch * QWEN.kv_bytes_per_sequence(32_768)
     assert cost.step_s == pytest.approx(step_bytes / (8 * 3.35e12))
@@ -77,9 +77,40 @@ def test_memory_bound_decode_step_is_memory_over_bandwidth():
     assert cost.usd_per_token == pytest.approx(8 * 2.0 / 3600 * cost.step_s / cost.batch)
 
 
+def test_decode_step_comes_from_the_serving_model():
+    # The same bytes at the achievable bandwidth (H200 copy fraction 0.896, transferred to the
+    # H100, x the calibrated whole-step share 0.6395: serving_results.yaml), plus per layer two
+    # ring all-reduces of the batch's bf16 activations over NVLink 4 (450 GB/s per direction,
+    # 1 us per hop, 8 GPUs), the 0.2 ms step overhead and 80 layers x 0.11053 ms.
+    cost = pricing.decode_cost(QWEN, 2.0, 32_768)
+    step_bytes = QWEN.weight_bytes + cost.batch * QWEN.kv_bytes_per_sequence(32_768)
+    act = cost.batch * 8192 * 2
+    allreduce = 2 * 7 / 8 * act / 450e9 + 8 * 1e-6
+    step = (
+        step_bytes / (8 * 0.896 * 0.6395 * 3.35e12) + 80 * 2 * allreduce + 2.0e-4 + 80 * 1.1053e-4
+    )
+    assert cost.bound == "memory"
+    assert cost.step_s == pytest.approx(step, rel=2e-3)
+    assert cost.step_s > pricing.decode_cost(QWEN, 2.0, 32_768, bound=True).step_s
+
+
 def test_long_prefill_is_compute_bound_at_the_peak():
-    cost = pricing.prefill_cost(QWEN, 2.0, 8192)
+    cost = pricing.prefill_cost(QWEN, 2.0, 8192, bound=True)
     assert cost.bound == "compute" and cost.utilization == pytest.approx(1.0)
+    # with the serving step: the FLOPs at the GEMM fraction 0.794 x the calibrated share 0.6553,
+    # plus per layer two ring all-reduces of every prompt token's bf16 activations over NVLink 4
+    # (450 GB/s per direction, 1 us per hop, 8 GPUs), the step overhead and 80 layer overheads
+    real = pricing.prefill_cost(QWEN, 2.0, 8192)
+    act = real.tokens_per_step * 8192 * 2
+    step = (
+        real.flops / (8 * 989.4e12 * 0.794 * 0.6553)
+        + 80 * 2 * (2 * 7 / 8 * act / 450e9 + 8 * 1e-6)
+        + 2.0e-4
+        + 80 * 1.1053e-4
+    )
+    assert real.bound == "compute"
+    assert real.step_s == pytest.approx(step, rel=2e-3)
+    assert real.utilization < 0.794 * 0.6553  # the all-reduces cost a share on top
 
 
 def test_numbers_follow_the_law():
@@ -89,7 +120,9 @@ def test_numbers_follow_the_law():
     kv = QWEN.max_batch(ctx) * QWEN.kv_bytes_per_sequence(ctx)
     s_used = kv / (kv + QWEN.weight_bytes)
     law = pricing.decode_utilization_memory_bound(s_used, v["N"], v["a"], v["k"], ctx, v["R"])
-    assert pricing.decode_cost(QWEN, 1.0, ctx).utilization == pytest.approx(law, rel=1e-9)
+    assert pricing.decode_cost(QWEN, 1.0, ctx, bound=True).utilization == pytest.approx(
+        law, rel=1e-9
+    )
     # and with the whole memory as M, the floor costs at most one sequence's share
     full = pricing.decode_utilization_memory_bound(
         QWEN.kv_share(ctx), v["N"], v["a"], v["k"], ctx, v["R"]
@@ -308,9 +341,9 @@ def test_bad_rent(bad):
         pricing.decode_cost(QWEN, bad, 1024)
 
 
-def test_bad_efficiency_and_batch():
-    with pytest.raises(ValueError, match="efficiency"):
-        pricing.prefill_cost(QWEN, 2.0, 1024, efficiency=1.5)
+def test_bad_bound_and_batch():
+    with pytest.raises(TypeError, match="bound"):
+        pricing.prefill_cost(QWEN, 2.0, 1024, bound=1.5)
     with pytest.raises(ValueError, match="does not fit"):
         pricing.decode_cost(QWEN, 2.0, 131_072, batch=10_000)
     with pytest.raises(ValueError, match="n_gpus"):

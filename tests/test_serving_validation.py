@@ -36,6 +36,21 @@ def test_oracle_latency_is_consistent_with_its_throughput_column():
     assert r.output_tokens / r.value == pytest.approx(36, abs=0.5)
 
 
+def test_lmsys_pools_are_the_per_node_numbers_times_the_nodes():
+    # LMSYS 2025-05-05, profile tables: decode 22,282 tokens/s per node on 9 nodes at batch 256
+    # per device; prefill 50,302 tokens/s per node on 4 nodes at 16,384 tokens per device (4,096
+    # per prompt).
+    dec = V.get("lmsys-dsv3-h100-dp72ep72-decode-b256x72-kv2000")
+    assert (dec.value, dec.n_gpus, dec.batch) == (22_282 * 9, 9 * 8, 256 * 9 * 8)
+    pre = V.get("lmsys-dsv3-h100-dp32ep32-prefill-16k-per-gpu-4k")
+    assert (pre.value, pre.n_gpus) == (50_302 * 4, 4 * 8)
+    assert pre.batch * pre.input_tokens == 16_384 * pre.n_gpus
+    # the decode pool's prediction is the batch over one decode step at the KV length, by hand
+    s = V.serving.setup("deepseek-v3", "h100-sxm", 72, "fp8", "bf16", attention_dp=True)
+    step = V.serving.step_time(s, dec.batch, 1, 2000.5).total_s
+    assert V.predict_result(dec)[0] == pytest.approx(dec.batch / step)
+
+
 def test_stored_calibration_is_the_fit_to_the_named_subset():
     fitted = V.calibrate()
     stored = serving.engine()

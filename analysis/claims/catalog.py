@@ -480,7 +480,8 @@ def _memory_share(model, accelerator, batch, context, architecture=STATED, dtype
     acc = hardware.get(accelerator)
     if dtype not in acc.flops or acc.tdp_w is None:
         return None
-    return float(energy.energy_per_token(model, accelerator, batch, context, dtype).memory_share)
+    e = energy.energy_per_token(model, accelerator, batch, context, dtype, bound=True)
+    return float(e.memory_share)
 
 
 @claim
@@ -492,8 +493,8 @@ def data_movement_dominates():
         "context": 1024,
         "architecture": STATED,
     }
-    flip = energy.batch_for_memory_share("llama-3-70b", "h100-sxm", 1024)
-    never = energy.batch_for_memory_share("llama-3-70b", "h100-sxm", 8192)
+    flip = energy.batch_for_memory_share("llama-3-70b", "h100-sxm", 1024, bound=True)
+    never = energy.batch_for_memory_share("llama-3-70b", "h100-sxm", 8192, bound=True)
     return numeric(
         "C27",
         "most of the cost is data movement",

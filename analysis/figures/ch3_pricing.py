@@ -177,8 +177,9 @@ def api_prices() -> plt.Figure:
     legible=True,
     title="Derived decode utilization and output/input cost ratio against context length",
     caption=(
-        "Every sequence at the same context; batch = what memory allows; step time = roofline "
-        "(both phases at 100% of their roofline bound). Left: decode FLOP utilization. Right: "
+        "Every sequence at the same context; batch = what memory allows; step times from the "
+        "serving model (sourced achievable fractions of the peaks, tensor-parallel all-reduces, "
+        "per-step overheads). Left: decode FLOP utilization. Right: "
         "output over input cost per token; the shaded band spans the catalog's most common list "
         "ratios (3x - 5x). Log axes."
     ),
@@ -218,7 +219,8 @@ def cost_ratio_vs_context() -> plt.Figure:
         "x: one full-context sequence's KV over (that KV + the weights). Line: the source's "
         "bound ((KV + W)/KV)/R, read as its example evaluates it, with R = the H100's bf16 ridge. "
         "Hollow markers: the derived ceiling (2N + aL)/(kLR) with an unlimited batch; filled: the "
-        "utilization with the batch that memory allows. Each model at 4 context lengths up to its "
+        "utilization with the batch that memory allows (the roofline bound of the step, as the "
+        "source's formula assumes). Each model at 4 context lengths up to its "
         "window. Log axes."
     ),
     sources=_deployment_sources() + ("source-text",),
@@ -243,7 +245,7 @@ def source_formula() -> plt.Figure:
         kv = np.array([dep.kv_bytes_per_sequence(int(x)) for x in xs], float)
         x_share = kv / (kv + dep.weight_bytes)
         ceiling = [min(1.0, pricing.decode_utilization_ceiling(dep, int(x))) for x in xs]
-        actual = [pricing.decode_cost(dep, 1.0, int(x)).utilization for x in xs]
+        actual = [pricing.decode_cost(dep, 1.0, int(x), bound=True).utilization for x in xs]
         ax.scatter(
             x_share, ceiling, facecolor="none", edgecolor=PALETTE[i], marker=MARKERS[i], s=36
         )
@@ -266,7 +268,8 @@ REFERENCE_CONTEXTS = (8_192, 131_072)
     legible=True,
     title="Derived cost per million tokens against the GPU rental price",
     caption=(
-        "Llama 3.1 405B with fp8 weights on 8x H100 SXM at the roofline: input (prefill) and "
+        "Llama 3.1 405B with fp8 weights on 8x H100 SXM, step times from the serving model: "
+        "input (prefill) and "
         "output (decode) cost per million tokens at 8K and 128K context, against USD per "
         "GPU-hour. Ticks: the catalog's H100 SXM rental rows. Dotted: a host's list price for "
         "the same model. Costs scale with rent; their ratio does not. Log axes. "
@@ -307,7 +310,7 @@ def rent_sensitivity() -> plt.Figure:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("GPU rent (USD per GPU-hour)")
-    ax.set_ylabel("Cost at the roofline (USD per million tokens)")
+    ax.set_ylabel("Cost (USD per million tokens)")
     ax.set_title(dep.label())
     ax.legend(fontsize=7, loc="upper left")
     return fig

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
 
-from .. import claims, energy, hardware, physics
+from .. import claims, energy, hardware, models, physics, serving
 from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
@@ -22,6 +22,11 @@ TOKEN_MODELS = ("llama-3-8b", "llama-3-70b", "llama-3.1-405b")
 TOKEN_ACC, TOKEN_DTYPE, TOKEN_CONTEXT = "h100-sxm", "bf16", 1024
 SHARE_MODEL, SHARE_CONTEXTS = "llama-3-70b", (0, 8192, 32768, 131072)
 BATCHES = np.unique(np.round(np.geomspace(1, 4096, 61)))
+# ML.ENERGY's measured configurations (model, GPUs, weight dtype) and the prompt length assumed
+# for them (the post states the mean answer, 717 tokens, not the prompt).
+VALIDATION_SETUPS = (("llama-3.1-8b", 1, "bf16"), ("llama-3.1-70b", 4, "bf16"),
+                     ("llama-3.1-405b", 8, "fp8"))  # fmt: skip
+VALIDATION_INPUT_TOKENS = 512
 
 
 def _ladder_sources() -> tuple[str, ...]:
@@ -61,45 +66,59 @@ def energy_ladder() -> plt.Figure:
 def _token_sources() -> tuple[str, ...]:
     acc = hardware.get(TOKEN_ACC)
     keys = {acc.source("tdp_w"), acc.source(f"flops:{TOKEN_DTYPE}"), acc.source("mem_bandwidth")}
-    keys |= {p.source for p in energy.measured_points()}
+    keys |= {p.source for p in energy.digitized_points()}
+    keys.add(energy.mlenergy_output_tokens().source)
+    keys |= {r.source for r in serving.efficiency(TOKEN_ACC).values()}
+    keys |= {r.source for r in serving.constants().values()}
+    keys.add(acc.source("flops:fp8"))
     return tuple(sorted(keys))
 
 
 @register(
     "ch4-token-energy-vs-batch",
     legible=True,
-    title="Energy per generated token against batch size, top-down, on an H100 (bf16)",
+    title="Energy per generated token against batch size, top-down, on H100s, beside ML.ENERGY's measurements",
     caption=(
-        "Left: joules per generated token at a 1,024-token context, top-down: the H100's 700 W "
-        "TDP for the roofline time of each decode step, shared by the batch (log axes). Dotted "
-        "lines: the part charged to arithmetic, which batching cannot reduce. The vertical line is "
-        "chapter 1's critical batch, where the weights' bytes and FLOPs take equal time; in this "
-        "model it is also where energy turns arithmetic-dominated. Diamonds: measured GPU energy "
-        "per output token for Llama 3.1 8B on H100 at batch 64 (ML.ENERGY Leaderboard v2.0 and "
-        "v3.0). Right: share of a token's energy charged to moving bytes (memory time over memory "
-        "plus FLOP time), Llama 3 70B, by context length: the KV cache keeps memory dominant at "
-        "long context whatever the batch."
+        "Left: joules per generated token, top-down: each H100's 700 W TDP for the serving "
+        "model's step time (solid; sourced achievable bandwidth and FLOP/s, all-reduces, per-step "
+        "overheads), and for the roofline bound of the same step (dashed), shared by the batch, "
+        "for the three configurations ML.ENERGY measured: Llama 3.1 8B on 1 GPU and 70B on 4 "
+        "(bf16), 405B on 8 (fp8). Context: an assumed 512-token prompt plus half of the task's "
+        "mean 717-token answer. Markers: measured GPU energy per output token (ML.ENERGY "
+        "Benchmark v3.0, vLLM 0.11.1, digitized from the published figure; batch = max_num_seqs). "
+        "Predictions at a batch the KV cannot hold stop at the largest batch that fits. The "
+        "vertical line is chapter 1's critical batch in bf16. Log axes. Right: share of a "
+        "token's energy charged to moving bytes (memory time over memory plus FLOP time, at the "
+        "roofline bound), Llama 3 70B on one H100, by context length: the KV cache keeps memory "
+        "dominant at long context whatever the batch."
     ),
     sources=_token_sources(),
     chapter=CHAPTER,
 )
 def token_energy_vs_batch() -> plt.Figure:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
-    for i, name in enumerate(TOKEN_MODELS):
-        t = energy.energy_per_token(name, TOKEN_ACC, BATCHES, TOKEN_CONTEXT, TOKEN_DTYPE)
-        ax.plot(BATCHES, t.total_j, color=PALETTE[i], label=f"{name}: total")
-        ax.plot(BATCHES, t.compute_j, color=PALETTE[i], ls=":", lw=1.2)
-    for j, p in enumerate(energy.measured_points()):
-        release = p.key.split("_")[1]  # "v2" / "v3"
+    out_tok = energy.mlenergy_output_tokens().value
+    ctx = VALIDATION_INPUT_TOKENS + round(out_tok / 2)
+    measured = energy.digitized_points()
+    for i, (name, g, dtype) in enumerate(VALIDATION_SETUPS):
+        setup = serving.setup(name, TOKEN_ACC, g, dtype, "bf16", compute_dtype=dtype)
+        cap = serving.max_batch(setup, VALIDATION_INPUT_TOKENS, out_tok)
+        bs = BATCHES[np.less_equal(BATCHES, cap)]
+        t = energy.energy_per_token(name, TOKEN_ACC, bs, ctx, dtype, "bf16", n_gpus=g)
+        lo = energy.energy_per_token(name, TOKEN_ACC, bs, ctx, dtype, "bf16", n_gpus=g, bound=True)
+        label = f"{models.info(name).display_name}, {g} GPU{'s' if g > 1 else ''}, {dtype}"
+        ax.plot(bs, t.total_j, color=PALETTE[i], label=f"{label}: predicted")
+        ax.plot(bs, lo.total_j, color=PALETTE[i], ls="--", lw=1.0)
+        pts = [p for p in measured if p.model == name and p.n_gpus == g]
         ax.scatter(
-            [p.batch],
-            [p.j_per_token],
-            marker="D",
-            s=40,
+            [p.batch for p in pts],
+            [p.j_per_token for p in pts],
+            marker=MARKERS[i],
+            s=28,
             zorder=4,
-            edgecolor=PALETTE[0],
-            facecolor=PALETTE[0] if j == 0 else "none",
-            label=f"Llama 3.1 8B measured, ML.ENERGY {release}.0 ({p.j_per_token:g} J)",
+            edgecolor=PALETTE[i],
+            facecolor="none",
+            label=f"{label}: measured",
         )
     b_t = energy.energy_crossover_batch(TOKEN_ACC, TOKEN_DTYPE)
     top = ax.get_ylim()[1]
@@ -118,13 +137,12 @@ def token_energy_vs_batch() -> plt.Figure:
     ax.set_xlabel("Batch (sequences decoding together)")
     ax.set_ylabel("Energy per generated token (J)")
     ax.set_title(
-        f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')} at TDP, {TOKEN_DTYPE}, "
-        f"context {TOKEN_CONTEXT:,}",
+        f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')} at TDP, context {ctx:,}",
         fontsize=9,
     )
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax.legend(fontsize=6, loc="lower left", ncol=1, framealpha=0.8)
     for i, ctx in enumerate(SHARE_CONTEXTS):
-        t = energy.energy_per_token(SHARE_MODEL, TOKEN_ACC, BATCHES, ctx, TOKEN_DTYPE)
+        t = energy.energy_per_token(SHARE_MODEL, TOKEN_ACC, BATCHES, ctx, TOKEN_DTYPE, bound=True)
         ax2.plot(
             BATCHES,
             100 * t.memory_share,

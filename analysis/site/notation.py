@@ -122,6 +122,11 @@ MEANINGS: dict[tuple[str, str], tuple[str, str]] = {
     ("physics", "ell"): ("wire length", "mm"),
     ("physics", "E"): ("an energy", "J"),
     ("physics", "E_ref"): ("a reference energy (a limit)", "J"),
+    ("energy", "t_step"): (
+        "one decode step's time from the serving model (serving.step_time)",
+        "s",
+    ),
+    ("energy", "n"): ("GPUs in the group that runs the step, each drawing the board power", "1"),
 }
 
 
