@@ -32,13 +32,8 @@ from analysis import roofline
 # docstrings after the merge and then empties this set).
 LATER = {
     "analysis.designs",
-    "analysis.figures.ch_serving",
-    "analysis.figures.ch5_claims",
-    "analysis.figures.ch_designs",
-    "analysis.figures.ch4_physics",
     "analysis.site.notation",
     "analysis.site.calculator",
-    "analysis.claims.table",
 }
 
 DISCOVERED = tuple(

@@ -18,7 +18,7 @@ HEADER = (
 
 
 def anchor(claim_id: str) -> str:
-    """The claim's MyST label and HTML id in chapter 7: 'C02' -> 'c02'."""
+    """The MyST label and HTML id of ``claim_id`` in chapter 7: 'C02' -> 'c02'."""
     return claim_id.lower()
 
 

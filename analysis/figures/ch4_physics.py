@@ -48,6 +48,10 @@ def _ladder_sources() -> tuple[str, ...]:
     chapter=CHAPTER,
 )
 def energy_ladder() -> plt.Figure:
+    """Draw figure ``ch4-energy-ladder``:
+
+    The energy ladder: from Landauer's limit to a DRAM access.
+    """
     rungs = physics.ladder()
     fig, ax = plt.subplots(figsize=(7.6, 5.2))
     y = np.arange(len(rungs))
@@ -96,6 +100,10 @@ def _token_sources() -> tuple[str, ...]:
     chapter=CHAPTER,
 )
 def token_energy_vs_batch() -> plt.Figure:
+    """Draw figure ``ch4-token-energy-vs-batch``:
+
+    Energy per generated token against batch size, top-down, on H100s, beside ML.ENERGY's measurements.
+    """
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
     out_tok = energy.mlenergy_output_tokens().value
     ctx = VALIDATION_INPUT_TOKENS + round(out_tok / 2)
@@ -188,6 +196,10 @@ def _headroom_sources() -> tuple[str, ...]:
     chapter=CHAPTER,
 )
 def density_headroom() -> plt.Figure:
+    """Draw figure ``ch4-density-headroom``:
+
+    Transistor density and switching energy against the source's limits.
+    """
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
     rows = physics.density_table()
     x = np.arange(len(rows))

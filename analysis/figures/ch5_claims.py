@@ -46,6 +46,10 @@ def _plotted() -> list[tuple[claims.Claim, float, float]]:
     chapter="chapters/07-claims",
 )
 def claimed_vs_recomputed() -> plt.Figure:
+    """Draw figure ``claims-claimed-vs-recomputed``:
+
+    The source's numbers against the book's recomputations.
+    """
     from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
 
@@ -129,6 +133,7 @@ def _moved() -> list[claims.Claim]:
     chapter="chapters/07-claims",
 )
 def sensitivity_tornado() -> plt.Figure:
+    """Draw figure ``claims-sensitivity``: How far each verdict moves across its assumptions."""
     moved = _moved()
     rows = [(c, x) for c in moved for x in c.sensitivity if len(x.values) >= 2]
     fig, ax = plt.subplots(figsize=(9.0, 0.34 * len(rows) + 1.6))

@@ -61,6 +61,10 @@ def _short(name: str) -> str:
     chapter=CHAPTER,
 )
 def state_vs_context() -> plt.Figure:
+    """Draw figure ``designs-state-vs-context``:
+
+    State bytes one sequence holds against context, design by design.
+    """
     fig, ax = plt.subplots(figsize=(8.6, 5.2))
     ctx = np.array(designs.CONTEXTS, dtype=float)
     hybrid = {"mamba2", "deltanet", "lightning", "dsa"}
@@ -118,6 +122,10 @@ def state_vs_context() -> plt.Figure:
     chapter=CHAPTER,
 )
 def fine_tunes() -> plt.Figure:
+    """Draw figure ``designs-fine-tunes``:
+
+    N fine-tunes on one H200: full weight copies against LoRA adapters.
+    """
     fig, ax = plt.subplots()
     rows = [
         designs.fine_tunes(

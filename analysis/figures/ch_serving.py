@@ -90,6 +90,7 @@ def _tpot_limit(ax) -> None:
     chapter=CHAPTER,
 )
 def frontier_figure() -> plt.Figure:
+    """Draw figure ``serving-frontier``: The throughput-interactivity frontier."""
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.2))
     for ax, (case, label) in zip(
         axes, (("dense", "Llama-3-70B"), ("moe", "DeepSeek-V3")), strict=True
@@ -112,7 +113,8 @@ def frontier_figure() -> plt.Figure:
 
 
 def cost_rows() -> list[tuple[str, prices.RentalRow, tuple[tuple[float, float], ...]]]:
-    """(accelerator, rental row, ((tokens/s/user, $ per M output tokens), ...)) for chips with a price."""
+    """(accelerator, rental row, ((tokens/s/user [tokens/s], $ per M output tokens [USD]), ...))
+    for the chips with a rental price."""
     out = []
     for acc in ACCS:
         row = serving.rental_price(acc)
@@ -144,6 +146,7 @@ def cost_rows() -> list[tuple[str, prices.RentalRow, tuple[tuple[float, float], 
     chapter=CHAPTER,
 )
 def cost_figure() -> plt.Figure:
+    """Draw figure ``serving-cost``: Dollars per million output tokens along the frontier."""
     fig, ax = plt.subplots()
     for acc, row, pairs in cost_rows():
         i = ACCS.index(acc)
@@ -184,6 +187,7 @@ def batch_sweep() -> dict[str, tuple]:
     chapter=CHAPTER,
 )
 def batch_figure() -> plt.Figure:
+    """Draw figure ``serving-batch``: TTFT and TPOT against batch."""
     data = batch_sweep()
     bs = np.array(data["batches"])
     fig, ax = plt.subplots()
@@ -229,6 +233,7 @@ REGIME_COLOURS = {
     chapter=CHAPTER,
 )
 def residual_figure() -> plt.Figure:
+    """Draw figure ``serving-residuals``: Predicted over measured, every published point."""
     fig, ax = plt.subplots(figsize=(9.0, 4.4))
     fitted = set(V.calibration_subset())
     order = sorted(V.checks(), key=lambda c: (ACCS.index(c.result.gpu), c.result.kind))
