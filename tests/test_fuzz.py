@@ -146,7 +146,20 @@ KINDS: dict[str, Kind] = {
     "fraction_open": Kind(
         "fraction_open", _fixed(0.5), lambda: st.floats(1e-3, 1), frozenset({"0.5"})
     ),
+    # routed experts and experts per token (draws of top_k never exceed those of experts)
+    "experts": Kind(
+        "experts", _fixed(8), lambda: st.integers(2, 256), frozenset({"1e308", "10**400"})
+    ),
+    "top_k": Kind("top_k", _fixed(2), lambda: st.integers(1, 2)),
     "dtype": Kind("dtype", _fixed("bf16"), _sample(("bf16", "fp16", "fp8"))),
+    "lora_targets": Kind(
+        "lora_targets", _fixed(("q", "v")), _sample((("q", "v"), ("q", "k", "v", "o"), ("down",)))
+    ),
+    "sympy_expr": Kind(
+        "sympy_expr",
+        lambda: __import__("analysis.designs").designs.HOLD_BYTES,
+        lambda: st.sampled_from([__import__("analysis.designs").designs.READ_BYTES]),
+    ),
     "bool": Kind("bool", _fixed(False), st.booleans, frozenset({"True"})),
     "date": Kind("date", _fixed(dt.date(2024, 6, 1)), lambda: st.dates(dt.date(2023, 1, 1))),
     "text": Kind("text", _fixed("x"), lambda: st.text(max_size=8), frozenset({"''", "'bogus'"})),
@@ -261,7 +274,17 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.roofline.accelerator_critical_batch": {"acc": "accelerator_obj",
                                                      "weight_dtype": optional("dtype")},
     "analysis.roofline.matmul_intensity": {"batch": "count"},
-    "analysis.roofline.forward_step": {"new_tokens": "count"},
+    # batch and new_tokens: fractional where serving averages over steps; context 0: first step
+    "analysis.roofline.forward_step": {"batch": "positive", "new_tokens": "positive",
+                                       "context": "count0"},
+    "analysis.roofline.step_weight_bytes": {"tokens": "positive"},
+    "analysis.roofline.expected_experts_touched": {"n_experts": "experts", "top_k": "top_k",
+                                                   "batch": "positive"},
+    "analysis.roofline.experts_touched_bounds": {"n_experts": "experts", "top_k": "top_k",
+                                                 "batch": "positive"},
+    "analysis.roofline.weight_read_complete_batch": {"n_experts": "experts", "top_k": "top_k",
+                                                     "fraction": "fraction_open"},
+    "analysis.roofline.moe_critical_batch": {"n_experts": "experts", "top_k": "top_k"},
     # context: cached tokens, 0 at the first decode step
     "analysis.energy.energy_per_token": {"batch": "count", "context": "count0",
                                          "kv_dtype": optional("dtype")},
@@ -374,6 +397,15 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.agents.kv_rent": {"usd_per_byte_s": "positive", "kv_bytes_per_token": "positive"},
     "analysis.agents.AgentLoop.check_steps": {"steps": "count0"},
     "analysis.agents.AgentLoop.context_after": {"steps": "count0"},
+    "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
+    "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
+    "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
+    "analysis.designs.context_for_bytes": {"nbytes": "positive"},
+    "analysis.designs.design": {"key": Kind("design_key", _fixed("gqa"), _sample((
+        "mha", "gqa", "mla", "sliding", "chunked", "mamba2", "deltanet", "lightning", "dsa")))},
+    "analysis.designs.latex": {"expr": "sympy_expr"},
+    "analysis.designs.table": {"chip": Kind("chip", _fixed("h200"), _sample((
+        "h200", "h100-sxm", "b200")))},
 }  # fmt: skip
 
 # Callables that are not driven with generated input, each with the reason. The tests named
@@ -512,13 +544,6 @@ NOT_FUZZED: dict[str, str] = {
 PENDING_DOMAINS: dict[str, str] = {
     "analysis.claims.ledger.flipped": "claims ledger (claims/ subpackage): takes verdict records and callables",
     "analysis.claims.ledger.sweep": "claims ledger (claims/ subpackage): takes verdict records and callables",
-    "analysis.designs.adapter_bytes": "designs (issue 19 branch)",
-    "analysis.designs.context_for_bytes": "designs (issue 19 branch)",
-    "analysis.designs.design": "designs (issue 19 branch)",
-    "analysis.designs.fine_tunes": "designs (issue 19 branch)",
-    "analysis.designs.latex": "designs (issue 19 branch)",
-    "analysis.designs.lora_io_sum": "designs (issue 19 branch)",
-    "analysis.designs.table": "designs (issue 19 branch)",
     "analysis.figures.ch2_vram.smallest_group": "figures/ch2_vram (hw branch)",
     "analysis.figures.ch2_vram.sram_limits": "figures/ch2_vram (hw branch)",
     "analysis.figures.ch2_vram.sram_per_chip": "figures/ch2_vram (hw branch)",
@@ -528,10 +553,6 @@ PENDING_DOMAINS: dict[str, str] = {
     "analysis.model.render": "model CLI (models branch, issue 13)",
     "analysis.model.report": "model CLI (models branch, issue 13)",
     "analysis.model_configs.parse_config": "model_configs (models branch): takes a config dict",
-    "analysis.roofline.expected_experts_touched": "roofline MoE law block (decode branch)",
-    "analysis.roofline.experts_touched_bounds": "roofline MoE law block (decode branch)",
-    "analysis.roofline.moe_critical_batch": "roofline MoE law block (decode branch)",
-    "analysis.roofline.weight_read_complete_batch": "roofline MoE law block (decode branch)",
     "analysis.scenarios.get": "scenarios (coordinator, issue 12)",
     "analysis.serving.allreduce_time_s": "serving (serving branch)",
     "analysis.serving.alltoall_time_s": "serving (serving branch)",
@@ -571,20 +592,10 @@ PENDING_DOMAINS: dict[str, str] = {
 # errors); "accepts": an out-of-domain value silently used; "error not naming": a typed error
 # whose message omits the argument; "hangs on": still running after CALL_LIMIT_S.
 KNOWN_FAILURES: dict[str, str] = {
-    "analysis.designs.decode_critical_batch": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'weight_bytes' (+58)",
-    "analysis.designs.hold_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+29)",
-    "analysis.designs.read_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+29)",
-    "analysis.designs.shape": "designs (issue 19 branch): spec=-1: raw AttributeError: 'int' object has no attribute 'windows' (+15)",
     "analysis.serving.efficiency": "serving (serving branch): accelerator=[]: raw TypeError: unhashable type: 'list' (+0)",
     "analysis.serving.prefill_tokens_per_step": "serving (serving branch): batch=0.5: accepted (count), returned '0.5' (+5)",
     "analysis.serving.rental_price": "serving (serving branch): gpu='': accepted (accelerator), returned 'None' (+2)",
     "analysis.serving.usd_per_million_tokens": "serving (serving branch): usd_per_gpu_hour=1e308: returned inf (+15)",
-    "analysis.roofline.forward_step": "roofline.forward_step (decode branch owns it): raw "
-    "AttributeError spec=-1 (+14); accepts batch=0.5; error not naming weight_dtype",
-    "analysis.roofline.routed_expert_params": "roofline MoE block (decode branch): raw "
-    "AttributeError spec=-1 (+14)",
-    "analysis.roofline.step_weight_bytes": "roofline MoE block (decode branch): raw "
-    "AttributeError spec=-1 (+14)",
 }
 
 
