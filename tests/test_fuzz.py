@@ -113,7 +113,7 @@ def _catalog(kind: str) -> tuple[str, ...]:
 
 def _objects() -> dict[str, Callable[[], Any]]:
     """Valid instances of the package's record types, for arguments that take one."""
-    from analysis import agents, hardware, models, prices, pricing, sharing
+    from analysis import agents, hardware, models, prices, pricing, serving, sharing
     from analysis.measure import backend
     from analysis.site import citation
 
@@ -127,6 +127,9 @@ def _objects() -> dict[str, Callable[[], Any]]:
         "backend": lambda: backend.get_backend("numpy"),
         "gain": lambda: sharing.tree_gain(64, 2, 2, 16),
         "meta": lambda: citation.book_meta(),
+        "setup": lambda: serving._setup("llama-3-8b", "h100-sxm", 1, "bf16", "bf16"),
+        "engine": lambda: serving.PLAIN,
+        "prediction": lambda: serving.predict("llama-3-8b", "h100-sxm"),
     }
 
 
@@ -138,6 +141,9 @@ KINDS: dict[str, Kind] = {
     "count": Kind("count", _fixed(2), lambda: st.integers(1, 6), frozenset({"1e308", "10**400"})),
     "tokens": Kind(
         "tokens", _fixed(1024), lambda: st.integers(1, 8192), frozenset({"1e308", "10**400"})
+    ),
+    "tokens0": Kind(
+        "tokens0", _fixed(1024), lambda: st.integers(0, 8192), frozenset({"0", "1e308", "10**400"})
     ),
     "count0": Kind(
         "count0", _fixed(0), lambda: st.integers(0, 6), frozenset({"0", "1e308", "10**400"})
@@ -152,6 +158,10 @@ KINDS: dict[str, Kind] = {
     ),
     "top_k": Kind("top_k", _fixed(2), lambda: st.integers(1, 2)),
     "dtype": Kind("dtype", _fixed("bf16"), _sample(("bf16", "fp16", "fp8"))),
+    # probability that a draft token is accepted: [0, 1)
+    "acceptance": Kind(
+        "acceptance", _fixed(0.7), lambda: st.floats(0, 0.99), frozenset({"0", "0.5"})
+    ),
     "lora_targets": Kind(
         "lora_targets", _fixed(("q", "v")), _sample((("q", "v"), ("q", "k", "v", "o"), ("down",)))
     ),
@@ -186,7 +196,7 @@ def optional(kind: str | Kind) -> Kind:
 
 RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"(^|_)dtype$", "dtype"),
-    (r"^(accelerator|acc|gpu)$", "accelerator"),
+    (r"^(accelerator|acc|gpu|hardware)$", "accelerator"),
     (r"^model$", "model"),
     (r"^(dep)$", "deployment"),
     (r"^row$", "price_row"),
@@ -197,8 +207,8 @@ RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"^gain$", "gain"),
     (r"^meta$", "meta"),
     (r"^date$", "date"),
-    (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound)$",
-     "bool"),
+    (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound|"
+     r"attention_dp|bound)$", "bool"),
     (r"(fraction|utilization|^share|^saving|^activity.*)$", "fraction"),
     (r"(_tokens|^context|^tokens)$", "tokens"),
     (r"^(batch|n|k|steps|step|width|depth|branching|heads|head_dim|d_in|d_out|repeats|points|"
@@ -397,6 +407,33 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.agents.kv_rent": {"usd_per_byte_s": "positive", "kv_bytes_per_token": "positive"},
     "analysis.agents.AgentLoop.check_steps": {"steps": "count0"},
     "analysis.agents.AgentLoop.context_after": {"steps": "count0"},
+    "analysis.serving.allreduce_time_s": {"nbytes": "nonnegative", "hop_latency_s": "nonnegative"},
+    "analysis.serving.alltoall_time_s": {"nbytes": "nonnegative", "hop_latency_s": "nonnegative"},
+    "analysis.serving.disaggregated_split": {"prefill_tokens_per_step": "tokens"},
+    "analysis.serving.frontier": {"n_gpus": Kind("gpu_groups", _fixed((1, 2)), _sample((
+        (1,), (1, 2), (1, 2, 4, 8)))), "input_tokens": "tokens0"},
+    "analysis.serving.latex": {"expr": "sympy_expr"},
+    "analysis.serving.max_batch": {"s": "setup", "input_tokens": "tokens0"},
+    "analysis.serving.mtp_accepted_tokens": {"layers": Kind("mtp_layers", _fixed(3), _sample((
+        1, 2, 3, 4, 5)))},
+    "analysis.serving.predict": {
+        "batch": optional("count"), "input_tokens": "tokens0", "draft_tokens": "count0",
+        "acceptance": optional("acceptance"), "engine_constants": optional("engine"),
+        "draft_cost": optional("positive"), "accepted_tokens": optional(Kind(
+            "accepted_tokens", _fixed(2.0), lambda: st.floats(1, 4), frozenset({"1e308", "10**400"})))},
+    "analysis.serving.prefill_gpu_share": {"prefill_rate": "positive", "decode_rate": "positive"},
+    "analysis.serving.prefill_tokens_per_step": {"batch": "positive", "input_tokens": "tokens0",
+                                                 "output_tokens": "positive"},
+    "analysis.serving.spec_tokens_per_step": {"acceptance": "acceptance",
+                                              "draft_tokens": "count0"},
+    "analysis.serving.static_batch_latency_s": {"input_tokens": "tokens0",
+                                                "engine_constants": optional("engine")},
+    # a step of decode_seqs sequences (fractional: averaged) at context cached tokens
+    "analysis.serving.step_time": {
+        "s": "setup", "decode_seqs": "nonnegative", "new_tokens": "count",
+        "context": "nonnegative", "prefill_tokens": "nonnegative", "eng": optional("engine"),
+        "prompt_tokens": optional("count")},
+    "analysis.serving.usd_per_million_output_tokens": {"p": "prediction"},
     "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
     "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
     "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
@@ -441,6 +478,8 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.claims.ledger.classify": "verdict rule (test_claims)",
     "analysis.claims.export.export": "writes the claims files (test_claims)",
     "analysis.claims.export.main": "CLI (test_claims)",
+    "analysis.serving.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
+    "analysis.serving_cli.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
     "analysis.figures.registry.register": "decorator (test_figures)",
     "analysis.figures.registry.spec": "figure lookup: test_fuzz.test_figure_lookup",
     "analysis.figures.registry.make": "draws a figure (seconds each): test_figures",
@@ -554,21 +593,6 @@ PENDING_DOMAINS: dict[str, str] = {
     "analysis.model.report": "model CLI (models branch, issue 13)",
     "analysis.model_configs.parse_config": "model_configs (models branch): takes a config dict",
     "analysis.scenarios.get": "scenarios (coordinator, issue 12)",
-    "analysis.serving.allreduce_time_s": "serving (serving branch)",
-    "analysis.serving.alltoall_time_s": "serving (serving branch)",
-    "analysis.serving.disaggregated_split": "serving (serving branch)",
-    "analysis.serving.frontier": "serving (serving branch)",
-    "analysis.serving.latex": "serving (serving branch)",
-    "analysis.serving.main": "serving (serving branch)",
-    "analysis.serving.max_batch": "serving (serving branch)",
-    "analysis.serving.mtp_accepted_tokens": "serving (serving branch)",
-    "analysis.serving.predict": "serving (serving branch)",
-    "analysis.serving.prefill_gpu_share": "serving (serving branch)",
-    "analysis.serving.spec_tokens_per_step": "serving (serving branch)",
-    "analysis.serving.static_batch_latency_s": "serving (serving branch)",
-    "analysis.serving.step_time": "serving (serving branch)",
-    "analysis.serving.usd_per_million_output_tokens": "serving (serving branch)",
-    "analysis.serving_cli.main": "serving CLI (serving branch)",
     "analysis.serving_validation.calibrate": "serving_validation (serving branch)",
     "analysis.serving_validation.checks": "serving_validation (serving branch)",
     "analysis.serving_validation.get": "serving_validation (serving branch)",
@@ -591,12 +615,7 @@ PENDING_DOMAINS: dict[str, str] = {
 # "raw X": an untyped exception (a bare ValueError counts: it is not one of the package's typed
 # errors); "accepts": an out-of-domain value silently used; "error not naming": a typed error
 # whose message omits the argument; "hangs on": still running after CALL_LIMIT_S.
-KNOWN_FAILURES: dict[str, str] = {
-    "analysis.serving.efficiency": "serving (serving branch): accelerator=[]: raw TypeError: unhashable type: 'list' (+0)",
-    "analysis.serving.prefill_tokens_per_step": "serving (serving branch): batch=0.5: accepted (count), returned '0.5' (+5)",
-    "analysis.serving.rental_price": "serving (serving branch): gpu='': accepted (accelerator), returned 'None' (+2)",
-    "analysis.serving.usd_per_million_tokens": "serving (serving branch): usd_per_gpu_hour=1e308: returned inf (+15)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # ---- discovery -----------------------------------------------------------------------------
