@@ -18,7 +18,13 @@ from functools import cache
 from typing import Any
 
 from . import hardware, models, serving
-from .errors import UnknownNameError
+from .errors import (
+    InvalidTypeError,
+    InvalidValueError,
+    require_bool,
+    require_instance,
+    require_name,
+)
 from .sources import check_source
 
 FIELDS = (
@@ -108,10 +114,8 @@ def results() -> tuple[Result, ...]:
 
 def get(result_id: str) -> Result:
     """The published measurement ``result_id``; UnknownNameError lists the known ids."""
-    for r in results():
-        if r.id == result_id:
-            return r
-    raise UnknownNameError("serving result", result_id, [r.id for r in results()])
+    ids = [r.id for r in results()]
+    return results()[ids.index(require_name("result_id", result_id, ids, kind="serving result"))]
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,9 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
 
     ``eng``: the engine constants (default: the stored calibration; ``serving.PLAIN``: none).
     """
+    require_instance("r", r, Result, "a serving Result (serving_validation.get(id))")
+    if eng is not None:
+        require_instance("eng", eng, serving.Engine, "a serving.Engine or None (the stored one)")
     if r.metric in ("batch_latency_s", "static_output_tokens_per_s_per_gpu"):
         value = serving.static_batch_latency_s(
             r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
@@ -169,9 +176,13 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
     return p.output_tokens_per_s_per_user, regime
 
 
-@cache
 def checks(plain: bool = False) -> tuple[Check, ...]:
     """Every published point beside its prediction (``plain``: sourced constants only)."""
+    return _checks(require_bool("plain", plain))
+
+
+@cache
+def _checks(plain: bool) -> tuple[Check, ...]:
     eng = serving.PLAIN if plain else None
     out = []
     for r in results():
@@ -235,6 +246,11 @@ def _nelder_mead(fun, x0, step=0.5, iters=300, tol=1e-10):
 
 def calibrate(ids: tuple[str, ...] | None = None) -> serving.Engine:
     """Fit the three engine constants to the points ``ids`` (default: the named subset)."""
+    if ids is not None and (not isinstance(ids, tuple | list) or not ids):
+        raise InvalidTypeError("ids", ids, "a non-empty tuple of serving result ids, or None")
+    known = [r.id for r in results()]
+    for i in ids or ():
+        require_name("ids", i, known, kind="serving result")
     subset = tuple(get(i) for i in (ids or calibration_subset()))
     x0 = (math.log(5e-5), math.log(0.7), math.log(0.8))
     (log_t, log_f, log_w), _ = _nelder_mead(lambda p: _loss(p, subset), x0)
@@ -257,13 +273,17 @@ def summary(kind: str | None = None, *, held_out: bool = True, plain: bool = Fal
     ``held_out``: only the points outside the calibration subset; ``plain``: the uncalibrated
     model (then every point counts as held out).
     """
+    if kind is not None:
+        require_name("kind", kind, sorted(set(KIND.values())), kind="check kind")
+    require_bool("held_out", held_out)
+    require_bool("plain", plain)
     skip = set() if (plain or not held_out) else set(calibration_subset())
     pool = [
         c for c in checks(plain)
         if (kind is None or c.result.kind == kind) and c.result.id not in skip
     ]  # fmt: skip
     if not pool:
-        raise ValueError(f"no checks of kind {kind!r}")
+        raise InvalidValueError("kind", kind, "a kind with checks outside the calibration subset")
     errs = [abs(c.error) for c in pool]
     worst = max(pool, key=lambda c: abs(c.error))
     return Summary(
@@ -309,6 +329,7 @@ def write_calibration(eng: serving.Engine) -> None:
     """Store ``eng`` as the YAML's ``calibration.values`` (comments and layout kept)."""
     import re
 
+    require_instance("eng", eng, serving.Engine, "a serving.Engine (calibrate())")
     from .sources import DATA_DIR
 
     path = DATA_DIR / "serving_results.yaml"

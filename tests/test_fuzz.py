@@ -113,7 +113,16 @@ def _catalog(kind: str) -> tuple[str, ...]:
 
 def _objects() -> dict[str, Callable[[], Any]]:
     """Valid instances of the package's record types, for arguments that take one."""
-    from analysis import agents, hardware, models, prices, pricing, serving, sharing
+    from analysis import (
+        agents,
+        hardware,
+        models,
+        prices,
+        pricing,
+        serving,
+        serving_validation,
+        sharing,
+    )
     from analysis.measure import backend
     from analysis.site import citation
 
@@ -130,6 +139,7 @@ def _objects() -> dict[str, Callable[[], Any]]:
         "setup": lambda: serving._setup("llama-3-8b", "h100-sxm", 1, "bf16", "bf16"),
         "engine": lambda: serving.PLAIN,
         "prediction": lambda: serving.predict("llama-3-8b", "h100-sxm"),
+        "serving_result": lambda: serving_validation.results()[0],
     }
 
 
@@ -434,6 +444,15 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
         "context": "nonnegative", "prefill_tokens": "nonnegative", "eng": optional("engine"),
         "prompt_tokens": optional("count")},
     "analysis.serving.usd_per_million_output_tokens": {"p": "prediction"},
+    "analysis.serving_validation.get": {"result_id": Kind("result_id", lambda: __import__(
+        "analysis.serving_validation").serving_validation.results()[0].id, lambda: st.sampled_from(
+        [r.id for r in __import__("analysis.serving_validation").serving_validation.results()]))},
+    "analysis.serving_validation.predict_result": {"r": "serving_result",
+                                                   "eng": optional("engine")},
+    "analysis.serving_validation.checks": {"plain": "bool"},
+    "analysis.serving_validation.summary": {
+        "kind": optional(Kind("check_kind", _fixed("tpot"), _sample(("tpot", "throughput")))),
+        "held_out": "bool", "plain": "bool"},
     "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
     "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
     "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
@@ -478,6 +497,12 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.claims.ledger.classify": "verdict rule (test_claims)",
     "analysis.claims.export.export": "writes the claims files (test_claims)",
     "analysis.claims.export.main": "CLI (test_claims)",
+    "analysis.serving_validation.main": "CLI (argv; --write rewrites the catalog): "
+    "test_cli_errors.test_serving_validation_cli_refuses_bad_arguments",
+    "analysis.serving_validation.write_calibration": "rewrites serving_results.yaml: "
+    "test_cli_errors.test_write_calibration_refuses_a_non_engine",
+    "analysis.serving_validation.calibrate": "fits the engine constants (seconds): "
+    "test_cli_errors.test_calibrate_refuses_bad_ids",
     "analysis.serving.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
     "analysis.serving_cli.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
     "analysis.figures.registry.register": "decorator (test_figures)",
@@ -593,13 +618,6 @@ PENDING_DOMAINS: dict[str, str] = {
     "analysis.model.report": "model CLI (models branch, issue 13)",
     "analysis.model_configs.parse_config": "model_configs (models branch): takes a config dict",
     "analysis.scenarios.get": "scenarios (coordinator, issue 12)",
-    "analysis.serving_validation.calibrate": "serving_validation (serving branch)",
-    "analysis.serving_validation.checks": "serving_validation (serving branch)",
-    "analysis.serving_validation.get": "serving_validation (serving branch)",
-    "analysis.serving_validation.main": "serving_validation (serving branch)",
-    "analysis.serving_validation.predict_result": "serving_validation (serving branch)",
-    "analysis.serving_validation.summary": "serving_validation (serving branch)",
-    "analysis.serving_validation.write_calibration": "serving_validation (serving branch)",
     "analysis.site.calculator.law_js": "site generators (reader2 branch)",
     "analysis.site.notation.clashes": "site generators (reader2 branch)",
     "analysis.site.notation.defined_in": "site generators (reader2 branch)",
