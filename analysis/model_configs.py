@@ -18,7 +18,13 @@ import dataclasses
 from typing import Any
 
 from . import models as _models
-from .errors import ConfigError, MissingConfigKeyError, UnsupportedModelTypeError, require_positive
+from .errors import (
+    ConfigError,
+    MissingConfigKeyError,
+    UnsupportedModelTypeError,
+    require_positive,
+    require_text,
+)
 
 LLAMA_FAMILY = ("llama", "mistral", "mixtral", "qwen2")
 # Multimodal wrappers whose language model sits in ``text_config``.
@@ -628,7 +634,10 @@ assert set(_PARSERS) | set(_WRAPPERS) == set(_models.SUPPORTED_MODEL_TYPES)
 
 
 def parse_config(config: dict, name: str | None = None) -> _models.ModelSpec:
-    """The ``ModelSpec`` of a config.json dict; see the module docstring for the rules."""
+    """The ``ModelSpec`` of a config.json dict; see the module docstring for the rules.
+
+    ``name``: the spec's name (default: the config's ``_name_or_path``, else its model_type).
+    """
     if not isinstance(config, dict):
         raise ConfigError(
             f"config must be a dict parsed from config.json, got {type(config).__name__}"
@@ -639,6 +648,8 @@ def parse_config(config: dict, name: str | None = None) -> _models.ModelSpec:
     supported = list(_models.SUPPORTED_MODEL_TYPES)
     if not isinstance(model_type, str) or model_type not in supported:
         raise UnsupportedModelTypeError(model_type, supported)
+    if name is not None:
+        require_text("name", name)
     name = name or str(config.get("_name_or_path") or model_type)
     raw: Any = config
     if model_type in _WRAPPERS:

@@ -93,6 +93,14 @@ def _sample(values):
     return lambda: st.sampled_from(list(values))
 
 
+def _hf_config(name: str) -> dict:
+    import json
+
+    from analysis.sources import DATA_DIR
+
+    return json.loads((DATA_DIR / "models" / f"{name}.json").read_text(encoding="utf-8"))
+
+
 @cache
 def _catalog(kind: str) -> tuple[str, ...]:
     from analysis import hardware, models, prices
@@ -171,6 +179,22 @@ KINDS: dict[str, Kind] = {
     # probability that a draft token is accepted: [0, 1)
     "acceptance": Kind(
         "acceptance", _fixed(0.7), lambda: st.floats(0, 0.99), frozenset({"0", "0.5"})
+    ),
+    # a Hugging Face config.json as a dict (the catalog's own files)
+    "hf_config": Kind(
+        "hf_config",
+        lambda: _hf_config("llama-3-8b"),
+        lambda: st.sampled_from(
+            [
+                "llama-3-8b",
+                "mixtral-8x7b",
+                "deepseek-v3",
+                "gpt-oss-20b",
+                "qwen3-30b-a3b",
+                "llama-4-scout",
+                "gpt-3-175b",
+            ]
+        ).map(_hf_config),
     ),
     "lora_targets": Kind(
         "lora_targets", _fixed(("q", "v")), _sample((("q", "v"), ("q", "k", "v", "o"), ("down",)))
@@ -453,6 +477,14 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.serving_validation.summary": {
         "kind": optional(Kind("check_kind", _fixed("tpot"), _sample(("tpot", "throughput")))),
         "held_out": "bool", "plain": "bool"},
+    "analysis.model.load_model": {"config_or_name": "model"},
+    "analysis.model.report": {"config_or_name": "model", "hardware_name": "accelerator",
+                              "context": "tokens"},
+    "analysis.model.render": {"r": Kind("report", lambda: __import__("analysis.model").model.report(
+        "llama-3-8b", "h100-sxm", 4096), lambda: st.sampled_from([__import__(
+            "analysis.model").model.report("qwen3-8b", "h200", 32768)]))},
+    "analysis.model_configs.parse_config": {"config": "hf_config", "name": optional("text")},
+    "analysis.models.ModelSpec.from_hf_config": {"config": "hf_config", "name": optional("text")},
     "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
     "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
     "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
@@ -503,6 +535,7 @@ NOT_FUZZED: dict[str, str] = {
     "test_cli_errors.test_write_calibration_refuses_a_non_engine",
     "analysis.serving_validation.calibrate": "fits the engine constants (seconds): "
     "test_cli_errors.test_calibrate_refuses_bad_ids",
+    "analysis.model.main": "CLI (argv): test_model_cli.test_bad_input_exits_2_with_one_line",
     "analysis.serving.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
     "analysis.serving_cli.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
     "analysis.figures.registry.register": "decorator (test_figures)",
@@ -564,7 +597,6 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.sharing.count": "takes token sequences: test_sharing",
     "analysis.sharing.beam_sequences": "takes a parents array: test_sharing",
     "analysis.sharing.PrefixTree.insert": "takes token sequences: test_sharing",
-    "analysis.models.ModelSpec.from_hf_config": "takes a config dict: test_models",
     "analysis.sources.Sourced.from_yaml": "takes a YAML mapping: test_catalogs",
     "analysis.sources.check_source": "bib key check: test_catalogs",
     "analysis.site.citation.book_meta": "reads CITATION.cff: test_generated_pages",
@@ -612,11 +644,6 @@ PENDING_DOMAINS: dict[str, str] = {
     "analysis.figures.ch2_vram.sram_limits": "figures/ch2_vram (hw branch)",
     "analysis.figures.ch2_vram.sram_per_chip": "figures/ch2_vram (hw branch)",
     "analysis.figures.ch_serving.frontier_points": "figures/ch_serving (serving branch)",
-    "analysis.model.load_model": "model CLI (models branch, issue 13)",
-    "analysis.model.main": "model CLI (models branch, issue 13)",
-    "analysis.model.render": "model CLI (models branch, issue 13)",
-    "analysis.model.report": "model CLI (models branch, issue 13)",
-    "analysis.model_configs.parse_config": "model_configs (models branch): takes a config dict",
     "analysis.scenarios.get": "scenarios (coordinator, issue 12)",
     "analysis.site.calculator.law_js": "site generators (reader2 branch)",
     "analysis.site.notation.clashes": "site generators (reader2 branch)",
