@@ -87,6 +87,27 @@ class UnknownDTypeError(AnalysisError, ValueError):
         )
 
 
+class CatalogError(AnalysisError, ValueError):
+    """A data file (a YAML catalog, references.bib, a stored result) that breaks its schema.
+
+    The message names the file, the entry and the rule it breaks; the fix is in the data, not
+    in the call.
+    """
+
+
+class DefinitionError(AnalysisError, ValueError):
+    """The package's own definitions disagree (an id registered twice, a law and its form)."""
+
+
+class MeasurementError(AnalysisError, ValueError):
+    """A measurement that cannot answer the question asked of it (a failed sweep, no point on
+    one side of the knee)."""
+
+
+class ReadOnlyError(AnalysisError, TypeError):
+    """An attempt to change a shared catalog record in place (copy it to change a copy)."""
+
+
 class ConfigError(AnalysisError, ValueError):
     """A model configuration that cannot describe a supported transformer."""
 

@@ -26,6 +26,7 @@ import yaml
 
 from . import hardware, memory, models, roofline
 from .errors import (
+    CatalogError,
     InvalidTypeError,
     InvalidValueError,
     UnknownDTypeError,
@@ -239,7 +240,7 @@ def _efficiency(accelerator: str) -> dict[str, Sourced]:
     out = {k: _sourced(table[accelerator][k], f"{where}.{k}") for k in ("bandwidth", "flops")}
     for k, rec in out.items():
         if not 0 < float(rec.value) <= 1:
-            raise ValueError(f"{where}.{k}: a fraction in (0, 1] is required, got {rec.value!r}")
+            raise CatalogError(f"{where}.{k}: a fraction in (0, 1] is required, got {rec.value!r}")
     return out
 
 

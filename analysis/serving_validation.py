@@ -19,6 +19,7 @@ from typing import Any
 
 from . import hardware, models, serving
 from .errors import (
+    CatalogError,
     InvalidTypeError,
     InvalidValueError,
     require_bool,
@@ -77,9 +78,9 @@ def _parse(raw: dict, i: int) -> Result:
     where = f"serving_results.yaml:results[{i}]"
     missing = [f for f in FIELDS if f not in raw]
     if missing:
-        raise ValueError(f"{where}: missing {missing}")
+        raise CatalogError(f"{where}: missing {missing}")
     if raw["metric"] not in KIND:
-        raise ValueError(f"{where}: metric {raw['metric']!r} not in {list(KIND)}")
+        raise CatalogError(f"{where}: metric {raw['metric']!r} not in {list(KIND)}")
     check_source(raw["source"], where)
     if raw.get("engine_max_batch") is not None:
         check_source(raw["engine_max_batch_source"], f"{where}.engine_max_batch")
@@ -87,7 +88,7 @@ def _parse(raw: dict, i: int) -> Result:
     hardware.get(raw["gpu"])
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"{where}: value must be a positive number, got {value!r}")
+        raise CatalogError(f"{where}: value must be a positive number, got {value!r}")
     fields = {f: raw[f] for f in FIELDS}
     fields["date"] = str(fields["date"])
     fields["value"] = float(value)
@@ -108,7 +109,7 @@ def results() -> tuple[Result, ...]:
     ids = [r.id for r in out]
     dup = sorted({x for x in ids if ids.count(x) > 1})
     if dup:
-        raise ValueError(f"serving_results.yaml: duplicate ids {dup}")
+        raise CatalogError(f"serving_results.yaml: duplicate ids {dup}")
     return out
 
 
@@ -149,7 +150,7 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
             r.batch, r.input_tokens, r.output_tokens, engine_constants=eng,
         )  # fmt: skip
         if r.batch is None:  # a static batch is always stated; the loader checks it
-            raise ValueError(f"{r.id}: a {r.metric} record needs a batch")
+            raise CatalogError(f"{r.id}: a {r.metric} record needs a batch")
         if r.metric == "static_output_tokens_per_s_per_gpu":
             value = r.batch * r.output_tokens / value / r.n_gpus
         p = serving.predict(
@@ -342,7 +343,7 @@ def write_calibration(eng: serving.Engine) -> None:
     )
     new, count = re.subn(r"  values:\n(?:    \w+: [^\n]*\n){3}", block, text)
     if count != 1:
-        raise ValueError(f"{path.name}: expected one calibration.values block, found {count}")
+        raise CatalogError(f"{path.name}: expected one calibration.values block, found {count}")
     path.write_text(new, encoding="utf-8")
 
 

@@ -196,6 +196,11 @@ KINDS: dict[str, Kind] = {
             ]
         ).map(_hf_config),
     ),
+    "verdict": Kind(
+        "verdict",
+        _fixed("holds"),
+        _sample(("holds", "holds to order of magnitude", "overstated", "understated")),
+    ),
     "lora_targets": Kind(
         "lora_targets", _fixed(("q", "v")), _sample((("q", "v"), ("q", "k", "v", "o"), ("down",)))
     ),
@@ -485,6 +490,7 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
             "analysis.model").model.report("qwen3-8b", "h200", 32768)]))},
     "analysis.model_configs.parse_config": {"config": "hf_config", "name": optional("text")},
     "analysis.models.ModelSpec.from_hf_config": {"config": "hf_config", "name": optional("text")},
+    "analysis.claims.ledger.flipped": {"verdict_a": "verdict", "verdict_b": "verdict"},
     "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
     "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
     "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
@@ -527,6 +533,8 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.claims.ledger.numeric": "builds a ledger entry from a builder's numbers (test_claims)",
     "analysis.claims.ledger.judged": "builds a ledger entry (test_claims)",
     "analysis.claims.ledger.classify": "verdict rule (test_claims)",
+    "analysis.claims.ledger.sweep": "takes a recompute callable: "
+    "test_claims.test_sweep_rejects_a_range_for_an_unset_assumption_and_a_one_point_range",
     "analysis.claims.export.export": "writes the claims files (test_claims)",
     "analysis.claims.export.main": "CLI (test_claims)",
     "analysis.serving_validation.main": "CLI (argv; --write rewrites the catalog): "
@@ -638,8 +646,6 @@ NOT_FUZZED: dict[str, str] = {
 # with the module's owner: not fuzzed until one is given. Strict: an entry whose arguments all
 # have a domain, or that is no longer a public callable, fails test_registry_is_complete.
 PENDING_DOMAINS: dict[str, str] = {
-    "analysis.claims.ledger.flipped": "claims ledger (claims/ subpackage): takes verdict records and callables",
-    "analysis.claims.ledger.sweep": "claims ledger (claims/ subpackage): takes verdict records and callables",
     "analysis.figures.ch2_vram.smallest_group": "figures/ch2_vram (hw branch)",
     "analysis.figures.ch2_vram.sram_limits": "figures/ch2_vram (hw branch)",
     "analysis.figures.ch2_vram.sram_per_chip": "figures/ch2_vram (hw branch)",
