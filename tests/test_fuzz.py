@@ -201,6 +201,18 @@ KINDS: dict[str, Kind] = {
         _fixed("holds"),
         _sample(("holds", "holds to order of magnitude", "overstated", "understated")),
     ),
+    "law_module": Kind(
+        "law_module",
+        _fixed("roofline"),
+        _sample(("roofline", "memory", "sharing", "pricing", "agents", "energy", "physics")),
+    ),
+    # the notation page's rows ([] is a list of no rows: no clashes)
+    "notation_rows": Kind(
+        "notation_rows",
+        lambda: __import__("analysis.site.notation").site.notation.rows(),
+        lambda: st.sampled_from([[]]),
+        frozenset({"[]"}),
+    ),
     "lora_targets": Kind(
         "lora_targets", _fixed(("q", "v")), _sample((("q", "v"), ("q", "k", "v", "o"), ("down",)))
     ),
@@ -491,6 +503,23 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.model_configs.parse_config": {"config": "hf_config", "name": optional("text")},
     "analysis.models.ModelSpec.from_hf_config": {"config": "hf_config", "name": optional("text")},
     "analysis.claims.ledger.flipped": {"verdict_a": "verdict", "verdict_b": "verdict"},
+    "analysis.site.calculator.law_js": {"law": Kind("calculator_law", lambda: __import__(
+        "analysis.site.calculator").site.calculator.LAWS[0], lambda: st.sampled_from(__import__(
+            "analysis.site.calculator").site.calculator.LAWS))},
+    "analysis.site.notation.module_symbols": {"module": "law_module"},
+    "analysis.site.notation.defined_in": {"module": "law_module"},
+    "analysis.site.notation.home": {"name": Kind("symbol_name", _fixed("P"), _sample((
+        "P", "L", "B", "k_E")), frozenset({"''", "'bogus'"})), "used_in": "law_module"},
+    "analysis.site.notation.clashes": {"all_rows": optional("notation_rows")},
+    "analysis.site.notation.letter_clashes": {"all_rows": optional("notation_rows")},
+    "analysis.figures.ch2_vram.sram_limits": {"group_chips": "count"},
+    "analysis.figures.ch2_vram.sram_per_chip": {"group_chips": "count"},
+    "analysis.figures.ch2_vram.smallest_group": {"max_chips": "count"},
+    "analysis.figures.ch_serving.frontier_points": {"case": Kind("serving_case", _fixed("dense"),
+                                                                _sample(("dense", "moe")))},
+    "analysis.scenarios.get": {"key": Kind("scenario", lambda: __import__(
+        "analysis.scenarios").scenarios.SCENARIOS[0].key, lambda: st.sampled_from([
+            s.key for s in __import__("analysis.scenarios").scenarios.SCENARIOS]))},
     "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
     "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
     "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
@@ -645,19 +674,7 @@ NOT_FUZZED: dict[str, str] = {
 # Public callables merged after phase 1 whose arguments have no domain yet (RULES/OVERRIDES),
 # with the module's owner: not fuzzed until one is given. Strict: an entry whose arguments all
 # have a domain, or that is no longer a public callable, fails test_registry_is_complete.
-PENDING_DOMAINS: dict[str, str] = {
-    "analysis.figures.ch2_vram.smallest_group": "figures/ch2_vram (hw branch)",
-    "analysis.figures.ch2_vram.sram_limits": "figures/ch2_vram (hw branch)",
-    "analysis.figures.ch2_vram.sram_per_chip": "figures/ch2_vram (hw branch)",
-    "analysis.figures.ch_serving.frontier_points": "figures/ch_serving (serving branch)",
-    "analysis.scenarios.get": "scenarios (coordinator, issue 12)",
-    "analysis.site.calculator.law_js": "site generators (reader2 branch)",
-    "analysis.site.notation.clashes": "site generators (reader2 branch)",
-    "analysis.site.notation.defined_in": "site generators (reader2 branch)",
-    "analysis.site.notation.home": "site generators (reader2 branch)",
-    "analysis.site.notation.letter_clashes": "site generators (reader2 branch)",
-    "analysis.site.notation.module_symbols": "site generators (reader2 branch)",
-}
+PENDING_DOMAINS: dict[str, str] = {}
 
 # Strict expected failures: callables in code another branch owns now (decode: roofline.forward_step
 # and the MoE block; designs; serving), each named with its owner. function -> reason.

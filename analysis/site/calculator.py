@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import energy, hardware, memory, models, prices, pricing, roofline
+from ..errors import require_instance
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
 from . import pages
@@ -113,6 +114,7 @@ def _js_name(sym: sp.Symbol) -> str:
 
 def law_js(law: Law) -> str:
     """One law as ``NAME: ({a, b}) => expr,`` with its sympy source in a comment."""
+    require_instance("law", law, Law, "a calculator Law (calculator.LAWS)")
     missing = law.expr.free_symbols - set(law.args)
     if missing:
         raise ValueError(f"law {law.name}: symbols {sorted(map(str, missing))} are not arguments")
