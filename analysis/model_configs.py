@@ -339,7 +339,7 @@ def _state_dtype(c: _Config, key: str) -> str | None:
     value = c.raw.get(key)
     if value is None:
         return None
-    if value not in _STATE_DTYPES:
+    if not isinstance(value, str) or value not in _STATE_DTYPES:
         raise ConfigError(
             f"config key {key!r} must be one of {sorted(_STATE_DTYPES)}, got {value!r}"
         )
@@ -541,7 +541,7 @@ def _minimax(c: _Config, name: str) -> _models.ModelSpec:
     an RMSNorm over heads x head_dim, and the output projection, none with biases.
     """
     n_layers = c.int("num_hidden_layers")
-    types = c.int_list("attn_type_list", None) if "attn_type_list" in c.raw else None
+    types = c.int_list("attn_type_list") if c.raw.get("attn_type_list") is not None else None
     if types is None:
         layer_types = c.raw.get("layer_types")
         if not isinstance(layer_types, list):
