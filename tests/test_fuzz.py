@@ -1175,3 +1175,47 @@ def test_issue_15_examples(case):
             pytest.xfail(f"known: {ISSUE_KNOWN[case]}")
         pytest.fail(f"{case!r} now passes: remove it from ISSUE_KNOWN")
     assert ok, case
+
+
+# ---- a config.json with one bad value: a ConfigError naming the key, or a usable spec ----------
+
+CONFIGS = ("llama-3-8b", "mixtral-8x7b", "deepseek-v3", "deepseek-v3.2", "gpt-oss-20b",
+           "qwen3-30b-a3b", "llama-4-scout", "gpt-3-175b", "nemotron-3-nano-30b-a3b",
+           "qwen3-next-80b-a3b", "minimax-m1")  # fmt: skip
+
+
+def _use_spec(spec) -> tuple:
+    return (
+        spec.n_params,
+        spec.n_active_params,
+        spec.kv_bytes_per_token("bf16"),
+        spec.weight_bytes("bf16"),
+        spec.kv_cache_bytes(4096),
+        spec.kv_read_bytes(4096),
+    )
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_a_config_with_one_bad_value_is_refused_or_usable(name):
+    """Each key of a catalog config.json replaced by each bad value of the issue: parsing raises
+    a typed error (the key's ConfigError) or gives a spec whose counts and bytes are finite."""
+    import json
+
+    from analysis import model_configs
+
+    config = _hf_config(name)
+    wrapped = isinstance(config.get("text_config"), dict)  # Llama 4: the text model's keys
+    keys = list((config["text_config"] if wrapped else config).keys())
+    problems = []
+    for key in keys:
+        for label, bad in BAD.items():
+            corrupted = json.loads(json.dumps(config))
+            (corrupted["text_config"] if wrapped else corrupted)[key] = bad
+            outcome, result = _call(model_configs.parse_config, {"config": corrupted})
+            if outcome == "ok":
+                outcome, result = _call(_use_spec, {"spec": result})
+            if outcome in ("raw", "hung"):
+                problems.append(f"{key}={label}: {outcome} {_describe(result) if result else ''}")
+            elif outcome == "ok" and _non_finite(result):
+                problems.append(f"{key}={label}: {_non_finite(result)}")
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems[:12])
