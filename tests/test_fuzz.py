@@ -671,13 +671,14 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.measure.decode_suite.summarize": "takes a measurement document: test_decode",
 }
 
-# Public callables merged after phase 1 whose arguments have no domain yet (RULES/OVERRIDES),
-# with the module's owner: not fuzzed until one is given. Strict: an entry whose arguments all
-# have a domain, or that is no longer a public callable, fails test_registry_is_complete.
+# Public callables whose arguments have no domain yet (RULES/OVERRIDES), with the module's owner:
+# not fuzzed until one is given. Empty: a callable merged without a domain fails
+# test_registry_is_complete, and may wait here only with its owner named. Strict: an entry whose
+# arguments all have a domain, or that is no longer a public callable, fails the same test.
 PENDING_DOMAINS: dict[str, str] = {}
 
-# Strict expected failures: callables in code another branch owns now (decode: roofline.forward_step
-# and the MoE block; designs; serving), each named with its owner. function -> reason.
+# Strict expected failures: callables in code another branch is changing, each named with its
+# owner (function -> reason). Empty: every fuzzed callable passes.
 # Recorded by this sweep on the fuzz branch; each reason lists the first argument and bad value
 # of each kind of failure, with (+n) for how many more arguments/values failed the same way.
 # "raw X": an untyped exception (a bare ValueError counts: it is not one of the package's typed
