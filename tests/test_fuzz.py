@@ -552,7 +552,8 @@ NOT_FUZZED: dict[str, str] = {
         )
     },
     "analysis.sources.bib_entries": "reads references.bib from a path: test_catalogs",
-    "analysis.agents.context": "sympy helper over a symbolic step (display only)",
+    "analysis.agents.context": "sympy helper over a symbolic step: the closed forms built "
+    "from it, test_agents.test_total_input_tokens_hand",
     "analysis.agents.latex": "LaTeX display of a sympy expression (test_agents)",
     "analysis.memory.latex": "LaTeX display of a sympy expression (test_memory)",
     "analysis.pricing.latex": "LaTeX display of a sympy expression (test_pricing)",
@@ -597,7 +598,7 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.measure.attention.prefix_once": "array kernel: test_attention",
     "analysis.measure.attention.make_inputs": "array kernel inputs: test_attention",
     "analysis.measure.attention.private_caches": "array kernel: test_attention",
-    "analysis.measure.backend.gpu_info": "needs a CuPy module: test_gpu_*",
+    "analysis.measure.backend.gpu_info": "needs a CuPy module: test_gpu_roofline (GPU hosts)",
     "analysis.measure.backend.Backend.asnumpy": "array conversion: test_measure",
     "analysis.measure.energy_suite.plan": "measurement plan: test_power",
     "analysis.measure.energy_suite.availability": "probes the machine: test_power",
@@ -624,13 +625,11 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.measure.results.device_slug": "describes the machine: test_measure",
     "analysis.measure.results.load": "reads a file: test_roofline",
     "analysis.measure.results.write": "writes a file: test_measure",
-    "analysis.measure.suites.Progress.step": "progress bar label",
+    "analysis.measure.suites.Progress.step": "a tqdm progress bar's label (the suites pass literals)",
     "analysis.measure.timing.time_fn": "times a callable: test_measure",
     "analysis.measure.compare.measured_knee": "array input (a measured sweep): test_roofline",
     "analysis.measure.compare.compare_gemm": "takes a measurement document: test_roofline",
     "analysis.measure.compare.summarize": "takes a measurement document: test_roofline",
-    "analysis.measure.compare.GemmComparison.median_abs_error_where": "built from a document",
-    "analysis.measure.compare.GemmComparison.predicted_with_bandwidth": "built from a document",
     "analysis.sharing.count": "takes token sequences: test_sharing",
     "analysis.sharing.beam_sequences": "takes a parents array: test_sharing",
     "analysis.sharing.PrefixTree.insert": "takes token sequences: test_sharing",
@@ -642,14 +641,16 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.site.provenance.files_read_by": "draws a figure: test_generated_pages",
     # Merged last (coordinator): lookups by figure id, figure drawing from a measurement
     # document, matplotlib objects, sympy expressions, array kernels and measurement plans.
-    "analysis.figures.registry.alt_text": "figure lookup by id (unknown ids: test_figure_lookup)",
+    "analysis.figures.registry.alt_text": "figure lookup by id (unknown ids: test_fuzz.test_figure_lookup)",
     "analysis.figures.registry.chapter_label": "figure lookup by id: test_figures",
     "analysis.figures.registry.gallery_label": "figure lookup by id: test_figures",
     "analysis.figures.registry.figure_md": "figure lookup by id: test_figures",
     "analysis.figures.registry.glue_figure": "draws a figure and glues it: test_figures",
     "analysis.figures.registry.as_of": "catalog badge lookup: test_generated_pages",
-    "analysis.figures.ch1_asymmetry.decode_step_figure": "draws a figure from a measurement document",
-    "analysis.figures.ch2_vram.decode_context_figure": "draws a figure from a measurement document",
+    "analysis.figures.ch1_asymmetry.decode_step_figure": "draws a figure from a measurement "
+    "document: test_figures.test_committed_figure_is_fresh (with the stored one)",
+    "analysis.figures.ch2_vram.decode_context_figure": "draws a figure from a measurement "
+    "document: test_figures.test_committed_figure_is_fresh (with the stored one)",
     "analysis.figures.style.displayed_scale": "figure layout helper: test_figures",
     "analysis.figures.style.legend_overlaps_data": "takes matplotlib axes: test_figures",
     "analysis.figures.style.legible": "takes a matplotlib figure: test_figures",
@@ -758,6 +759,14 @@ INSTANCES: dict[str, Callable[[], Any]] = {
     "analysis.models.ModelSpec": _objects()["model_spec"],
     "analysis.pricing.Deployment": _objects()["deployment"],
     "analysis.agents.AgentLoop": _objects()["agent_loop"],
+    # the stored CPU reference measurement's fp32 GEMM sweep against its roofline
+    "analysis.measure.compare.GemmComparison": lambda: (
+        __import__("analysis.measure.compare")
+        .measure.compare.summarize(
+            __import__("analysis.measure.results").measure.results.reference("roofline")
+        )
+        .gemms["fp32"]
+    ),
     "analysis.hardware.Rack": lambda: __import__("analysis.hardware").hardware.rack("gb200-nvl72"),
 }
 
@@ -788,6 +797,19 @@ def test_registry_is_complete():
     ]
     problems += [f"{q}: listed but no longer a public callable" for q in stale]
     assert not problems, "\n".join(problems)
+
+
+def test_not_fuzzed_reasons_name_tests_that_exist():
+    """A reason that names a test (``test_module`` or ``test_module.test_function``) names one
+    that exists, so the list cannot point at coverage that is not there."""
+    tests = Path(__file__).parent
+    missing = []
+    for q, why in NOT_FUZZED.items():
+        for module, function in re.findall(r"\b(test_\w+)(?:\.(test_\w+))?", why):
+            path = tests / f"{module}.py"
+            if not path.exists() or (function and f"def {function}(" not in path.read_text()):
+                missing.append(f"{q}: {module}{'.' + function if function else ''}")
+    assert not missing, "\n".join(missing)
 
 
 def _owner_class(qualname: str):
