@@ -260,8 +260,9 @@ def require_bool(name: str, value: object) -> bool:
 
 
 def require_finite_result(result: float, names: str, values: object) -> float:
-    """Return ``result`` if finite; else the inputs ``names`` = ``values`` were too large to
-    represent the answer in a float, and :class:`InvalidValueError` says so."""
+    """Return ``result`` if finite [any unit] -> the same value; else the inputs ``names`` =
+    ``values`` were too large to represent the answer in a float, and
+    :class:`InvalidValueError` says so."""
     if isinstance(result, numbers.Real):
         try:
             finite = math.isfinite(float(result))

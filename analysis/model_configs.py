@@ -636,7 +636,8 @@ assert set(_PARSERS) | set(_WRAPPERS) == set(_models.SUPPORTED_MODEL_TYPES)
 def parse_config(config: dict, name: str | None = None) -> _models.ModelSpec:
     """The ``ModelSpec`` of a config.json dict; see the module docstring for the rules.
 
-    ``name``: the spec's name (default: the config's ``_name_or_path``, else its model_type).
+    ``config`` is the parsed config.json; ``name`` names the model (default: the config's
+    ``_name_or_path``, else its ``model_type``).
     """
     if not isinstance(config, dict):
         raise ConfigError(

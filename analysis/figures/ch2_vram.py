@@ -333,8 +333,11 @@ def _sram_compute_dtype(acc: str) -> str | None:
 
 
 def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
-    """``memory.serving_limits`` for the SRAM comparison: Llama-3-70B, fp8 weights and KV, 8K,
-    on ``acc`` in a group of ``group_chips`` [chips]; limits in [instances]."""
+    """``memory.serving_limits`` for the SRAM comparison: Llama-3-70B, fp8 weights and KV, 8K.
+
+    ``acc`` is the chip's catalog name, ``group_chips`` [count] the chips sharing one weight
+    copy; the limits are in [instances] per group.
+    """
     require_name("acc", acc, hardware.NAMES, kind="accelerator")
     group_chips = require_count("group_chips", group_chips)
     return memory.serving_limits(
@@ -348,7 +351,8 @@ def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
 
 
 def sram_per_chip(acc: str, group_chips: int) -> float | None:
-    """Instances per chip [count] in a group of ``group_chips``; None where one does not fit."""
+    """Instances per chip [count] of ``acc`` (a catalog name) in a group of ``group_chips``
+    [count]; None where one does not fit."""
     try:
         return sram_limits(acc, group_chips).instances_per_gpu
     except memory.InfeasibleServingError:
@@ -359,7 +363,7 @@ def smallest_group(acc: str, max_chips: int = 1 << 16) -> int:
     """Fewest chips [count] whose memory holds one weight copy and one instance's KV.
 
     Found with ``memory.serving_limits`` alone (feasibility is monotone in the group size):
-    doubling to a feasible size, then bisecting; at most ``max_chips`` [chips].
+    doubling to a feasible size, then bisecting.
     """
     require_name("acc", acc, hardware.NAMES, kind="accelerator")
     max_chips = require_count("max_chips", max_chips)

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import energy, hardware, memory, models, prices, pricing, roofline
-from ..errors import require_instance
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
 from . import pages
@@ -114,6 +113,8 @@ def _js_name(sym: sp.Symbol) -> str:
 
 def law_js(law: Law) -> str:
     """One law as ``NAME: ({a, b}) => expr,`` with its sympy source in a comment."""
+    from ..errors import require_instance
+
     require_instance("law", law, Law, "a calculator Law (calculator.LAWS)")
     missing = law.expr.free_symbols - set(law.args)
     if missing:
