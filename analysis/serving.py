@@ -477,8 +477,9 @@ def step_time(
         mm_flops + attn_flops,
         nbytes,
     )
+    # the lambdified law and the parts agree (both overflow together on absurd inputs)
+    assert not math.isfinite(total) or math.isclose(out.total_s, total, rel_tol=1e-9)
     _finite_step(out, decode_seqs, context, prefill_tokens)
-    assert math.isclose(out.total_s, total, rel_tol=1e-9)
     return out
 
 

@@ -259,7 +259,9 @@ RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"^meta$", "meta"),
     (r"^date$", "date"),
     (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound|"
-     r"attention_dp|bound)$", "bool"),
+     r"bound)$",
+     "bool"),
+    (r"^attention_dp$", "bool"),
     (r"(fraction|utilization|^share|^saving|^activity.*)$", "fraction"),
     (r"(_tokens|^context|^tokens)$", "tokens"),
     (r"^(batch|n|k|steps|step|width|depth|branching|heads|head_dim|d_in|d_out|repeats|points|"
