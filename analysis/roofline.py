@@ -10,6 +10,7 @@ activation element.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -523,19 +524,23 @@ def forward_step(
     _bytes(weight_dtype, "weight_dtype")
     _bytes(kv_dtype, "kv_dtype")
     cached = spec.cached_tokens(context)
-    flops, nbytes = _forward(
-        matmul_params(spec),
-        step_weight_bytes(spec, batch * new_tokens, weight_dtype),
-        spec.kv_bytes_per_token(kv_dtype),
-        attention_flops_per_position(spec),
-        float(batch),
-        float(new_tokens),
-        float(cached),
-    )
+    try:
+        flops, nbytes = _forward(
+            matmul_params(spec),
+            step_weight_bytes(spec, batch * new_tokens, weight_dtype),
+            spec.kv_bytes_per_token(kv_dtype),
+            attention_flops_per_position(spec),
+            batch,
+            new_tokens,
+            cached,
+        )
+        flops, nbytes = float(flops), float(nbytes)
+    except OverflowError:  # an int count beyond the float range
+        flops = nbytes = math.inf
     names = "batch, new_tokens, context"
     return ForwardStep(
-        require_finite_result(float(flops), names, (batch, new_tokens, context)),
-        require_finite_result(float(nbytes), names, (batch, new_tokens, context)),
+        require_finite_result(flops, names, (batch, new_tokens, context)),
+        require_finite_result(nbytes, names, (batch, new_tokens, context)),
     )
 
 
