@@ -22,7 +22,6 @@ model spec, which calls ``ModelSpec.kv_cache_bytes`` (the HOLD of this module, l
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,8 +30,11 @@ import sympy as sp
 from . import claims, hardware, memory, models, roofline
 from .errors import (
     ConfigError,
-    UnknownNameError,
+    InvalidTypeError,
+    InvalidValueError,
+    require_count,
     require_dtype,
+    require_finite_result,
     require_instance,
     require_name,
     require_positive,
@@ -86,7 +88,8 @@ _adapters = sp.lambdify((n_ft, P_w, A_b), STATIC_ADAPTERS, "math")
 
 
 def latex(expr: sp.Expr) -> str:
-    return sp.latex(expr)
+    """LaTeX of ``expr`` (one of this module's sympy laws), for display in the book."""
+    return sp.latex(require_instance("expr", expr, sp.Basic, "a sympy expression"))
 
 
 # ---- the symbols of one model --------------------------------------------------------------------
@@ -100,12 +103,16 @@ class StateShape:
     w: int  # the window (0 when no layer is windowed)
     S: int  # constant state elements
     b_s: float  # bytes per state element
-    K: float  # tokens sparse attention reads (inf: all)
+    K: int | None  # tokens sparse attention reads per step (None: all, no selection)
     e_i: int  # indexer key elements per token per layer
 
 
 def shape(spec: ModelSpec) -> StateShape:
-    """The symbols of ``HOLD_BYTES`` / ``READ_BYTES`` for ``spec`` (from its per-layer kinds)."""
+    """The symbols of ``HOLD_BYTES`` / ``READ_BYTES`` for ``spec`` (from its per-layer kinds).
+
+    Counts in [elements], [layers] and [tokens], ``b_s`` in [bytes per element]; ``K`` is None
+    when the model reads every token it holds (no sparse selection).
+    """
     spec = require_instance("spec", spec, ModelSpec, "a ModelSpec (models.get(name))")
     windows = {
         wd
@@ -123,7 +130,7 @@ def shape(spec: ModelSpec) -> StateShape:
         w=windows.pop() if windows else 0,
         S=spec.state_elements,
         b_s=float(dtype_bytes(spec.state_dtype)),
-        K=math.inf if spec.index_topk is None else spec.index_topk,
+        K=spec.index_topk,
         e_i=spec.index_head_dim,
     )
 
@@ -145,24 +152,35 @@ def _accelerator(accelerator: object) -> hardware.Accelerator:
     return hardware.get(require_name("accelerator", accelerator, hardware.NAMES))
 
 
+def _context(context_tokens: object) -> int:
+    return require_count("context_tokens", context_tokens)
+
+
+def _finite(value: float, context_tokens: int) -> float:
+    return require_finite_result(value, "context_tokens", context_tokens)
+
+
 def hold_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf16") -> float:
-    """Bytes [B] one sequence holds at ``context_tokens`` (``HOLD_BYTES``)."""
-    require_positive("context_tokens", context_tokens)
+    """Bytes [B] one sequence holds at ``context_tokens`` [tokens] (``HOLD_BYTES``)."""
+    context_tokens = _context(context_tokens)
     _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
-    return _hold(context_tokens, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s)
+    b_kv = float(dtype_bytes(kv_dtype))
+    held = _hold(float(context_tokens), s.e, b_kv, s.n_f, s.n_w, s.w, s.S, s.b_s)
+    return _finite(held, context_tokens)
 
 
 def read_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf16") -> float:
-    """Bytes [B] of that state one decode step reads (``READ_BYTES``)."""
-    require_positive("context_tokens", context_tokens)
+    """Bytes [B] of that state one decode step at ``context_tokens`` [tokens] reads (``READ_BYTES``)."""
+    context_tokens = _context(context_tokens)
     _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
-    k_read = min(s.K, context_tokens)  # lambdify's Min of an int and inf is fine; keep it finite
-    return _read(
-        context_tokens, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s,
+    k_read = context_tokens if s.K is None else min(s.K, context_tokens)  # K = L: no selection
+    read = _read(
+        float(context_tokens), s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s,
         k_read, s.e_i,
     )  # fmt: skip
+    return _finite(read, context_tokens)
 
 
 def hold_slope_bytes(model: str | ModelSpec, kv_dtype: str = "bf16") -> float:
@@ -172,9 +190,11 @@ def hold_slope_bytes(model: str | ModelSpec, kv_dtype: str = "bf16") -> float:
     return float(HOLD_SLOPE.subs({b: float(dtype_bytes(kv_dtype)), e: s.e, n_f: s.n_f}))
 
 
-def context_for_bytes(model: str | ModelSpec, nbytes: float, kv_dtype: str = "bf16") -> float:
-    """Context [tokens] at which one sequence holds ``nbytes`` (``CONTEXT_FOR_EQUAL_SHARE`` with
-    P = nbytes); inf if it never does (no full-attention layer).
+def context_for_bytes(
+    model: str | ModelSpec, nbytes: float, kv_dtype: str = "bf16"
+) -> float | None:
+    """Context [tokens] at which one sequence holds ``nbytes`` [B] (``CONTEXT_FOR_EQUAL_SHARE``
+    with P = nbytes); None if it never does (no full-attention layer).
 
     Past every window (the law's branch); a context inside a window raises.
     """
@@ -183,21 +203,23 @@ def context_for_bytes(model: str | ModelSpec, nbytes: float, kv_dtype: str = "bf
     spec = _resolve(model)
     s = shape(spec)
     if s.n_f == 0:
-        return math.inf
+        return None
     ctx = _equal_share(nbytes, s.e, float(dtype_bytes(kv_dtype)), s.n_f, s.n_w, s.w, s.S, s.b_s)
     if ctx < s.w:  # reached inside the window: the law's other branch (never for the catalog)
         at_window = hold_bytes(spec, max(s.w, 1), kv_dtype)
-        raise ValueError(
-            f"nbytes = {nbytes:.4g} B: {spec.name} holds that inside its {s.w}-token window; "
-            f"allowed: more than the {at_window:.4g} B it holds at the window"
+        raise InvalidValueError(
+            "nbytes",
+            nbytes,
+            f"more than the {at_window:.4g} B {spec.name} holds at its {s.w}-token window "
+            f"(nbytes = {nbytes:.4g} B is reached inside it)",
         )
-    return ctx
+    return require_finite_result(ctx, "nbytes", nbytes)
 
 
 def context_for_equal_share(
     model: str | ModelSpec, weight_dtype: str = "bf16", kv_dtype: str = "bf16"
-) -> float:
-    """Context [tokens] at which one sequence holds its model's weight bytes; inf if never."""
+) -> float | None:
+    """Context [tokens] at which one sequence holds its model's weight bytes; None if never."""
     _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype)
     spec = _resolve(model)
     return context_for_bytes(spec, spec.weight_bytes(weight_dtype), kv_dtype)
@@ -212,15 +234,15 @@ def decode_critical_batch(
     weight_dtype: str = "bf16",
     kv_dtype: str = "bf16",
     compute_dtype: str | None = None,
-) -> float:
-    """Batch [sequences] at which a decode step at ``context_tokens`` turns compute-bound.
+) -> float | None:
+    """Batch [sequences] at which a decode step at ``context_tokens`` [tokens] turns compute-bound.
 
-    ``inf`` when the KV traffic keeps decode memory-bound at every batch (context past
+    None when the KV traffic keeps decode memory-bound at every batch (context past
     ``decode_critical_context``). Chapter 1's step accounting (``roofline.forward_step``):
     weights P once, per sequence k (L + 1) KV bytes and 2 N + a (L + 1) FLOPs.
     """
     spec = _resolve(model)
-    require_positive("context_tokens", context_tokens)
+    context_tokens = _context(context_tokens)
     _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype, compute_dtype=compute_dtype)
     acc = _accelerator(accelerator)
     peak = acc.peak_flops(compute_dtype or weight_dtype)
@@ -233,8 +255,8 @@ def decode_critical_batch(
         peak,
         acc.mem_bandwidth,
     )
-    batch = _crit_batch(*args)
-    return math.inf if batch <= 0 else batch
+    batch = _finite(_crit_batch(*args), context_tokens)
+    return None if batch <= 0 else batch
 
 
 def decode_critical_context(
@@ -244,8 +266,8 @@ def decode_critical_context(
     weight_dtype: str = "bf16",
     kv_dtype: str = "bf16",
     compute_dtype: str | None = None,
-) -> float:
-    """Context [tokens] beyond which no batch makes decode compute-bound (``inf``: never)."""
+) -> float | None:
+    """Context [tokens] beyond which no batch makes decode compute-bound (None: at none)."""
     spec = _resolve(model)
     _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype, compute_dtype=compute_dtype)
     acc = _accelerator(accelerator)
@@ -257,15 +279,26 @@ def decode_critical_context(
         peak,
         acc.mem_bandwidth,
     )
-    return math.inf if ctx <= 0 else ctx
+    return None if ctx <= 0 else ctx
 
 
 # ---- multi-LoRA ----------------------------------------------------------------------------------------
 LORA_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
 
 
+def _targets(targets: object) -> tuple[str, ...]:
+    allowed = f"a non-empty tuple of LoRA targets among {', '.join(LORA_TARGETS)}"
+    if not isinstance(targets, tuple | list) or not targets:
+        raise InvalidTypeError("targets", targets, allowed)
+    for t in targets:
+        require_name("targets", t, LORA_TARGETS, kind="LoRA target")
+    return tuple(targets)
+
+
 def lora_io_sum(spec: ModelSpec, targets: tuple[str, ...] = LORA_TARGETS) -> int:
     """Sum of d_in + d_out [elements] over one layer's adapted matrices (dense GQA models)."""
+    spec = require_instance("spec", spec, ModelSpec, "a ModelSpec (models.get(name))")
+    targets = _targets(targets)
     if spec.is_mla or spec.n_experts or spec.counted_params:
         raise ConfigError(
             f"{spec.name}: the LoRA sizing here covers dense GQA/MHA models only, "
@@ -286,19 +319,18 @@ def lora_io_sum(spec: ModelSpec, targets: tuple[str, ...] = LORA_TARGETS) -> int
         "up": d + f,
         "down": f + d,
     }
-    for t in targets:
-        if t not in sizes:
-            raise UnknownNameError("LoRA target", t, list(LORA_TARGETS))
     return sum(sizes[t] for t in targets)
 
 
 def adapter_bytes(
     model: str | ModelSpec, rank: int, dtype: str = "bf16", targets: tuple[str, ...] = LORA_TARGETS
 ) -> float:
-    """Bytes [B] of one LoRA adapter of ``rank`` on ``targets`` in every layer (``ADAPTER_BYTES``)."""
-    require_positive("rank", rank)
+    """Bytes [B] of one LoRA adapter of ``rank`` [elements] on ``targets`` in every layer (``ADAPTER_BYTES``)."""
+    rank = require_count("rank", rank)
+    _dtypes(dtype=dtype)
     spec = _resolve(model)
-    return _adapter(rank, spec.n_layers, lora_io_sum(spec, targets), float(dtype_bytes(dtype)))
+    nbytes = _adapter(rank, spec.n_layers, lora_io_sum(spec, targets), float(dtype_bytes(dtype)))
+    return require_finite_result(nbytes, "rank", rank)
 
 
 @dataclass(frozen=True)
@@ -322,17 +354,25 @@ def fine_tunes(
     dtype: str = "bf16",
     group_gpus: int = 1,
 ) -> FineTunes:
-    """Sequences of ``context_tokens`` that N fine-tunes serve on one group (capacity).
+    """Sequences of ``context_tokens`` [tokens] that N fine-tunes serve on one group of
+    ``group_gpus`` [GPUs] (capacity); adapters of ``rank`` [elements], bytes in [B].
 
     Static bytes from ``STATIC_FULL_COPIES`` / ``STATIC_ADAPTERS``; the sequences that fit beside
     them from chapter 2's capacity law (``memory.group_limits``), one KV per sequence.
     """
-    require_positive("n_fine_tunes", n_fine_tunes)
+    n_fine_tunes = require_count("n_fine_tunes", n_fine_tunes)
+    context_tokens = _context(context_tokens)
+    group_gpus = require_count("group_gpus", group_gpus)
+    _dtypes(dtype=dtype)
     spec = _resolve(model)
-    acc = hardware.get(accelerator)
+    acc = _accelerator(accelerator)
     weights = spec.weight_bytes(dtype)
-    full = _full_copies(n_fine_tunes, weights)
-    adapted = _adapters(n_fine_tunes, weights, adapter_bytes(spec, rank, dtype))
+    full = require_finite_result(_full_copies(n_fine_tunes, weights), "n_fine_tunes", n_fine_tunes)
+    adapted = require_finite_result(
+        _adapters(n_fine_tunes, weights, adapter_bytes(spec, rank, dtype)),
+        "n_fine_tunes, rank",
+        (n_fine_tunes, rank),
+    )
     kv = spec.kv_cache_bytes(context_tokens, dtype)
 
     def fit(static: float) -> int:
@@ -373,10 +413,9 @@ CONTEXTS = tuple(int(2**p) for p in range(10, 21))  # 1K .. 1M tokens
 
 
 def design(key: str) -> Design:
-    for d in DESIGNS:
-        if d.key == key:
-            return d
-    raise UnknownNameError("design", key, [d.key for d in DESIGNS])
+    """The chapter's design ``key`` (mha, gqa, mla, sliding, chunked, mamba2, deltanet, ...)."""
+    keys = [d.key for d in DESIGNS]
+    return DESIGNS[keys.index(require_name("key", key, keys, kind="design"))]
 
 
 @dataclass(frozen=True)
@@ -388,13 +427,19 @@ class DesignRow:
     read_128k_bytes: float
 
 
-@cache
 def table(chip: str = TABLE_CHIP, weight_dtype: str = TABLE_WEIGHT_DTYPE) -> tuple[DesignRow, ...]:
-    """Instances per GPU at 32K and 128K (bf16 and fp8 KV), from ``memory.serving_limits``.
+    """Instances per GPU [instances] at 32K and 128K (bf16 and fp8 KV), from ``memory.serving_limits``.
 
     Each design runs on the smallest power-of-two group of ``chip`` that holds its weights and
-    one 128K bf16 sequence (``memory.min_group_gpus``).
+    one 128K bf16 sequence (``memory.min_group_gpus``); ``weight_dtype`` is the weights'.
     """
+    require_name("chip", chip, hardware.NAMES, kind="accelerator")
+    _dtypes(weight_dtype=weight_dtype)
+    return _table(chip, weight_dtype)
+
+
+@cache
+def _table(chip: str, weight_dtype: str) -> tuple[DesignRow, ...]:
     rows = []
     for d in DESIGNS:
         spec = models.get(d.model)
@@ -418,7 +463,7 @@ class Verdict:
     design: Design
     c04_kv_bytes: float  # KV that C04's instance count holds at 128K with this design
     c04_fraction_of_claim: float  # of the claimed 1000 x 1 TB
-    c09_equal_share_context: float  # tokens at which one sequence's KV equals its weights
+    c09_equal_share_context: float | None  # tokens where one sequence's KV equals its weights
     c09_within_window: bool  # reached inside the model's context window
     c10_dynamic_ratio_128k: float  # one sequence's state at 128K over its weights
     c11_ratio_full_context: float  # KV / weights at max_position_embeddings (C11's measure)
@@ -445,7 +490,7 @@ def verdicts() -> tuple[Verdict, ...]:
                 instances * hold,
                 instances * hold / c04.claimed,
                 ctx50,
-                ctx50 <= max_ctx,
+                ctx50 is not None and ctx50 <= max_ctx,
                 hold / weights,
                 hold_bytes(spec, max_ctx) / weights,
             )

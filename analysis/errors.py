@@ -288,8 +288,13 @@ def require_finite_result(result: float, names: str, values: object) -> float:
     """Return ``result`` if finite [any unit] -> the same value; else the inputs ``names`` =
     ``values`` were too large to represent the answer in a float, and
     :class:`InvalidValueError` says so."""
-    if isinstance(result, numbers.Real) and not math.isfinite(float(result)):
-        raise InvalidValueError(names, values, "small enough that the result is a finite float")
+    if isinstance(result, numbers.Real):
+        try:
+            finite = math.isfinite(float(result))
+        except OverflowError:  # an int beyond the float range
+            finite = False
+        if not finite:
+            raise InvalidValueError(names, values, "small enough that the result is a finite float")
     return result
 
 

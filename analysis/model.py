@@ -19,7 +19,17 @@ import sys
 from pathlib import Path
 
 from . import hardware, memory, models, prices, pricing, roofline
-from .errors import ConfigError, UnknownDTypeError, UnknownNameError
+from .errors import (
+    AnalysisError,
+    ConfigError,
+    UnknownDTypeError,
+    UnknownNameError,
+    require_count,
+    require_dtype,
+    require_instance,
+    require_name,
+    require_text,
+)
 from .models import ModelSpec
 from .units import DTYPES
 
@@ -27,13 +37,13 @@ NODE_GPUS = 8
 EXIT_BAD_INPUT = 2
 
 
-class CliError(Exception):
+class CliError(AnalysisError, ValueError):
     """An input the command cannot use; the message is printed as is."""
 
 
 def load_model(config_or_name: str) -> ModelSpec:
     """``config_or_name``: a catalog model name, or a config.json path to build a ModelSpec from."""
-    path = Path(config_or_name)
+    path = Path(require_text("config_or_name", config_or_name))
     if path.suffix == ".json" or path.is_file():
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
@@ -42,7 +52,8 @@ def load_model(config_or_name: str) -> ModelSpec:
         except (OSError, json.JSONDecodeError) as err:
             raise CliError(f"cannot read {config_or_name} as JSON: {err}") from None
         return ModelSpec.from_hf_config(raw, name=path.stem if path.stem != "config" else None)
-    return models.get(config_or_name)
+    known = models.NAMES + models.DESIGN_NAMES
+    return models.get(require_name("config_or_name", config_or_name, known, kind="model"))
 
 
 def _fits(spec: ModelSpec, acc, context: int, group: int, wdt: str, kdt: str) -> int | None:
@@ -97,15 +108,16 @@ def report(
     units: bytes [bytes], parameters [params], the critical batch [sequences], the cost floor
     [USD per 1e6 tokens].
     """
-    if dtype not in DTYPES:
-        raise UnknownDTypeError(dtype, list(DTYPES))
-    kv_dtype = kv_dtype or dtype
-    if kv_dtype not in DTYPES:
-        raise UnknownDTypeError(kv_dtype, list(DTYPES))
-    if isinstance(context, bool) or not isinstance(context, int) or context < 1:
-        raise CliError(f"--context must be a whole number of tokens >= 1, got {context!r}")
+    require_dtype("dtype", dtype, DTYPES)
+    kv_dtype = dtype if kv_dtype is None else require_dtype("kv_dtype", kv_dtype, DTYPES)
+    try:
+        context = require_count("context", context)
+    except AnalysisError as err:
+        raise CliError(f"--context: {err} (a whole number of tokens)") from None
     spec = load_model(config_or_name)
-    acc = hardware.get(hardware_name)
+    acc = hardware.get(
+        require_name("hardware_name", hardware_name, hardware.NAMES, kind="accelerator")
+    )
     compute = memory._compute_dtype(acc, dtype, None)
     per_gpu = _fits(spec, acc, context, 1, dtype, kv_dtype)
     per_node = _fits(spec, acc, context, NODE_GPUS, dtype, kv_dtype)
@@ -141,6 +153,7 @@ def _gb(n: float) -> str:
 
 def render(r: dict) -> str:
     """The report ``r`` (from ``report``) as aligned text lines."""
+    require_instance("r", r, dict, "a report dict (model.report(...))")
     fits = "does not fit (weights + one sequence exceed one GPU)"
     node = f"{r['node_gpus']}-GPU node, one weight copy"
     lines = [

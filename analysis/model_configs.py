@@ -18,7 +18,13 @@ import dataclasses
 from typing import Any
 
 from . import models as _models
-from .errors import ConfigError, MissingConfigKeyError, UnsupportedModelTypeError, require_positive
+from .errors import (
+    ConfigError,
+    MissingConfigKeyError,
+    UnsupportedModelTypeError,
+    require_positive,
+    require_text,
+)
 
 LLAMA_FAMILY = ("llama", "mistral", "mixtral", "qwen2")
 # Multimodal wrappers whose language model sits in ``text_config``.
@@ -333,7 +339,7 @@ def _state_dtype(c: _Config, key: str) -> str | None:
     value = c.raw.get(key)
     if value is None:
         return None
-    if value not in _STATE_DTYPES:
+    if not isinstance(value, str) or value not in _STATE_DTYPES:
         raise ConfigError(
             f"config key {key!r} must be one of {sorted(_STATE_DTYPES)}, got {value!r}"
         )
@@ -535,7 +541,7 @@ def _minimax(c: _Config, name: str) -> _models.ModelSpec:
     an RMSNorm over heads x head_dim, and the output projection, none with biases.
     """
     n_layers = c.int("num_hidden_layers")
-    types = c.int_list("attn_type_list", None) if "attn_type_list" in c.raw else None
+    types = c.int_list("attn_type_list") if c.raw.get("attn_type_list") is not None else None
     if types is None:
         layer_types = c.raw.get("layer_types")
         if not isinstance(layer_types, list):
@@ -643,6 +649,8 @@ def parse_config(config: dict, name: str | None = None) -> _models.ModelSpec:
     supported = list(_models.SUPPORTED_MODEL_TYPES)
     if not isinstance(model_type, str) or model_type not in supported:
         raise UnsupportedModelTypeError(model_type, supported)
+    if name is not None:
+        require_text("name", name)
     name = name or str(config.get("_name_or_path") or model_type)
     raw: Any = config
     if model_type in _WRAPPERS:

@@ -10,6 +10,7 @@ activation element.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from .errors import (
     require_count,
     require_dtype,
     require_finite_result,
+    require_fraction,
     require_instance,
     require_number,
     require_positive,
@@ -371,13 +373,10 @@ def attention_flops_per_position(spec: ModelSpec) -> int:
     return spec.n_layers * spec.n_heads * per_head
 
 
-def _require_experts(n_experts, top_k) -> None:
-    for name, v in (("n_experts", n_experts), ("top_k", top_k)):
-        require_positive(name, v)
-        if int(v) != v:
-            raise ValueError(f"{name} must be a whole number of experts, got {v!r}")
-    if top_k > n_experts:
-        raise ValueError(f"top_k must be at most n_experts ({n_experts}), got {top_k!r}")
+def _require_experts(n_experts, top_k) -> tuple[int, int]:
+    experts = require_count("n_experts", n_experts)
+    per_token = require_count("top_k", top_k, maximum=experts)
+    return experts, per_token
 
 
 def expected_experts_touched(n_experts: int, top_k: int, batch):
@@ -387,18 +386,30 @@ def expected_experts_touched(n_experts: int, top_k: int, batch):
     gives a count between ``top_k`` and min(E, B k) (``experts_touched_bounds``). ``batch``
     [tokens] may be an array.
     """
-    _require_experts(n_experts, top_k)
-    b = np.asarray(batch, float)
-    if not np.all(np.isfinite(b)) or np.any(b < 1):
-        raise ValueError(f"batch must be finite tokens >= 1, got {batch!r}")
-    out = _experts_touched(float(n_experts), float(top_k), b)
+    n_experts, top_k = _require_experts(n_experts, top_k)
+    if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
+        require_positive("batch", batch)
+        if batch < 1:
+            raise InvalidValueError("batch", batch, ">= 1 [tokens]")
+    else:
+        rows = np.asarray(batch)
+        if (
+            rows.dtype.kind not in "iuf"
+            or rows.size == 0
+            or not np.isfinite(rows).all()
+            or (rows < 1).any()
+        ):
+            raise InvalidValueError("batch", batch, "finite token counts >= 1")
+    out = _experts_touched(float(n_experts), float(top_k), np.asarray(batch, float))
     return float(out) if np.ndim(out) == 0 else out
 
 
 def experts_touched_bounds(n_experts: int, top_k: int, batch: int) -> tuple[float, float]:
     """(fewest, most) routed experts [experts] ``batch`` tokens can touch, whatever the routing."""
-    _require_experts(n_experts, top_k)
+    n_experts, top_k = _require_experts(n_experts, top_k)
     require_positive("batch", batch)
+    if batch < 1:
+        raise InvalidValueError("batch", batch, ">= 1 [tokens]")
     lo = float(EXPERTS_TOUCHED_MIN.subs(k_E, top_k))
     hi = float(EXPERTS_TOUCHED_MAX.subs({E_x: n_experts, k_E: top_k, B: batch}))
     return lo, hi
@@ -410,13 +421,13 @@ def weight_read_complete_batch(n_experts: int, top_k: int, fraction: float = 0.9
     From ``WEIGHT_READ_COMPLETE_BATCH`` = ln(1 - q) / ln(1 - k/E) (uniform routing); 1 when
     every token uses every expert (k = E).
     """
-    _require_experts(n_experts, top_k)
-    require_positive("fraction", fraction)
-    if not fraction < 1:
-        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    n_experts, top_k = _require_experts(n_experts, top_k)
+    require_fraction("fraction", fraction, open_low=True, open_high=True)
     if top_k == n_experts:
         return 1.0
-    return float(_weight_read_complete_batch(float(n_experts), float(top_k), float(fraction)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        batch = float(_weight_read_complete_batch(float(n_experts), float(top_k), float(fraction)))
+    return require_finite_result(batch, "n_experts, top_k", (n_experts, top_k))
 
 
 def moe_critical_batch(
@@ -429,10 +440,15 @@ def moe_critical_batch(
     """
     require_positive("peak_flops", peak_flops)
     require_positive("bandwidth", bandwidth)
-    _require_experts(n_experts, top_k)
-    return _moe_critical_batch(
-        peak_flops, bandwidth, _bytes(weight_dtype), float(n_experts), float(top_k)
-    )
+    n_experts, top_k = _require_experts(n_experts, top_k)
+    return require_finite_result(
+        _moe_critical_batch(
+            peak_flops, bandwidth, _bytes(weight_dtype, "weight_dtype"), float(n_experts),
+            float(top_k),
+        ),
+        "peak_flops, bandwidth",
+        (peak_flops, bandwidth),
+    )  # fmt: skip
 
 
 def routed_expert_params(spec: ModelSpec) -> int:
@@ -440,6 +456,7 @@ def routed_expert_params(spec: ModelSpec) -> int:
 
     From the catalog's counts: total minus active experts is (E - k) routed experts per layer.
     """
+    _spec(spec)
     if not spec.n_experts:
         return 0
     every = spec.param_breakdown()["experts"]
@@ -457,7 +474,9 @@ def step_weight_bytes(spec: ModelSpec, tokens: float, weight_dtype: str = "bf16"
     the expected touched fraction (uniform routing): active weights at one token, all weights
     once the batch touches every expert.
     """
+    _spec(spec)
     require_positive("tokens", tokens)
+    _bytes(weight_dtype, "weight_dtype")
     total = spec.weight_bytes(weight_dtype)
     routed = routed_expert_params(spec)
     if not routed:
@@ -498,22 +517,31 @@ def forward_step(
     and the routed experts that the step's batch x new_tokens tokens are expected to touch
     (``step_weight_bytes``, uniform routing).
     """
+    _spec(spec)
     for name, v in (("batch", batch), ("new_tokens", new_tokens)):
         require_positive(name, v)
-    require_positive("context", context, allow_zero=True)
-    if kv_dtype not in DTYPES:
-        raise UnknownDTypeError(kv_dtype, list(DTYPES))
+    context = require_count("context", context, minimum=0)
+    _bytes(weight_dtype, "weight_dtype")
+    _bytes(kv_dtype, "kv_dtype")
     cached = spec.cached_tokens(context)
-    flops, nbytes = _forward(
-        matmul_params(spec),
-        step_weight_bytes(spec, batch * new_tokens, weight_dtype),
-        spec.kv_bytes_per_token(kv_dtype),
-        attention_flops_per_position(spec),
-        batch,
-        new_tokens,
-        cached,
+    try:
+        flops, nbytes = _forward(
+            matmul_params(spec),
+            step_weight_bytes(spec, batch * new_tokens, weight_dtype),
+            spec.kv_bytes_per_token(kv_dtype),
+            attention_flops_per_position(spec),
+            batch,
+            new_tokens,
+            cached,
+        )
+        flops, nbytes = float(flops), float(nbytes)
+    except OverflowError:  # an int count beyond the float range
+        flops = nbytes = math.inf
+    names = "batch, new_tokens, context"
+    return ForwardStep(
+        require_finite_result(flops, names, (batch, new_tokens, context)),
+        require_finite_result(nbytes, names, (batch, new_tokens, context)),
     )
-    return ForwardStep(float(flops), float(nbytes))
 
 
 def decode_attention_intensity(spec: ModelSpec, kv_dtype: str = "bf16") -> float:

@@ -122,10 +122,10 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 def get(key: str) -> Scenario:
     """The scenario named ``key``; an unknown name raises listing the known ones."""
-    for s in SCENARIOS:
-        if s.key == key:
-            return s
-    raise UnknownNameError("scenario", key, [s.key for s in SCENARIOS])
+    keys = [s.key for s in SCENARIOS]
+    if not isinstance(key, str) or key not in keys:
+        raise UnknownNameError("scenario", key, keys, argument="key")
+    return SCENARIOS[keys.index(key)]
 
 
 def all_scenarios() -> tuple[Scenario, ...]:

@@ -25,7 +25,20 @@ import sympy as sp
 import yaml
 
 from . import hardware, memory, models, roofline
-from .errors import UnknownDTypeError, UnknownNameError, require_bool, require_positive
+from .errors import (
+    CatalogError,
+    InvalidTypeError,
+    InvalidValueError,
+    UnknownDTypeError,
+    UnknownNameError,
+    require_bool,
+    require_count,
+    require_finite_result,
+    require_instance,
+    require_name,
+    require_number,
+    require_positive,
+)
 from .hardware import Accelerator
 from .models import ModelSpec
 from .prices import RentalRow
@@ -99,14 +112,12 @@ MLPERF_INTERACTIVE_TTFT_S = facts()["mlperf_interactive_ttft_s"]
 
 def latex(expr: sp.Expr) -> str:
     """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    return sp.latex(require_instance("expr", expr, sp.Basic, "a sympy expression"))
 
 
 # ---- the laws as functions --------------------------------------------------------------------
 def _require_gpus(n_gpus: int) -> int:
-    if isinstance(n_gpus, bool) or not isinstance(n_gpus, int) or n_gpus < 1:
-        raise ValueError(f"n_gpus must be an integer >= 1, got {n_gpus!r}")
-    return n_gpus
+    return require_count("n_gpus", n_gpus)
 
 
 def allreduce_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_latency_s: float):
@@ -118,7 +129,17 @@ def allreduce_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_late
     require_positive("nbytes", nbytes, allow_zero=True)
     require_positive("link_bandwidth", link_bandwidth)
     require_positive("hop_latency_s", hop_latency_s, allow_zero=True)
-    return 0.0 if n_gpus == 1 else _allreduce(n_gpus, nbytes, link_bandwidth, hop_latency_s)
+    return _collective(_allreduce, n_gpus, nbytes, link_bandwidth, hop_latency_s)
+
+
+def _collective(law, n_gpus, nbytes, link_bandwidth, hop_latency_s) -> float:
+    if n_gpus == 1:
+        return 0.0
+    return require_finite_result(
+        law(n_gpus, nbytes, link_bandwidth, hop_latency_s),
+        "n_gpus, nbytes, link_bandwidth, hop_latency_s",
+        (n_gpus, nbytes, link_bandwidth, hop_latency_s),
+    )
 
 
 def alltoall_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_latency_s: float):
@@ -127,7 +148,12 @@ def alltoall_time_s(n_gpus: int, nbytes: float, link_bandwidth: float, hop_laten
     require_positive("nbytes", nbytes, allow_zero=True)
     require_positive("link_bandwidth", link_bandwidth)
     require_positive("hop_latency_s", hop_latency_s, allow_zero=True)
-    return 0.0 if n_gpus == 1 else _alltoall(n_gpus, nbytes, link_bandwidth, hop_latency_s)
+    return _collective(_alltoall, n_gpus, nbytes, link_bandwidth, hop_latency_s)
+
+
+def _require_acceptance(acceptance: float) -> None:
+    if not 0 <= require_number("acceptance", acceptance) < 1:
+        raise InvalidValueError("acceptance", acceptance, "in [0, 1)")
 
 
 def spec_tokens_per_step(acceptance: float, draft_tokens: int) -> float:
@@ -135,22 +161,27 @@ def spec_tokens_per_step(acceptance: float, draft_tokens: int) -> float:
 
     ``acceptance`` in [0, 1) (probability each draft token is accepted), ``draft_tokens`` >= 0.
     """
-    if isinstance(draft_tokens, bool) or not isinstance(draft_tokens, int) or draft_tokens < 0:
-        raise ValueError(f"draft_tokens must be an integer >= 0, got {draft_tokens!r}")
-    require_positive("acceptance", acceptance, allow_zero=True)
-    if acceptance >= 1:
-        raise ValueError(f"acceptance must be in [0, 1), got {acceptance!r}")
+    draft_tokens = require_count("draft_tokens", draft_tokens, minimum=0)
+    _require_acceptance(acceptance)
     if acceptance == 0:
         return 1.0
-    return _spec_tokens(acceptance, draft_tokens)
+    return require_finite_result(
+        _spec_tokens(acceptance, draft_tokens), "draft_tokens", draft_tokens
+    )
 
 
 def prefill_tokens_per_step(batch: float, input_tokens: int, output_tokens: float) -> float:
     """Prompt tokens [tokens] entering each steady-state step: B I / O (``batch``, ``input_tokens``, ``output_tokens``)."""
     require_positive("batch", batch)
-    require_positive("input_tokens", input_tokens, allow_zero=True)
+    input_tokens = require_count("input_tokens", input_tokens, minimum=0)
     require_positive("output_tokens", output_tokens)
-    return _prefill_tokens(batch, input_tokens, output_tokens) if input_tokens else 0.0
+    if not input_tokens:
+        return 0.0
+    return require_finite_result(
+        _prefill_tokens(batch, input_tokens, output_tokens),
+        "batch, input_tokens, output_tokens",
+        (batch, input_tokens, output_tokens),
+    )
 
 
 def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
@@ -166,9 +197,13 @@ def prefill_gpu_share(prefill_rate: float, decode_rate: float) -> float:
 def usd_per_million_tokens(usd_per_gpu_hour: float, n_gpus: int, tokens_per_s: float) -> float:
     """Cost [USD per 1e6 tokens] of output at ``tokens_per_s`` [tokens/s] on ``n_gpus`` rented at ``usd_per_gpu_hour``."""
     require_positive("usd_per_gpu_hour", usd_per_gpu_hour)
-    _require_gpus(n_gpus)
+    n_gpus = _require_gpus(n_gpus)
     require_positive("tokens_per_s", tokens_per_s)
-    return _usd_per_mtok(usd_per_gpu_hour, n_gpus, tokens_per_s)
+    return require_finite_result(
+        _usd_per_mtok(usd_per_gpu_hour, n_gpus, tokens_per_s),
+        "usd_per_gpu_hour, n_gpus, tokens_per_s",
+        (usd_per_gpu_hour, n_gpus, tokens_per_s),
+    )
 
 
 # ---- constants ---------------------------------------------------------------------------------
@@ -191,25 +226,30 @@ def constants() -> dict[str, Sourced]:
     return {k: _sourced(c[k], f"serving_results.yaml:constants.{k}") for k in keys}
 
 
-@cache
 def efficiency(accelerator: str) -> dict[str, Sourced]:
     """Achievable fractions of peak ``bandwidth`` and ``flops`` [1] on ``accelerator``."""
     table = _data()["constants"]["efficiency"]
-    if accelerator not in table:
-        raise UnknownNameError("accelerator with serving efficiencies", accelerator, list(table))
+    kind = "accelerator with serving efficiencies"
+    return _efficiency(require_name("accelerator", accelerator, list(table), kind=kind))
+
+
+@cache
+def _efficiency(accelerator: str) -> dict[str, Sourced]:
+    table = _data()["constants"]["efficiency"]
     where = f"serving_results.yaml:constants.efficiency.{accelerator}"
     out = {k: _sourced(table[accelerator][k], f"{where}.{k}") for k in ("bandwidth", "flops")}
     for k, rec in out.items():
         if not 0 < float(rec.value) <= 1:
-            raise ValueError(f"{where}.{k}: a fraction in (0, 1] is required, got {rec.value!r}")
+            raise CatalogError(f"{where}.{k}: a fraction in (0, 1] is required, got {rec.value!r}")
     return out
 
 
 def mtp_accepted_tokens(layers: int) -> float:
     """Published mean tokens per step [tokens] of DeepSeek-R1 with ``layers`` MTP draft layers."""
     table = _data()["constants"]["speculative"]["mtp_accepted_tokens"]["value"]
+    layers = require_count("layers", layers)
     if layers not in table:
-        raise UnknownNameError("MTP depth", layers, [str(k) for k in table])
+        raise UnknownNameError("MTP depth", layers, [str(k) for k in table], argument="layers")
     return float(table[layers])
 
 
@@ -286,8 +326,8 @@ def _setup(
 ) -> Setup:  # fmt: skip
     spec = models.get(model) if isinstance(model, str) else model
     if not isinstance(spec, ModelSpec):
-        raise TypeError(f"model must be a catalog name or a ModelSpec, got {type(model).__name__}")
-    acc = hardware.get(hardware_name) if isinstance(hardware_name, str) else hardware_name
+        raise InvalidTypeError("model", model, "a catalog model name or a ModelSpec")
+    acc = _accelerator(hardware_name)
     _require_gpus(n_gpus)
     dts = [("weight_dtype", weight_dtype), ("kv_dtype", kv_dtype)]
     if compute_dtype is not None:
@@ -297,9 +337,9 @@ def _setup(
             raise UnknownDTypeError(dt, list(DTYPES), where=name)
         if dt not in acc.dtypes:
             raise UnknownDTypeError(dt, list(acc.dtypes), where=f"{acc.key} ({name})")
-    if attention_dp and not spec.n_experts:
-        raise ValueError(
-            "attention_dp applies to MoE models (experts sharded, attention replicated)"
+    if require_bool("attention_dp", attention_dp) and not spec.n_experts:
+        raise InvalidValueError(
+            "attention_dp", attention_dp, f"False for {spec.name}: it applies to MoE models only"
         )
     if sourced_efficiency:
         efficiency(acc.key)  # a chip without sourced efficiencies cannot be served here
@@ -330,6 +370,43 @@ def setup(
         model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp,
         compute_dtype, sourced_efficiency=not bound,
     )  # fmt: skip
+
+
+def _accelerator(value: object) -> Accelerator:
+    if isinstance(value, str):
+        return hardware.get(require_name("hardware", value, hardware.NAMES, kind="accelerator"))
+    return require_instance(
+        "hardware", value, Accelerator, "a catalog accelerator name or an Accelerator"
+    )
+
+
+def _check_step(s, decode_seqs, new_tokens, context, prefill_tokens, eng, prompt_tokens) -> None:
+    require_instance("s", s, Setup, "a serving Setup")
+    require_positive("decode_seqs", decode_seqs, allow_zero=True)
+    require_count("new_tokens", new_tokens)
+    require_positive("context", context, allow_zero=True)
+    require_positive("prefill_tokens", prefill_tokens, allow_zero=True)
+    if decode_seqs == 0 and prefill_tokens == 0:
+        raise InvalidValueError(
+            "decode_seqs, prefill_tokens",
+            (decode_seqs, prefill_tokens),
+            "not both 0 (an empty step)",
+        )
+    _engine(eng)
+    if prompt_tokens is not None:
+        require_count("prompt_tokens", prompt_tokens)
+
+
+def _finite_step(out: StepTime, decode_seqs, context, prefill_tokens) -> None:
+    for value in (out.total_s, out.flops, out.bytes):
+        require_finite_result(
+            value, "decode_seqs, context, prefill_tokens", (decode_seqs, context, prefill_tokens)
+        )
+
+
+def _engine(eng: object) -> None:
+    if eng is not None:
+        require_instance("engine_constants", eng, Engine, "an Engine or None (the stored one)")
 
 
 @dataclass(frozen=True)
@@ -380,6 +457,8 @@ def step_time(
     full efficiency, no communication, no overheads), the floor that chapters 1, 5 and 6 quote.
     Token counts [tokens], ``context`` [tokens]; the parts in [s].
     """
+    _check_step(s, decode_seqs, new_tokens, context, prefill_tokens, eng, prompt_tokens)
+    require_bool("bound", bound)
     spec, acc, g = s.spec, s.acc, s.n_gpus
     eng = engine() if eng is None else eng
     consts = constants()
@@ -443,6 +522,7 @@ def step_time(
     )
     # the lambdified law and the parts agree (both overflow together on absurd inputs)
     assert not math.isfinite(total) or math.isclose(out.total_s, total, rel_tol=1e-9)
+    _finite_step(out, decode_seqs, context, prefill_tokens)
     return out
 
 
@@ -455,6 +535,8 @@ def max_batch(s: Setup, input_tokens: int, output_tokens: int) -> int:
     that admits only what it can finish without eviction does; KV duplicated by tensor
     parallelism counts once per copy.
     """
+    require_instance("s", s, Setup, "a serving Setup")
+    _require_lengths(input_tokens, output_tokens)
     kv = s.spec.kv_cache_bytes(input_tokens + output_tokens, s.kv_dtype) * s.kv_replication
     usable = float(constants()["usable_memory_fraction"].value)
     return memory.group_limits(
@@ -514,14 +596,34 @@ class Prediction:
 
 
 def _require_lengths(input_tokens, output_tokens) -> None:
-    for name, v in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
-        if (
-            isinstance(v, bool)
-            or not isinstance(v, int)
-            or v < (1 if name == "output_tokens" else 0)
-        ):
-            low = 1 if name == "output_tokens" else 0
-            raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+    require_count("input_tokens", input_tokens, minimum=0)
+    require_count("output_tokens", output_tokens)
+    require_finite_result(
+        float(input_tokens) + float(output_tokens), "input_tokens, output_tokens",
+        (input_tokens, output_tokens),
+    )  # fmt: skip
+
+
+class BatchDoesNotFitError(memory.NoRoomForKVError):
+    """A batch whose KV does not fit beside the weights (more than ``max_batch``)."""
+
+    def __init__(self, batch: int, cap: int, context_tokens: int, n_gpus: int):
+        memory.InfeasibleServingError.__init__(
+            self,
+            f"batch must be at most {cap}, got {batch}: the KV cache of more sequences of "
+            f"{context_tokens} tokens does not fit beside the weights on {n_gpus} GPU(s) "
+            "(batch=None picks the largest batch that fits)",
+        )
+
+
+def _check_speculation(draft_tokens, acceptance, accepted_tokens, draft_cost) -> None:
+    require_count("draft_tokens", draft_tokens, minimum=0)
+    if acceptance is not None:
+        _require_acceptance(acceptance)
+    if accepted_tokens is not None and require_number("accepted_tokens", accepted_tokens) < 1:
+        raise InvalidValueError("accepted_tokens", accepted_tokens, ">= 1 [tokens per step]")
+    if draft_cost is not None:
+        require_positive("draft_cost", draft_cost)
 
 
 def predict(
@@ -553,33 +655,33 @@ def predict(
     """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp)
     _require_lengths(input_tokens, output_tokens)
+    _check_speculation(draft_tokens, acceptance, accepted_tokens, draft_cost)
+    _engine(engine_constants)
     cap = max_batch(s, input_tokens, output_tokens)
     if batch is None:
         b = cap
     else:
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ValueError(
-                f"batch must be an integer >= 1 or None (largest that fits), got {batch!r}"
-            )
+        batch = require_count("batch", batch)
         if batch > cap:
-            raise memory.NoRoomForKVError(
-                s.acc.mem_bytes * n_gpus,
-                s.spec.kv_cache_bytes(input_tokens + output_tokens, kv_dtype) * batch,
-                n_gpus,
-            )
+            raise BatchDoesNotFitError(batch, cap, input_tokens + output_tokens, n_gpus)
         b = batch
     if draft_tokens:
         if accepted_tokens is not None:
-            require_positive("accepted_tokens", accepted_tokens)
             if not 1 <= accepted_tokens <= draft_tokens + 1:
-                raise ValueError(
-                    f"accepted_tokens must be in [1, {draft_tokens + 1}], got {accepted_tokens!r}"
+                raise InvalidValueError(
+                    "accepted_tokens",
+                    accepted_tokens,
+                    f"in [1, {draft_tokens + 1}] (draft_tokens + 1)",
                 )
             per_step = float(accepted_tokens)
         elif acceptance is not None:
             per_step = spec_tokens_per_step(acceptance, draft_tokens)
         else:
-            raise ValueError("draft_tokens > 0 needs acceptance (alpha) or accepted_tokens")
+            raise InvalidValueError(
+                "acceptance",
+                acceptance,
+                "in [0, 1) (draft_tokens > 0 needs acceptance or accepted_tokens)",
+            )
     else:
         per_step = 1.0
     ctx = _mean_context(input_tokens, output_tokens)
@@ -617,9 +719,12 @@ def static_batch_latency_s(
     """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
+    batch = require_count("batch", batch)
+    _engine(engine_constants)
     eng = engine_constants
     prompt = max(input_tokens, 1)
-    prefill = step_time(s, 0, 1, 0, float(batch * prompt), eng, prompt).total_s
+    tokens = require_finite_result(float(batch) * prompt, "batch, input_tokens", (batch, prompt))
+    prefill = step_time(s, 0, 1, 0, tokens, eng, prompt).total_s
     ctx = _mean_context(input_tokens, output_tokens)
     decode = step_time(s, batch, 1, ctx, 0.0, eng).total_s
     return prefill + (output_tokens - 1) * decode
@@ -645,6 +750,10 @@ def frontier(
     weights are skipped (all of them failing raises the capacity error).
     ``model``: catalog name or ModelSpec; ``hardware``: catalog name; ``weight_dtype``, ``kv_dtype``; ``input_tokens`` and ``output_tokens`` [tokens]; ``n_gpus`` [GPUs]; see ``Prediction`` for the units.
     """
+    if not isinstance(n_gpus, tuple | list) or not n_gpus:
+        raise InvalidTypeError("n_gpus", n_gpus, "a non-empty tuple of group sizes [GPUs]")
+    for g in n_gpus:
+        _require_gpus(g)
     points: list[Prediction] = []
     last_error: memory.InfeasibleServingError | None = None
     for g in n_gpus:
@@ -660,8 +769,7 @@ def frontier(
                 predict(model, hardware, g, weight_dtype, kv_dtype, b, input_tokens, output_tokens)
             )
     if not points:
-        if last_error is None:
-            raise ValueError(f"n_gpus: {n_gpus!r} is empty; give at least one group size")
+        assert last_error is not None  # n_gpus is not empty: each size failed with an error
         raise last_error
     pareto = [
         p for p in points
@@ -695,8 +803,8 @@ def disaggregated_split(
     """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype)
     _require_lengths(input_tokens, output_tokens)
-    if input_tokens < 1:
-        raise ValueError("a disaggregated split needs input_tokens >= 1")
+    require_count("input_tokens", input_tokens)  # a split needs a prompt to prefill
+    require_count("prefill_tokens_per_step", prefill_tokens_per_step)
     pf = step_time(s, 0, 1, 0, float(prefill_tokens_per_step), None, input_tokens).total_s
     r_p = prefill_tokens_per_step / input_tokens / pf / n_gpus
     cap = max_batch(s, input_tokens, output_tokens)
@@ -709,15 +817,13 @@ def disaggregated_split(
 # ---- prices ---------------------------------------------------------------------------------------
 def rental_price(gpu: str) -> RentalRow | None:
     """Cheapest dated rental row for ``gpu`` (chapter 5's catalog), or None if it has none."""
-    try:
-        rows = _rental_rows(gpu)
-    except UnknownNameError:
-        return None
+    rows = _rental_rows(require_name("gpu", gpu, hardware.NAMES, kind="accelerator"))
     return rows[0] if rows else None
 
 
 def usd_per_million_output_tokens(p: Prediction, usd_per_gpu_hour: float) -> float:
     """Cost [USD per 1e6 tokens] of prediction ``p``'s output at ``usd_per_gpu_hour`` [USD per GPU-hour]."""
+    require_instance("p", p, Prediction, "a Prediction (serving.predict(...))")
     return usd_per_million_tokens(usd_per_gpu_hour, p.n_gpus, p.output_tokens_per_s)
 
 

@@ -18,7 +18,14 @@ from functools import cache
 from typing import Any
 
 from . import hardware, models, serving
-from .errors import UnknownNameError
+from .errors import (
+    CatalogError,
+    InvalidTypeError,
+    InvalidValueError,
+    require_bool,
+    require_instance,
+    require_name,
+)
 from .sources import check_source
 
 FIELDS = (
@@ -73,9 +80,9 @@ def _parse(raw: dict, i: int) -> Result:
     where = f"serving_results.yaml:results[{i}]"
     missing = [f for f in FIELDS if f not in raw]
     if missing:
-        raise ValueError(f"{where}: missing {missing}")
+        raise CatalogError(f"{where}: missing {missing}")
     if raw["metric"] not in KIND:
-        raise ValueError(f"{where}: metric {raw['metric']!r} not in {list(KIND)}")
+        raise CatalogError(f"{where}: metric {raw['metric']!r} not in {list(KIND)}")
     check_source(raw["source"], where)
     if raw.get("engine_max_batch") is not None:
         check_source(raw["engine_max_batch_source"], f"{where}.engine_max_batch")
@@ -83,7 +90,7 @@ def _parse(raw: dict, i: int) -> Result:
     hardware.get(raw["gpu"])
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"{where}: value must be a positive number, got {value!r}")
+        raise CatalogError(f"{where}: value must be a positive number, got {value!r}")
     fields = {f: raw[f] for f in FIELDS}
     fields["date"] = str(fields["date"])
     fields["value"] = float(value)
@@ -104,16 +111,14 @@ def results() -> tuple[Result, ...]:
     ids = [r.id for r in out]
     dup = sorted({x for x in ids if ids.count(x) > 1})
     if dup:
-        raise ValueError(f"serving_results.yaml: duplicate ids {dup}")
+        raise CatalogError(f"serving_results.yaml: duplicate ids {dup}")
     return out
 
 
 def get(result_id: str) -> Result:
     """The published measurement ``result_id``; UnknownNameError lists the known ids."""
-    for r in results():
-        if r.id == result_id:
-            return r
-    raise UnknownNameError("serving result", result_id, [r.id for r in results()])
+    ids = [r.id for r in results()]
+    return results()[ids.index(require_name("result_id", result_id, ids, kind="serving result"))]
 
 
 @dataclass(frozen=True)
@@ -138,13 +143,16 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
 
     ``eng``: the engine constants (default: the stored calibration; ``serving.PLAIN``: none).
     """
+    require_instance("r", r, Result, "a serving Result (serving_validation.get(id))")
+    if eng is not None:
+        require_instance("eng", eng, serving.Engine, "a serving.Engine or None (the stored one)")
     if r.metric in ("batch_latency_s", "static_output_tokens_per_s_per_gpu"):
         value = serving.static_batch_latency_s(
             r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
             r.batch, r.input_tokens, r.output_tokens, engine_constants=eng,
         )  # fmt: skip
         if r.batch is None:  # a static batch is always stated; the loader checks it
-            raise ValueError(f"{r.id}: a {r.metric} record needs a batch")
+            raise CatalogError(f"{r.id}: a {r.metric} record needs a batch")
         if r.metric == "static_output_tokens_per_s_per_gpu":
             value = r.batch * r.output_tokens / value / r.n_gpus
         p = serving.predict(
@@ -154,7 +162,7 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
         return value, p.binding
     if r.metric in ("decode_output_tokens_per_s", "prefill_input_tokens_per_s"):
         if r.batch is None:
-            raise ValueError(f"{r.id}: a {r.metric} record needs a batch")
+            raise CatalogError(f"serving_results.yaml {r.id}: a {r.metric} record needs a batch")
         s = serving.setup(r.model, r.gpu, r.n_gpus, r.weight_dtype, r.kv_dtype,
                           attention_dp=r.attention_dp)  # fmt: skip
         if r.metric == "decode_output_tokens_per_s":  # decode steps only, at the mean context
@@ -183,9 +191,13 @@ def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float,
     return p.output_tokens_per_s_per_user, regime
 
 
-@cache
 def checks(plain: bool = False) -> tuple[Check, ...]:
     """Every published point beside its prediction (``plain``: sourced constants only)."""
+    return _checks(require_bool("plain", plain))
+
+
+@cache
+def _checks(plain: bool) -> tuple[Check, ...]:
     eng = serving.PLAIN if plain else None
     out = []
     for r in results():
@@ -249,6 +261,11 @@ def _nelder_mead(fun, x0, step=0.5, iters=300, tol=1e-10):
 
 def calibrate(ids: tuple[str, ...] | None = None) -> serving.Engine:
     """Fit the three engine constants to the points ``ids`` (default: the named subset)."""
+    if ids is not None and (not isinstance(ids, tuple | list) or not ids):
+        raise InvalidTypeError("ids", ids, "a non-empty tuple of serving result ids, or None")
+    known = [r.id for r in results()]
+    for i in ids or ():
+        require_name("ids", i, known, kind="serving result")
     subset = tuple(get(i) for i in (ids or calibration_subset()))
     x0 = (math.log(5e-5), math.log(0.7), math.log(0.8))
     (log_t, log_f, log_w), _ = _nelder_mead(lambda p: _loss(p, subset), x0)
@@ -271,13 +288,17 @@ def summary(kind: str | None = None, *, held_out: bool = True, plain: bool = Fal
     ``held_out``: only the points outside the calibration subset; ``plain``: the uncalibrated
     model (then every point counts as held out).
     """
+    if kind is not None:
+        require_name("kind", kind, sorted(set(KIND.values())), kind="check kind")
+    require_bool("held_out", held_out)
+    require_bool("plain", plain)
     skip = set() if (plain or not held_out) else set(calibration_subset())
     pool = [
         c for c in checks(plain)
         if (kind is None or c.result.kind == kind) and c.result.id not in skip
     ]  # fmt: skip
     if not pool:
-        raise ValueError(f"no checks of kind {kind!r}")
+        raise InvalidValueError("kind", kind, "a kind with checks outside the calibration subset")
     errs = [abs(c.error) for c in pool]
     worst = max(pool, key=lambda c: abs(c.error))
     return Summary(
@@ -323,6 +344,7 @@ def write_calibration(eng: serving.Engine) -> None:
     """Store ``eng`` as the YAML's ``calibration.values`` (comments and layout kept)."""
     import re
 
+    require_instance("eng", eng, serving.Engine, "a serving.Engine (calibrate())")
     from .sources import DATA_DIR
 
     path = DATA_DIR / "serving_results.yaml"
@@ -335,7 +357,7 @@ def write_calibration(eng: serving.Engine) -> None:
     )
     new, count = re.subn(r"  values:\n(?:    \w+: [^\n]*\n){3}", block, text)
     if count != 1:
-        raise ValueError(f"{path.name}: expected one calibration.values block, found {count}")
+        raise CatalogError(f"{path.name}: expected one calibration.values block, found {count}")
     path.write_text(new, encoding="utf-8")
 
 

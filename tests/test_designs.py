@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from analysis import designs, hardware, memory, models, roofline
-from analysis.errors import ConfigError, UnknownNameError
+from analysis.errors import ConfigError, InvalidValueError, UnknownNameError
 
 CONTEXTS = (1, 127, 128, 2048, 2049, 8192, 8193, 32_768, 131_072, 1_048_576)
 
@@ -107,14 +107,14 @@ def test_context_for_equal_share_with_constant_state_by_hand():
 
 
 def test_context_for_bytes_rejects_sizes_inside_the_window():
-    with pytest.raises(ValueError, match="nbytes = .*allowed: more than"):
+    with pytest.raises(InvalidValueError, match="nbytes must be more than .* 128-token window"):
         designs.context_for_bytes("gpt-oss-120b", 1e6)  # less than its constant 128-token layers
 
 
 def test_no_full_layer_never_reaches_equal_share():
     m = models.get("gpt-oss-20b")
     all_sliding = dataclasses.replace(m, layer_windows=(128,) * m.n_layers)
-    assert designs.context_for_equal_share(all_sliding) == math.inf
+    assert designs.context_for_equal_share(all_sliding) is None
 
 
 # ---- KV quantisation and the critical batch ----------------------------------------------------
@@ -129,11 +129,37 @@ def test_decode_critical_batch_by_hand():
         for ctx in (256, 1024):
             hand = P * R / (2 * N + (a - k * R) * (ctx + 1))
             got = designs.decode_critical_batch(spec, "h200", ctx, weight_dtype="fp8", kv_dtype=kv)
-            assert got == (pytest.approx(hand) if hand > 0 else math.inf)
+            assert got == (pytest.approx(hand) if hand > 0 else None)
         hand_ctx = 2 * N / (k * R - a) - 1
         assert designs.decode_critical_context(
             spec, "h200", weight_dtype="fp8", kv_dtype=kv
         ) == pytest.approx(hand_ctx)
+
+
+def test_decode_critical_batch_is_none_past_the_critical_context():
+    # Past L* = 2N / (k R - a) - 1 the denominator 2N + (a - k R)(L + 1) is negative: no batch
+    # turns decode compute-bound, and the answer is None (not inf, not a negative batch).
+    spec, acc = models.get("llama-3.1-70b"), hardware.get("h200")
+    R = acc.peak_flops("fp8") / acc.mem_bandwidth
+    N, a = roofline.matmul_params(spec), roofline.attention_flops_per_position(spec)
+    k = spec.kv_bytes_per_token("bf16")
+    l_star = 2 * N / (k * R - a) - 1
+    past = math.ceil(l_star) + 1
+    assert designs.decode_critical_batch(spec, "h200", past, weight_dtype="fp8") is None
+    assert designs.decode_critical_batch(spec, "h200", math.floor(l_star), weight_dtype="fp8") > 0
+
+
+def test_design_arguments_are_checked():
+    with pytest.raises(InvalidValueError, match="context_tokens must be an integer >= 1"):
+        designs.hold_bytes("llama-3-70b", 0.5)
+    with pytest.raises(InvalidValueError, match="context_tokens.*finite float"):
+        designs.read_bytes("llama-3-70b", 1e308)
+    with pytest.raises(UnknownNameError, match="key: unknown design 'bogus'"):
+        designs.design("bogus")
+    with pytest.raises(TypeError, match="targets must be a non-empty tuple"):
+        designs.lora_io_sum(models.get("llama-3-8b"), "q")
+    with pytest.raises(TypeError, match="chip must be one of the accelerator names"):
+        designs.table([])
 
 
 def test_fp8_kv_roughly_doubles_the_critical_context():

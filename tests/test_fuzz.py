@@ -93,6 +93,14 @@ def _sample(values):
     return lambda: st.sampled_from(list(values))
 
 
+def _hf_config(name: str) -> dict:
+    import json
+
+    from analysis.sources import DATA_DIR
+
+    return json.loads((DATA_DIR / "models" / f"{name}.json").read_text(encoding="utf-8"))
+
+
 @cache
 def _catalog(kind: str) -> tuple[str, ...]:
     from analysis import hardware, models, prices
@@ -113,7 +121,16 @@ def _catalog(kind: str) -> tuple[str, ...]:
 
 def _objects() -> dict[str, Callable[[], Any]]:
     """Valid instances of the package's record types, for arguments that take one."""
-    from analysis import agents, hardware, models, prices, pricing, sharing
+    from analysis import (
+        agents,
+        hardware,
+        models,
+        prices,
+        pricing,
+        serving,
+        serving_validation,
+        sharing,
+    )
     from analysis.measure import backend
     from analysis.site import citation
 
@@ -127,6 +144,10 @@ def _objects() -> dict[str, Callable[[], Any]]:
         "backend": lambda: backend.get_backend("numpy"),
         "gain": lambda: sharing.tree_gain(64, 2, 2, 16),
         "meta": lambda: citation.book_meta(),
+        "setup": lambda: serving._setup("llama-3-8b", "h100-sxm", 1, "bf16", "bf16"),
+        "engine": lambda: serving.PLAIN,
+        "prediction": lambda: serving.predict("llama-3-8b", "h100-sxm"),
+        "serving_result": lambda: serving_validation.results()[0],
     }
 
 
@@ -139,6 +160,9 @@ KINDS: dict[str, Kind] = {
     "tokens": Kind(
         "tokens", _fixed(1024), lambda: st.integers(1, 8192), frozenset({"1e308", "10**400"})
     ),
+    "tokens0": Kind(
+        "tokens0", _fixed(1024), lambda: st.integers(0, 8192), frozenset({"0", "1e308", "10**400"})
+    ),
     "count0": Kind(
         "count0", _fixed(0), lambda: st.integers(0, 6), frozenset({"0", "1e308", "10**400"})
     ),
@@ -146,7 +170,57 @@ KINDS: dict[str, Kind] = {
     "fraction_open": Kind(
         "fraction_open", _fixed(0.5), lambda: st.floats(1e-3, 1), frozenset({"0.5"})
     ),
+    # routed experts and experts per token (draws of top_k never exceed those of experts)
+    "experts": Kind(
+        "experts", _fixed(8), lambda: st.integers(2, 256), frozenset({"1e308", "10**400"})
+    ),
+    "top_k": Kind("top_k", _fixed(2), lambda: st.integers(1, 2)),
     "dtype": Kind("dtype", _fixed("bf16"), _sample(("bf16", "fp16", "fp8"))),
+    # probability that a draft token is accepted: [0, 1)
+    "acceptance": Kind(
+        "acceptance", _fixed(0.7), lambda: st.floats(0, 0.99), frozenset({"0", "0.5"})
+    ),
+    # a Hugging Face config.json as a dict (the catalog's own files)
+    "hf_config": Kind(
+        "hf_config",
+        lambda: _hf_config("llama-3-8b"),
+        lambda: st.sampled_from(
+            [
+                "llama-3-8b",
+                "mixtral-8x7b",
+                "deepseek-v3",
+                "gpt-oss-20b",
+                "qwen3-30b-a3b",
+                "llama-4-scout",
+                "gpt-3-175b",
+            ]
+        ).map(_hf_config),
+    ),
+    "verdict": Kind(
+        "verdict",
+        _fixed("holds"),
+        _sample(("holds", "holds to order of magnitude", "overstated", "understated")),
+    ),
+    "law_module": Kind(
+        "law_module",
+        _fixed("roofline"),
+        _sample(("roofline", "memory", "sharing", "pricing", "agents", "energy", "physics")),
+    ),
+    # the notation page's rows ([] is a list of no rows: no clashes)
+    "notation_rows": Kind(
+        "notation_rows",
+        lambda: __import__("analysis.site.notation").site.notation.rows(),
+        lambda: st.sampled_from([[]]),
+        frozenset({"[]"}),
+    ),
+    "lora_targets": Kind(
+        "lora_targets", _fixed(("q", "v")), _sample((("q", "v"), ("q", "k", "v", "o"), ("down",)))
+    ),
+    "sympy_expr": Kind(
+        "sympy_expr",
+        lambda: __import__("analysis.designs").designs.HOLD_BYTES,
+        lambda: st.sampled_from([__import__("analysis.designs").designs.READ_BYTES]),
+    ),
     "bool": Kind("bool", _fixed(False), st.booleans, frozenset({"True"})),
     "date": Kind("date", _fixed(dt.date(2024, 6, 1)), lambda: st.dates(dt.date(2023, 1, 1))),
     "text": Kind("text", _fixed("x"), lambda: st.text(max_size=8), frozenset({"''", "'bogus'"})),
@@ -173,7 +247,7 @@ def optional(kind: str | Kind) -> Kind:
 
 RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"(^|_)dtype$", "dtype"),
-    (r"^(accelerator|acc|gpu)$", "accelerator"),
+    (r"^(accelerator|acc|gpu|hardware)$", "accelerator"),
     (r"^model$", "model"),
     (r"^(dep)$", "deployment"),
     (r"^row$", "price_row"),
@@ -187,6 +261,7 @@ RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound|"
      r"bound)$",
      "bool"),
+    (r"^attention_dp$", "bool"),
     (r"(fraction|utilization|^share|^saving|^activity.*)$", "fraction"),
     (r"(_tokens|^context|^tokens)$", "tokens"),
     (r"^(batch|n|k|steps|step|width|depth|branching|heads|head_dim|d_in|d_out|repeats|points|"
@@ -260,7 +335,17 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.roofline.accelerator_critical_batch": {"acc": "accelerator_obj",
                                                      "weight_dtype": optional("dtype")},
     "analysis.roofline.matmul_intensity": {"batch": "count"},
-    "analysis.roofline.forward_step": {"new_tokens": "count"},
+    # batch and new_tokens: fractional where serving averages over steps; context 0: first step
+    "analysis.roofline.forward_step": {"batch": "positive", "new_tokens": "positive",
+                                       "context": "count0"},
+    "analysis.roofline.step_weight_bytes": {"tokens": "positive"},
+    "analysis.roofline.expected_experts_touched": {"n_experts": "experts", "top_k": "top_k",
+                                                   "batch": "positive"},
+    "analysis.roofline.experts_touched_bounds": {"n_experts": "experts", "top_k": "top_k",
+                                                 "batch": "positive"},
+    "analysis.roofline.weight_read_complete_batch": {"n_experts": "experts", "top_k": "top_k",
+                                                     "fraction": "fraction_open"},
+    "analysis.roofline.moe_critical_batch": {"n_experts": "experts", "top_k": "top_k"},
     # context: cached tokens, 0 at the first decode step
     "analysis.energy.energy_per_token": {"batch": "count", "context": "count0",
                                          "kv_dtype": optional("dtype"),
@@ -375,6 +460,77 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.agents.kv_rent": {"usd_per_byte_s": "positive", "kv_bytes_per_token": "positive"},
     "analysis.agents.AgentLoop.check_steps": {"steps": "count0"},
     "analysis.agents.AgentLoop.context_after": {"steps": "count0"},
+    "analysis.serving.allreduce_time_s": {"nbytes": "nonnegative", "hop_latency_s": "nonnegative"},
+    "analysis.serving.alltoall_time_s": {"nbytes": "nonnegative", "hop_latency_s": "nonnegative"},
+    "analysis.serving.disaggregated_split": {"prefill_tokens_per_step": "tokens"},
+    "analysis.serving.frontier": {"n_gpus": Kind("gpu_groups", _fixed((1, 2)), _sample((
+        (1,), (1, 2), (1, 2, 4, 8)))), "input_tokens": "tokens0"},
+    "analysis.serving.latex": {"expr": "sympy_expr"},
+    "analysis.serving.max_batch": {"s": "setup", "input_tokens": "tokens0"},
+    "analysis.serving.mtp_accepted_tokens": {"layers": Kind("mtp_layers", _fixed(3), _sample((
+        1, 2, 3, 4, 5)))},
+    "analysis.serving.predict": {
+        "batch": optional("count"), "input_tokens": "tokens0", "draft_tokens": "count0",
+        "acceptance": optional("acceptance"), "engine_constants": optional("engine"),
+        "draft_cost": optional("positive"), "accepted_tokens": optional(Kind(
+            "accepted_tokens", _fixed(2.0), lambda: st.floats(1, 4), frozenset({"1e308", "10**400"})))},
+    "analysis.serving.prefill_gpu_share": {"prefill_rate": "positive", "decode_rate": "positive"},
+    "analysis.serving.prefill_tokens_per_step": {"batch": "positive", "input_tokens": "tokens0",
+                                                 "output_tokens": "positive"},
+    "analysis.serving.spec_tokens_per_step": {"acceptance": "acceptance",
+                                              "draft_tokens": "count0"},
+    "analysis.serving.static_batch_latency_s": {"input_tokens": "tokens0",
+                                                "engine_constants": optional("engine")},
+    # a step of decode_seqs sequences (fractional: averaged) at context cached tokens
+    "analysis.serving.step_time": {
+        "s": "setup", "decode_seqs": "nonnegative", "new_tokens": "count",
+        "context": "nonnegative", "prefill_tokens": "nonnegative", "eng": optional("engine"),
+        "prompt_tokens": optional("count")},
+    "analysis.serving.usd_per_million_output_tokens": {"p": "prediction"},
+    "analysis.serving_validation.get": {"result_id": Kind("result_id", lambda: __import__(
+        "analysis.serving_validation").serving_validation.results()[0].id, lambda: st.sampled_from(
+        [r.id for r in __import__("analysis.serving_validation").serving_validation.results()]))},
+    "analysis.serving_validation.predict_result": {"r": "serving_result",
+                                                   "eng": optional("engine")},
+    "analysis.serving_validation.checks": {"plain": "bool"},
+    "analysis.serving_validation.summary": {
+        "kind": optional(Kind("check_kind", _fixed("tpot"), _sample(("tpot", "throughput")))),
+        "held_out": "bool", "plain": "bool"},
+    "analysis.model.load_model": {"config_or_name": "model"},
+    "analysis.model.report": {"config_or_name": "model", "hardware_name": "accelerator",
+                              "context": "tokens"},
+    "analysis.model.render": {"r": Kind("report", lambda: __import__("analysis.model").model.report(
+        "llama-3-8b", "h100-sxm", 4096), lambda: st.sampled_from([__import__(
+            "analysis.model").model.report("qwen3-8b", "h200", 32768)]))},
+    "analysis.model_configs.parse_config": {"config": "hf_config", "name": optional("text")},
+    "analysis.models.ModelSpec.from_hf_config": {"config": "hf_config", "name": optional("text")},
+    "analysis.claims.ledger.flipped": {"verdict_a": "verdict", "verdict_b": "verdict"},
+    "analysis.site.calculator.law_js": {"law": Kind("calculator_law", lambda: __import__(
+        "analysis.site.calculator").site.calculator.LAWS[0], lambda: st.sampled_from(__import__(
+            "analysis.site.calculator").site.calculator.LAWS))},
+    "analysis.site.notation.module_symbols": {"module": "law_module"},
+    "analysis.site.notation.defined_in": {"module": "law_module"},
+    "analysis.site.notation.home": {"name": Kind("symbol_name", _fixed("P"), _sample((
+        "P", "L", "B", "k_E")), frozenset({"''", "'bogus'"})), "used_in": "law_module"},
+    "analysis.site.notation.clashes": {"all_rows": optional("notation_rows")},
+    "analysis.site.notation.letter_clashes": {"all_rows": optional("notation_rows")},
+    "analysis.figures.ch2_vram.sram_limits": {"group_chips": "count"},
+    "analysis.figures.ch2_vram.sram_per_chip": {"group_chips": "count"},
+    "analysis.figures.ch2_vram.smallest_group": {"max_chips": "count"},
+    "analysis.figures.ch_serving.frontier_points": {"case": Kind("serving_case", _fixed("dense"),
+                                                                _sample(("dense", "moe")))},
+    "analysis.scenarios.get": {"key": Kind("scenario", lambda: __import__(
+        "analysis.scenarios").scenarios.SCENARIOS[0].key, lambda: st.sampled_from([
+            s.key for s in __import__("analysis.scenarios").scenarios.SCENARIOS]))},
+    "analysis.designs.adapter_bytes": {"rank": "count", "targets": "lora_targets"},
+    "analysis.designs.lora_io_sum": {"targets": "lora_targets"},
+    "analysis.designs.fine_tunes": {"n_fine_tunes": "count", "rank": "count"},
+    "analysis.designs.context_for_bytes": {"nbytes": "positive"},
+    "analysis.designs.design": {"key": Kind("design_key", _fixed("gqa"), _sample((
+        "mha", "gqa", "mla", "sliding", "chunked", "mamba2", "deltanet", "lightning", "dsa")))},
+    "analysis.designs.latex": {"expr": "sympy_expr"},
+    "analysis.designs.table": {"chip": Kind("chip", _fixed("h200"), _sample((
+        "h200", "h100-sxm", "b200")))},
 }  # fmt: skip
 
 # Callables that are not driven with generated input, each with the reason. The tests named
@@ -398,7 +554,8 @@ NOT_FUZZED: dict[str, str] = {
         )
     },
     "analysis.sources.bib_entries": "reads references.bib from a path: test_catalogs",
-    "analysis.agents.context": "sympy helper over a symbolic step (display only)",
+    "analysis.agents.context": "sympy helper over a symbolic step: the closed forms built "
+    "from it, test_agents.test_total_input_tokens_hand",
     "analysis.agents.latex": "LaTeX display of a sympy expression (test_agents)",
     "analysis.memory.latex": "LaTeX display of a sympy expression (test_memory)",
     "analysis.pricing.latex": "LaTeX display of a sympy expression (test_pricing)",
@@ -408,8 +565,19 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.claims.ledger.numeric": "builds a ledger entry from a builder's numbers (test_claims)",
     "analysis.claims.ledger.judged": "builds a ledger entry (test_claims)",
     "analysis.claims.ledger.classify": "verdict rule (test_claims)",
+    "analysis.claims.ledger.sweep": "takes a recompute callable: "
+    "test_claims.test_sweep_rejects_a_range_for_an_unset_assumption_and_a_one_point_range",
     "analysis.claims.export.export": "writes the claims files (test_claims)",
     "analysis.claims.export.main": "CLI (test_claims)",
+    "analysis.serving_validation.main": "CLI (argv; --write rewrites the catalog): "
+    "test_cli_errors.test_serving_validation_cli_refuses_bad_arguments",
+    "analysis.serving_validation.write_calibration": "rewrites serving_results.yaml: "
+    "test_cli_errors.test_write_calibration_refuses_a_non_engine",
+    "analysis.serving_validation.calibrate": "fits the engine constants (seconds): "
+    "test_cli_errors.test_calibrate_refuses_bad_ids",
+    "analysis.model.main": "CLI (argv): test_model_cli.test_bad_input_exits_2_with_one_line",
+    "analysis.serving.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
+    "analysis.serving_cli.main": "CLI (argv): test_cli_errors.test_serving_cli_refuses_bad_arguments",
     "analysis.figures.registry.register": "decorator (test_figures)",
     "analysis.figures.registry.spec": "figure lookup: test_fuzz.test_figure_lookup",
     "analysis.figures.registry.make": "draws a figure (seconds each): test_figures",
@@ -434,7 +602,7 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.measure.attention.prefix_once": "array kernel: test_attention",
     "analysis.measure.attention.make_inputs": "array kernel inputs: test_attention",
     "analysis.measure.attention.private_caches": "array kernel: test_attention",
-    "analysis.measure.backend.gpu_info": "needs a CuPy module: test_gpu_*",
+    "analysis.measure.backend.gpu_info": "needs a CuPy module: test_gpu_roofline (GPU hosts)",
     "analysis.measure.backend.Backend.asnumpy": "array conversion: test_measure",
     "analysis.measure.energy_suite.plan": "measurement plan: test_power",
     "analysis.measure.energy_suite.availability": "probes the machine: test_power",
@@ -461,17 +629,14 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.measure.results.device_slug": "describes the machine: test_measure",
     "analysis.measure.results.load": "reads a file: test_roofline",
     "analysis.measure.results.write": "writes a file: test_measure",
-    "analysis.measure.suites.Progress.step": "progress bar label",
+    "analysis.measure.suites.Progress.step": "a tqdm progress bar's label (the suites pass literals)",
     "analysis.measure.timing.time_fn": "times a callable: test_measure",
     "analysis.measure.compare.measured_knee": "array input (a measured sweep): test_roofline",
     "analysis.measure.compare.compare_gemm": "takes a measurement document: test_roofline",
     "analysis.measure.compare.summarize": "takes a measurement document: test_roofline",
-    "analysis.measure.compare.GemmComparison.median_abs_error_where": "built from a document",
-    "analysis.measure.compare.GemmComparison.predicted_with_bandwidth": "built from a document",
     "analysis.sharing.count": "takes token sequences: test_sharing",
     "analysis.sharing.beam_sequences": "takes a parents array: test_sharing",
     "analysis.sharing.PrefixTree.insert": "takes token sequences: test_sharing",
-    "analysis.models.ModelSpec.from_hf_config": "takes a config dict: test_models",
     "analysis.sources.Sourced.from_yaml": "takes a YAML mapping: test_catalogs",
     "analysis.sources.check_source": "bib key check: test_catalogs",
     "analysis.site.citation.book_meta": "reads CITATION.cff: test_generated_pages",
@@ -480,14 +645,16 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.site.provenance.files_read_by": "draws a figure: test_generated_pages",
     # Merged last (coordinator): lookups by figure id, figure drawing from a measurement
     # document, matplotlib objects, sympy expressions, array kernels and measurement plans.
-    "analysis.figures.registry.alt_text": "figure lookup by id (unknown ids: test_figure_lookup)",
+    "analysis.figures.registry.alt_text": "figure lookup by id (unknown ids: test_fuzz.test_figure_lookup)",
     "analysis.figures.registry.chapter_label": "figure lookup by id: test_figures",
     "analysis.figures.registry.gallery_label": "figure lookup by id: test_figures",
     "analysis.figures.registry.figure_md": "figure lookup by id: test_figures",
     "analysis.figures.registry.glue_figure": "draws a figure and glues it: test_figures",
     "analysis.figures.registry.as_of": "catalog badge lookup: test_generated_pages",
-    "analysis.figures.ch1_asymmetry.decode_step_figure": "draws a figure from a measurement document",
-    "analysis.figures.ch2_vram.decode_context_figure": "draws a figure from a measurement document",
+    "analysis.figures.ch1_asymmetry.decode_step_figure": "draws a figure from a measurement "
+    "document: test_figures.test_committed_figure_is_fresh (with the stored one)",
+    "analysis.figures.ch2_vram.decode_context_figure": "draws a figure from a measurement "
+    "document: test_figures.test_committed_figure_is_fresh (with the stored one)",
     "analysis.figures.style.displayed_scale": "figure layout helper: test_figures",
     "analysis.figures.style.legend_overlaps_data": "takes matplotlib axes: test_figures",
     "analysis.figures.style.legible": "takes a matplotlib figure: test_figures",
@@ -509,87 +676,20 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.measure.decode_suite.summarize": "takes a measurement document: test_decode",
 }
 
-# Public callables merged after phase 1 whose arguments have no domain yet (RULES/OVERRIDES),
-# with the module's owner: not fuzzed until one is given. Strict: an entry whose arguments all
-# have a domain, or that is no longer a public callable, fails test_registry_is_complete.
-PENDING_DOMAINS: dict[str, str] = {
-    "analysis.claims.ledger.flipped": "claims ledger (claims/ subpackage): takes verdict records and callables",
-    "analysis.claims.ledger.sweep": "claims ledger (claims/ subpackage): takes verdict records and callables",
-    "analysis.designs.adapter_bytes": "designs (issue 19 branch)",
-    "analysis.designs.context_for_bytes": "designs (issue 19 branch)",
-    "analysis.designs.design": "designs (issue 19 branch)",
-    "analysis.designs.fine_tunes": "designs (issue 19 branch)",
-    "analysis.designs.latex": "designs (issue 19 branch)",
-    "analysis.designs.lora_io_sum": "designs (issue 19 branch)",
-    "analysis.designs.table": "designs (issue 19 branch)",
-    "analysis.figures.ch2_vram.smallest_group": "figures/ch2_vram (hw branch)",
-    "analysis.figures.ch2_vram.sram_limits": "figures/ch2_vram (hw branch)",
-    "analysis.figures.ch2_vram.sram_per_chip": "figures/ch2_vram (hw branch)",
-    "analysis.figures.ch_serving.frontier_points": "figures/ch_serving (serving branch)",
-    "analysis.model.load_model": "model CLI (models branch, issue 13)",
-    "analysis.model.main": "model CLI (models branch, issue 13)",
-    "analysis.model.render": "model CLI (models branch, issue 13)",
-    "analysis.model.report": "model CLI (models branch, issue 13)",
-    "analysis.model_configs.parse_config": "model_configs (models branch): takes a config dict",
-    "analysis.roofline.expected_experts_touched": "roofline MoE law block (decode branch)",
-    "analysis.roofline.experts_touched_bounds": "roofline MoE law block (decode branch)",
-    "analysis.roofline.moe_critical_batch": "roofline MoE law block (decode branch)",
-    "analysis.roofline.weight_read_complete_batch": "roofline MoE law block (decode branch)",
-    "analysis.scenarios.get": "scenarios (coordinator, issue 12)",
-    "analysis.serving.allreduce_time_s": "serving (serving branch)",
-    "analysis.serving.alltoall_time_s": "serving (serving branch)",
-    "analysis.serving.disaggregated_split": "serving (serving branch)",
-    "analysis.serving.frontier": "serving (serving branch)",
-    "analysis.serving.latex": "serving (serving branch)",
-    "analysis.serving.main": "serving (serving branch)",
-    "analysis.serving.max_batch": "serving (serving branch)",
-    "analysis.serving.mtp_accepted_tokens": "serving (serving branch)",
-    "analysis.serving.predict": "serving (serving branch)",
-    "analysis.serving.prefill_gpu_share": "serving (serving branch)",
-    "analysis.serving.spec_tokens_per_step": "serving (serving branch)",
-    "analysis.serving.static_batch_latency_s": "serving (serving branch)",
-    "analysis.serving.step_time": "serving (serving branch)",
-    "analysis.serving.setup": "serving (serving branch): tests/test_pricing.py and test_laws.py",
-    "analysis.serving.usd_per_million_output_tokens": "serving (serving branch)",
-    "analysis.serving_cli.main": "serving CLI (serving branch)",
-    "analysis.serving_validation.calibrate": "serving_validation (serving branch)",
-    "analysis.serving_validation.checks": "serving_validation (serving branch)",
-    "analysis.serving_validation.get": "serving_validation (serving branch)",
-    "analysis.serving_validation.main": "serving_validation (serving branch)",
-    "analysis.serving_validation.predict_result": "serving_validation (serving branch)",
-    "analysis.serving_validation.summary": "serving_validation (serving branch)",
-    "analysis.serving_validation.write_calibration": "serving_validation (serving branch)",
-    "analysis.site.calculator.law_js": "site generators (reader2 branch)",
-    "analysis.site.notation.clashes": "site generators (reader2 branch)",
-    "analysis.site.notation.defined_in": "site generators (reader2 branch)",
-    "analysis.site.notation.home": "site generators (reader2 branch)",
-    "analysis.site.notation.letter_clashes": "site generators (reader2 branch)",
-    "analysis.site.notation.module_symbols": "site generators (reader2 branch)",
-}
+# Public callables whose arguments have no domain yet (RULES/OVERRIDES), with the module's owner:
+# not fuzzed until one is given. Empty: a callable merged without a domain fails
+# test_registry_is_complete, and may wait here only with its owner named. Strict: an entry whose
+# arguments all have a domain, or that is no longer a public callable, fails the same test.
+PENDING_DOMAINS: dict[str, str] = {}
 
-# Strict expected failures: callables in code another branch owns now (decode: roofline.forward_step
-# and the MoE block; designs; serving), each named with its owner. function -> reason.
+# Strict expected failures: callables in code another branch is changing, each named with its
+# owner (function -> reason). Empty: every fuzzed callable passes.
 # Recorded by this sweep on the fuzz branch; each reason lists the first argument and bad value
 # of each kind of failure, with (+n) for how many more arguments/values failed the same way.
 # "raw X": an untyped exception (a bare ValueError counts: it is not one of the package's typed
 # errors); "accepts": an out-of-domain value silently used; "error not naming": a typed error
 # whose message omits the argument; "hangs on": still running after CALL_LIMIT_S.
-KNOWN_FAILURES: dict[str, str] = {
-    "analysis.designs.decode_critical_batch": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'weight_bytes' (+58)",
-    "analysis.designs.hold_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+29)",
-    "analysis.designs.read_bytes": "designs (issue 19 branch): model=-1: raw AttributeError: 'int' object has no attribute 'windows' (+29)",
-    "analysis.designs.shape": "designs (issue 19 branch): spec=-1: raw AttributeError: 'int' object has no attribute 'windows' (+15)",
-    "analysis.serving.efficiency": "serving (serving branch): accelerator=[]: raw TypeError: unhashable type: 'list' (+0)",
-    "analysis.serving.prefill_tokens_per_step": "serving (serving branch): batch=0.5: accepted (count), returned '0.5' (+5)",
-    "analysis.serving.rental_price": "serving (serving branch): gpu='': accepted (accelerator), returned 'None' (+2)",
-    "analysis.serving.usd_per_million_tokens": "serving (serving branch): usd_per_gpu_hour=1e308: returned inf (+15)",
-    "analysis.roofline.forward_step": "roofline.forward_step (decode branch owns it): raw "
-    "AttributeError spec=-1 (+14); accepts batch=0.5; error not naming weight_dtype",
-    "analysis.roofline.routed_expert_params": "roofline MoE block (decode branch): raw "
-    "AttributeError spec=-1 (+14)",
-    "analysis.roofline.step_weight_bytes": "roofline MoE block (decode branch): raw "
-    "AttributeError spec=-1 (+14)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # ---- discovery -----------------------------------------------------------------------------
@@ -663,6 +763,14 @@ INSTANCES: dict[str, Callable[[], Any]] = {
     "analysis.models.ModelSpec": _objects()["model_spec"],
     "analysis.pricing.Deployment": _objects()["deployment"],
     "analysis.agents.AgentLoop": _objects()["agent_loop"],
+    # the stored CPU reference measurement's fp32 GEMM sweep against its roofline
+    "analysis.measure.compare.GemmComparison": lambda: (
+        __import__("analysis.measure.compare")
+        .measure.compare.summarize(
+            __import__("analysis.measure.results").measure.results.reference("roofline")
+        )
+        .gemms["fp32"]
+    ),
     "analysis.hardware.Rack": lambda: __import__("analysis.hardware").hardware.rack("gb200-nvl72"),
     "analysis.scenarios.Scenario": lambda: __import__("analysis.scenarios").scenarios.get(
         "source-example"
@@ -696,6 +804,19 @@ def test_registry_is_complete():
     ]
     problems += [f"{q}: listed but no longer a public callable" for q in stale]
     assert not problems, "\n".join(problems)
+
+
+def test_not_fuzzed_reasons_name_tests_that_exist():
+    """A reason that names a test (``test_module`` or ``test_module.test_function``) names one
+    that exists, so the list cannot point at coverage that is not there."""
+    tests = Path(__file__).parent
+    missing = []
+    for q, why in NOT_FUZZED.items():
+        for module, function in re.findall(r"\b(test_\w+)(?:\.(test_\w+))?", why):
+            path = tests / f"{module}.py"
+            if not path.exists() or (function and f"def {function}(" not in path.read_text()):
+                missing.append(f"{q}: {module}{'.' + function if function else ''}")
+    assert not missing, "\n".join(missing)
 
 
 def _owner_class(qualname: str):
@@ -1084,3 +1205,47 @@ def test_issue_15_examples(case):
             pytest.xfail(f"known: {ISSUE_KNOWN[case]}")
         pytest.fail(f"{case!r} now passes: remove it from ISSUE_KNOWN")
     assert ok, case
+
+
+# ---- a config.json with one bad value: a ConfigError naming the key, or a usable spec ----------
+
+CONFIGS = ("llama-3-8b", "mixtral-8x7b", "deepseek-v3", "deepseek-v3.2", "gpt-oss-20b",
+           "qwen3-30b-a3b", "llama-4-scout", "gpt-3-175b", "nemotron-3-nano-30b-a3b",
+           "qwen3-next-80b-a3b", "minimax-m1")  # fmt: skip
+
+
+def _use_spec(spec) -> tuple:
+    return (
+        spec.n_params,
+        spec.n_active_params,
+        spec.kv_bytes_per_token("bf16"),
+        spec.weight_bytes("bf16"),
+        spec.kv_cache_bytes(4096),
+        spec.kv_read_bytes(4096),
+    )
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_a_config_with_one_bad_value_is_refused_or_usable(name):
+    """Each key of a catalog config.json replaced by each bad value of the issue: parsing raises
+    a typed error (the key's ConfigError) or gives a spec whose counts and bytes are finite."""
+    import json
+
+    from analysis import model_configs
+
+    config = _hf_config(name)
+    wrapped = isinstance(config.get("text_config"), dict)  # Llama 4: the text model's keys
+    keys = list((config["text_config"] if wrapped else config).keys())
+    problems = []
+    for key in keys:
+        for label, bad in BAD.items():
+            corrupted = json.loads(json.dumps(config))
+            (corrupted["text_config"] if wrapped else corrupted)[key] = bad
+            outcome, result = _call(model_configs.parse_config, {"config": corrupted})
+            if outcome == "ok":
+                outcome, result = _call(_use_spec, {"spec": result})
+            if outcome in ("raw", "hung"):
+                problems.append(f"{key}={label}: {outcome} {_describe(result) if result else ''}")
+            elif outcome == "ok" and _non_finite(result):
+                problems.append(f"{key}={label}: {_non_finite(result)}")
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems[:12])

@@ -117,6 +117,17 @@ def test_require_instance_names_the_argument_and_the_type_wanted():
         errors.require_instance("row", 3, dt.date, "a prices.PriceRow")
 
 
+def test_require_finite_result_refuses_an_int_beyond_the_float_range():
+    # 10**400 has no float: the check must say the inputs were too large, not overflow itself.
+    assert errors.require_finite_result(10**300, "n", 3) == 10**300
+    with pytest.raises(
+        InvalidValueError, match="n must be small enough that the result is a finite"
+    ):
+        errors.require_finite_result(10**400, "n", 3)
+    with pytest.raises(InvalidValueError, match="n must be small enough"):
+        errors.require_finite_result(math.inf, "n", 3)
+
+
 def test_every_typed_error_is_an_analysis_error():
     for cls in (InvalidTypeError, InvalidValueError, UnknownDTypeError, UnknownNameError):
         assert issubclass(cls, AnalysisError)

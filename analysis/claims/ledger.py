@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InvalidValueError, require_number
+from ..errors import DefinitionError, InvalidValueError, require_name, require_number
 from ..units import fmt_sig, sci
 
 VERDICTS = (
@@ -157,11 +157,11 @@ def classify(
     ``value`` and ``claimed`` [the claim's unit]; ``tolerance`` [fraction]; ``order_of_magnitude`` as above; ``comparison`` one of "~", "<", ">".
     """
     if value <= 0 or claimed <= 0:
-        raise ValueError(
-            f"classify needs positive numbers, got value={value!r}, claimed={claimed!r}"
+        raise InvalidValueError(
+            "value, claimed", (value, claimed), "positive numbers (classify compares ratios)"
         )
     if comparison not in COMPARISONS:
-        raise ValueError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
+        raise InvalidValueError("comparison", comparison, f"one of {', '.join(COMPARISONS)}")
     if comparison == "<":
         return "holds" if value < claimed else "understated"
     if comparison == ">":
@@ -193,6 +193,8 @@ def flipped(verdict_a: str, verdict_b: str) -> bool:
     either against "overstated" or "understated", or those two against each other, disagree.
     ``verdict_a``, ``verdict_b``: two verdicts of ``classify``.
     """
+    require_name("verdict_a", verdict_a, NUMERIC_VERDICTS, kind="numeric verdict")
+    require_name("verdict_b", verdict_b, NUMERIC_VERDICTS, kind="numeric verdict")
     return SAME_SIDE.get(verdict_a, verdict_a) != SAME_SIDE.get(verdict_b, verdict_b)
 
 
@@ -211,15 +213,15 @@ def sweep(
     """
     unknown = sorted(set(ranges) - set(base))
     if unknown:
-        raise ValueError(
-            f"ranges name assumptions {unknown} that base does not set; base sets {sorted(base)}"
+        raise InvalidValueError(
+            "ranges", unknown, f"assumptions that base sets ({', '.join(sorted(base))})"
         )
     base_value = recompute(**base)
     base_verdict = judge(base_value) if (judge and base_value is not None) else None
     out = []
     for name, values in ranges.items():
         if len(values) < 2:
-            raise ValueError(f"the range of {name!r} needs a low and a high end, got {values!r}")
+            raise InvalidValueError(f"ranges[{name!r}]", values, "a low and a high end (2+ values)")
         points = []
         for x in values:
             v = recompute(**{**base, name: x})
@@ -294,17 +296,17 @@ def numeric(
 
     if recompute is not None:
         if base is None:
-            raise ValueError(f"{id}: recompute needs base (the assumptions at the base point)")
+            raise DefinitionError(f"{id}: recompute needs base (the assumptions at the base point)")
         computed = recompute(**base)
         if computed is None:
-            raise ValueError(f"{id}: the base point {dict(base)} is infeasible")
+            raise DefinitionError(f"{id}: the base point {dict(base)} is infeasible")
         if value is not None and not math.isclose(value, computed, rel_tol=1e-12):
-            raise ValueError(f"{id}: value {value!r} is not recompute(**base) = {computed!r}")
+            raise DefinitionError(f"{id}: value {value!r} is not recompute(**base) = {computed!r}")
         value = computed
         sens = sweep(recompute, base, ranges or {}, judge)
         assumptions = {**assumptions, **base}
     if value is None:
-        raise ValueError(f"{id}: give value or recompute")
+        raise DefinitionError(f"{id}: give value or recompute")
     verdict = judge(value)
     if any(x.flips_at is not None for x in sens):
         why = f"{why} {_flip_reason(base or {}, verdict, sens)}"
@@ -357,13 +359,13 @@ def judged(
     ``id`` (C01...), ``quote`` (a short excerpt of the source), ``topic``, ``section``; ``value`` and ``claimed`` [``unit``]; ``why`` and ``assumptions`` explain it; ``sources`` are BibTeX keys.
     """
     if verdict not in ("depends on assumptions", "not checkable"):
-        raise ValueError(
+        raise DefinitionError(
             f"judged claims are 'depends on assumptions' or 'not checkable', got {verdict!r}"
         )
     sens: tuple[Sensitivity, ...] = ()
     if recompute is not None:
         if base is None:
-            raise ValueError(f"{id}: recompute needs base (the assumptions at the base point)")
+            raise DefinitionError(f"{id}: recompute needs base (the assumptions at the base point)")
         judge = None
         if bound is not None:
             comparison, limit = bound

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import hardware, memory, models, sharing
+from ..errors import require_count, require_name
 from ..measure import reference
 from .registry import register
 from .style import MARKERS, PALETTE
@@ -345,6 +348,8 @@ def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
     ``acc`` is the chip's catalog name, ``group_chips`` [count] the chips sharing one weight
     copy; the limits are in [instances] per group.
     """
+    require_name("acc", acc, hardware.NAMES, kind="accelerator")
+    group_chips = require_count("group_chips", group_chips)
     return memory.serving_limits(
         SRAM_MODEL,
         acc,
@@ -355,13 +360,13 @@ def sram_limits(acc: str, group_chips: int) -> memory.GroupLimits:
     )
 
 
-def sram_per_chip(acc: str, group_chips: int) -> float:
+def sram_per_chip(acc: str, group_chips: int) -> float | None:
     """Instances per chip [count] of ``acc`` (a catalog name) in a group of ``group_chips``
-    [count]; NaN where one does not fit."""
+    [count]; None where one does not fit."""
     try:
         return sram_limits(acc, group_chips).instances_per_gpu
     except memory.InfeasibleServingError:
-        return float("nan")
+        return None
 
 
 def smallest_group(acc: str, max_chips: int = 1 << 16) -> int:
@@ -371,15 +376,17 @@ def smallest_group(acc: str, max_chips: int = 1 << 16) -> int:
     Found with ``memory.serving_limits`` alone (feasibility is monotone in the group size):
     doubling to a feasible size, then bisecting.
     """
+    require_name("acc", acc, hardware.NAMES, kind="accelerator")
+    max_chips = require_count("max_chips", max_chips)
     hi = 1
-    while np.isnan(sram_per_chip(acc, hi)):
+    while sram_per_chip(acc, hi) is None:
         hi *= 2
         if hi > max_chips:
             raise memory.InfeasibleServingError(f"{acc}: no group of up to {max_chips} chips")
     lo = hi // 2
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if not np.isnan(sram_per_chip(acc, mid)) else (mid, hi)
+        lo, hi = (lo, mid) if sram_per_chip(acc, mid) is not None else (mid, hi)
     return hi
 
 
@@ -413,7 +420,7 @@ def sram_instances() -> plt.Figure:
     for i, acc in enumerate((SRAM_CHIP, *SRAM_HBM_CHIPS)):
         color, first = colors[acc], smallest_group(acc)
         groups = sorted({first, *(g for g in SRAM_GROUPS if g >= first)})
-        ys = [sram_per_chip(acc, g) for g in groups]
+        ys = [math.nan if (v := sram_per_chip(acc, g)) is None else v for g in groups]
         ax.plot(groups, ys, marker=MARKERS[i], color=color, ms=4, label=hardware.get(acc).name)
         ax.axhline(1 / sram_chips_per_instance_limit(acc), color=color, ls=":", lw=1)
         if acc == SRAM_CHIP:

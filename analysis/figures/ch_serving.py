@@ -11,6 +11,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .. import hardware, memory, prices, serving
 from .. import serving_validation as V
+from ..errors import require_name
 from .registry import as_of, register
 from .style import MARKERS, PALETTE
 
@@ -31,9 +32,14 @@ SPEC: dict[str, Any] = {
 }  # an illustrative draft; see the chapter
 
 
-@cache
 def frontier_points(case: str, acc: str) -> tuple[serving.Prediction, ...]:
     """The frontier of ``case`` on ``acc`` (empty when the weights fit no listed group)."""
+    require_name("case", case, CASES, kind="serving case")
+    return _frontier_points(case, require_name("acc", acc, hardware.NAMES, kind="accelerator"))
+
+
+@cache
+def _frontier_points(case: str, acc: str) -> tuple[serving.Prediction, ...]:
     model, wd, kd, groups = CASES[case]
     try:
         return tuple(serving.frontier(model, acc, wd, kd, *LENGTHS, n_gpus=groups))

@@ -52,6 +52,9 @@ class GemmComparison:
 
     def median_abs_error_where(self, memory_bound: bool) -> float:
         """Median |error| [fraction] below (``memory_bound``) or above the predicted knee (a diagnostic)."""
+        from ..errors import require_bool
+
+        require_bool("memory_bound", memory_bound)
         errs = [
             abs(e)
             for b, e in zip(self.batches, self.rel_errors, strict=True)

@@ -114,6 +114,9 @@ def _js_name(sym: sp.Symbol) -> str:
 
 def law_js(law: Law) -> str:
     """One law as ``NAME: ({a, b}) => expr,`` with its sympy source in a comment."""
+    from ..errors import require_instance
+
+    require_instance("law", law, Law, "a calculator Law (calculator.LAWS)")
     missing = law.expr.free_symbols - set(law.args)
     if missing:
         raise DefinitionError(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from ..errors import InvalidTypeError, require_name, require_text
 from ..sources import ROOT
 from . import pages
 from .pages import table
@@ -140,8 +141,18 @@ class Row:
     used_in: tuple[str, ...]  # the law modules whose expressions use it
 
 
-def _module(name: str):
+def _module(name: str, argument: str = "module"):
+    require_name(argument, name, LAW_MODULES, kind="law module")
     return importlib.import_module(f"analysis.{name}")
+
+
+def _rows(all_rows: object) -> list[Row]:
+    """``all_rows`` if it is a list of rows; None: every row (``rows()``)."""
+    if all_rows is None:
+        return rows()
+    if not isinstance(all_rows, list | tuple) or not all(isinstance(r, Row) for r in all_rows):
+        raise InvalidTypeError("all_rows", all_rows, "a list of notation rows (rows()) or None")
+    return list(all_rows)
 
 
 def module_symbols(module: str) -> list[sp.Symbol]:
@@ -158,19 +169,25 @@ def module_symbols(module: str) -> list[sp.Symbol]:
 _CREATES = re.compile(r"""sp\.symbols?\(\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
-@cache
 def defined_in(module: str) -> frozenset[str]:
     """Names that ``module``'s own source creates with ``sp.symbols``/``sp.Symbol``.
 
     Read from the source, not from the objects: sympy caches symbols, so ``Symbol("T",
     positive=True)`` is the same object whether it means tokens (roofline) or kelvin (physics).
     """
+    return _defined_in(require_name("module", module, LAW_MODULES, kind="law module"))
+
+
+@cache
+def _defined_in(module: str) -> frozenset[str]:
     source = Path(inspect.getfile(_module(module))).read_text(encoding="utf-8")
     return frozenset(n for m in _CREATES.finditer(source) for n in m.group(1).split())
 
 
 def home(name: str, used_in: str) -> str:
     """The module that defines symbol ``name`` as ``used_in`` uses it: itself, else the first definer."""
+    require_text("name", name)
+    _module(used_in, "used_in")
     if name in defined_in(used_in):
         return used_in
     return next((m for m in LAW_MODULES if name in defined_in(m)), used_in)
@@ -206,7 +223,7 @@ def _letter(name: str) -> str:
 def clashes(all_rows: list[Row] | None = None) -> dict[str, list[Row]]:
     """Symbols printed alike with more than one meaning: name -> its rows (one per meaning)."""
     by_name: dict[str, dict[str, Row]] = {}
-    for r in all_rows or rows():
+    for r in _rows(all_rows):
         by_name.setdefault(r.symbol, {}).setdefault(r.meaning, r)
     return {n: list(m.values()) for n, m in sorted(by_name.items()) if len(m) > 1}
 
@@ -214,7 +231,8 @@ def clashes(all_rows: list[Row] | None = None) -> dict[str, list[Row]]:
 def letter_clashes(all_rows: list[Row] | None = None) -> dict[str, list[Row]]:
     """Letters that carry different meanings only through subscripts (N, N_tr, N_inst ...)."""
     by_letter: dict[str, dict[str, Row]] = {}
-    for r in all_rows or rows():
+    all_rows = _rows(all_rows)
+    for r in all_rows:
         by_letter.setdefault(_letter(r.symbol), {}).setdefault(r.symbol, r)
     exact = clashes(all_rows)
     return {
