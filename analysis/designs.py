@@ -161,7 +161,10 @@ def _finite(value: float, context_tokens: int) -> float:
 
 
 def hold_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf16") -> float:
-    """Bytes [B] one sequence holds at ``context_tokens`` [tokens] (``HOLD_BYTES``)."""
+    """Bytes [B] one sequence holds at ``context_tokens`` [tokens] (``HOLD_BYTES``).
+
+    ``model``: a catalog name or a ModelSpec; ``kv_dtype``: the cache's dtype.
+    """
     context_tokens = _context(context_tokens)
     _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
@@ -171,7 +174,10 @@ def hold_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf1
 
 
 def read_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf16") -> float:
-    """Bytes [B] of that state one decode step at ``context_tokens`` [tokens] reads (``READ_BYTES``)."""
+    """Bytes [B] of that state one decode step at ``context_tokens`` [tokens] reads (``READ_BYTES``).
+
+    ``model``: a catalog name or a ModelSpec; ``kv_dtype``: the cache's dtype.
+    """
     context_tokens = _context(context_tokens)
     _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
@@ -184,7 +190,10 @@ def read_bytes(model: str | ModelSpec, context_tokens: int, kv_dtype: str = "bf1
 
 
 def hold_slope_bytes(model: str | ModelSpec, kv_dtype: str = "bf16") -> float:
-    """Bytes [B/token] each token adds past every window (``HOLD_SLOPE`` = b e n_f)."""
+    """Bytes [B/token] each token adds past every window (``HOLD_SLOPE`` = b e n_f).
+
+    ``model``: a catalog name or a ModelSpec; ``kv_dtype``: the cache's dtype.
+    """
     _dtypes(kv_dtype=kv_dtype)
     s = shape(_resolve(model))
     return float(HOLD_SLOPE.subs({b: float(dtype_bytes(kv_dtype)), e: s.e, n_f: s.n_f}))
@@ -197,6 +206,8 @@ def context_for_bytes(
     with P = nbytes); None if it never does (no full-attention layer).
 
     Past every window (the law's branch); a context inside a window raises.
+
+    ``model``: a catalog name or a ModelSpec; ``kv_dtype``: the cache's dtype.
     """
     require_positive("nbytes", nbytes)
     _dtypes(kv_dtype=kv_dtype)
@@ -219,7 +230,11 @@ def context_for_bytes(
 def context_for_equal_share(
     model: str | ModelSpec, weight_dtype: str = "bf16", kv_dtype: str = "bf16"
 ) -> float | None:
-    """Context [tokens] at which one sequence holds its model's weight bytes; None if never."""
+    """Context [tokens] at which one sequence holds its model's weight bytes; None if never.
+
+    ``model``: a catalog name or a ModelSpec; ``weight_dtype`` and ``kv_dtype``: the dtypes
+    of its weights and its cache.
+    """
     _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype)
     spec = _resolve(model)
     return context_for_bytes(spec, spec.weight_bytes(weight_dtype), kv_dtype)
@@ -240,6 +255,9 @@ def decode_critical_batch(
     None when the KV traffic keeps decode memory-bound at every batch (context past
     ``decode_critical_context``). Chapter 1's step accounting (``roofline.forward_step``):
     weights P once, per sequence k (L + 1) KV bytes and 2 N + a (L + 1) FLOPs.
+
+    ``model``: a catalog name or a ModelSpec; ``accelerator``: a catalog chip;
+    ``weight_dtype``, ``kv_dtype``; ``compute_dtype`` (default: the weight dtype) sets the peak.
     """
     spec = _resolve(model)
     context_tokens = _context(context_tokens)
@@ -267,7 +285,11 @@ def decode_critical_context(
     kv_dtype: str = "bf16",
     compute_dtype: str | None = None,
 ) -> float | None:
-    """Context [tokens] beyond which no batch makes decode compute-bound (None: at none)."""
+    """Context [tokens] beyond which no batch makes decode compute-bound (None: at none).
+
+    ``model``: a catalog name or a ModelSpec; ``accelerator``: a catalog chip;
+    ``weight_dtype``, ``kv_dtype``; ``compute_dtype`` (default: the weight dtype) sets the peak.
+    """
     spec = _resolve(model)
     _dtypes(weight_dtype=weight_dtype, kv_dtype=kv_dtype, compute_dtype=compute_dtype)
     acc = _accelerator(accelerator)
@@ -296,7 +318,10 @@ def _targets(targets: object) -> tuple[str, ...]:
 
 
 def lora_io_sum(spec: ModelSpec, targets: tuple[str, ...] = LORA_TARGETS) -> int:
-    """Sum of d_in + d_out [elements] over one layer's adapted matrices (dense GQA models)."""
+    """Sum of d_in + d_out [elements] over one layer's adapted matrices (dense GQA models).
+
+    ``spec``: the model; ``targets``: which matrices of each layer carry an adapter.
+    """
     spec = require_instance("spec", spec, ModelSpec, "a ModelSpec (models.get(name))")
     targets = _targets(targets)
     if spec.is_mla or spec.n_experts or spec.counted_params:
@@ -325,7 +350,10 @@ def lora_io_sum(spec: ModelSpec, targets: tuple[str, ...] = LORA_TARGETS) -> int
 def adapter_bytes(
     model: str | ModelSpec, rank: int, dtype: str = "bf16", targets: tuple[str, ...] = LORA_TARGETS
 ) -> float:
-    """Bytes [B] of one LoRA adapter of ``rank`` [elements] on ``targets`` in every layer (``ADAPTER_BYTES``)."""
+    """Bytes [B] of one LoRA adapter of ``rank`` [elements] on ``targets`` in every layer (``ADAPTER_BYTES``).
+
+    ``model``: a catalog name or a ModelSpec; ``dtype``: the adapter's storage dtype.
+    """
     rank = require_count("rank", rank)
     _dtypes(dtype=dtype)
     spec = _resolve(model)
@@ -359,6 +387,9 @@ def fine_tunes(
 
     Static bytes from ``STATIC_FULL_COPIES`` / ``STATIC_ADAPTERS``; the sequences that fit beside
     them from chapter 2's capacity law (``memory.group_limits``), one KV per sequence.
+
+    ``model``: a catalog name or a ModelSpec; ``accelerator``: a catalog chip;
+    ``n_fine_tunes`` [count] fine-tunes; ``dtype``: weights, adapters and KV.
     """
     n_fine_tunes = require_count("n_fine_tunes", n_fine_tunes)
     context_tokens = _context(context_tokens)

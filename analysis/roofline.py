@@ -385,6 +385,8 @@ def expected_experts_touched(n_experts: int, top_k: int, batch):
     E (1 - (1 - k/E)^B) under uniform, independent routing (``EXPERTS_TOUCHED``); any routing
     gives a count between ``top_k`` and min(E, B k) (``experts_touched_bounds``). ``batch``
     [tokens] may be an array.
+
+    ``n_experts`` [experts] routed per layer, ``top_k`` [experts] chosen per token.
     """
     n_experts, top_k = _require_experts(n_experts, top_k)
     if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
@@ -405,7 +407,11 @@ def expected_experts_touched(n_experts: int, top_k: int, batch):
 
 
 def experts_touched_bounds(n_experts: int, top_k: int, batch: int) -> tuple[float, float]:
-    """(fewest, most) routed experts [experts] ``batch`` tokens can touch, whatever the routing."""
+    """(fewest, most) routed experts [experts] ``batch`` tokens can touch, whatever the routing.
+
+    ``n_experts`` [experts] routed per layer, ``top_k`` [experts] chosen per token,
+    ``batch`` [tokens].
+    """
     n_experts, top_k = _require_experts(n_experts, top_k)
     require_positive("batch", batch)
     if batch < 1:
@@ -420,6 +426,9 @@ def weight_read_complete_batch(n_experts: int, top_k: int, fraction: float = 0.9
 
     From ``WEIGHT_READ_COMPLETE_BATCH`` = ln(1 - q) / ln(1 - k/E) (uniform routing); 1 when
     every token uses every expert (k = E).
+
+    ``n_experts`` [experts] routed per layer, ``top_k`` [experts] per token, ``fraction``
+    [fraction] of them.
     """
     n_experts, top_k = _require_experts(n_experts, top_k)
     require_fraction("fraction", fraction, open_low=True, open_high=True)
@@ -437,6 +446,9 @@ def moe_critical_batch(
 
     Each expert sees B k / E tokens on average, so the dense critical batch F b_w / (2 W) is
     multiplied by E / k (``MOE_CRITICAL_BATCH``).
+
+    ``peak_flops`` [FLOP/s] and ``bandwidth`` [B/s] of the chip, ``weight_dtype`` of the
+    experts, ``n_experts`` [experts] routed per layer, ``top_k`` [experts] per token.
     """
     require_positive("peak_flops", peak_flops)
     require_positive("bandwidth", bandwidth)
@@ -455,6 +467,8 @@ def routed_expert_params(spec: ModelSpec) -> int:
     """Parameters [params] of all routed experts (shared experts excluded); 0 for a dense model.
 
     From the catalog's counts: total minus active experts is (E - k) routed experts per layer.
+
+    ``spec``: the model.
     """
     _spec(spec)
     if not spec.n_experts:
@@ -473,6 +487,8 @@ def step_weight_bytes(spec: ModelSpec, tokens: float, weight_dtype: str = "bf16"
     Dense models read every weight. MoE: shared and dense weights fully, the routed experts by
     the expected touched fraction (uniform routing): active weights at one token, all weights
     once the batch touches every expert.
+
+    ``spec``: the model; ``weight_dtype``: the weights' storage dtype.
     """
     _spec(spec)
     require_positive("tokens", tokens)
@@ -500,6 +516,7 @@ class ForwardStep:
 
     @property
     def intensity(self) -> float:
+        """Arithmetic intensity [FLOP/B]: the step's FLOPs over its bytes."""
         return self.flops / self.bytes
 
 
@@ -516,6 +533,10 @@ def forward_step(
     Weights are read once per step: all of them for a dense model; for MoE the shared weights
     and the routed experts that the step's batch x new_tokens tokens are expected to touch
     (``step_weight_bytes``, uniform routing).
+
+    ``spec``: the model; ``batch`` [sequences], ``new_tokens`` [tokens] each, ``context`` [tokens]
+    cached per sequence; ``weight_dtype`` and ``kv_dtype`` set the bytes. Returns FLOPs [FLOP]
+    and bytes [B].
     """
     _spec(spec)
     for name, v in (("batch", batch), ("new_tokens", new_tokens)):
