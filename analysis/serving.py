@@ -335,8 +335,11 @@ def _setup(
     for name, dt in dts:
         if dt not in DTYPES:
             raise UnknownDTypeError(dt, list(DTYPES), where=name)
-        if dt not in acc.dtypes:
-            raise UnknownDTypeError(dt, list(acc.dtypes), where=f"{acc.key} ({name})")
+    # Only the matmuls' dtype needs the chip's arithmetic; KV (and weights under a separate
+    # compute dtype) are storage, widened on load where the chip lacks the type (fp8 KV on A100).
+    matmul = ("compute_dtype", compute_dtype) if compute_dtype is not None else dts[0]
+    if matmul[1] not in acc.dtypes:
+        raise UnknownDTypeError(matmul[1], list(acc.dtypes), where=f"{acc.key} ({matmul[0]})")
     if require_bool("attention_dp", attention_dp) and not spec.n_experts:
         raise InvalidValueError(
             "attention_dp", attention_dp, f"False for {spec.name}: it applies to MoE models only"
@@ -508,7 +511,9 @@ def step_time(
         t0, t_layer = float(consts["step_overhead_s"].value), eng.layer_overhead_s
         eta_f = float(eff["flops"].value) * eng.flops_scale
         eta_w = float(eff["bandwidth"].value) * eng.bandwidth_scale
-    c_peak = mm_flops / acc.peak_flops(s.compute_dtype) + attn_flops / acc.peak_flops(s.kv_dtype)
+    # attention runs in the KV dtype where the chip has it (fp8 attention on Hopper), else widened
+    attn_dtype = s.kv_dtype if s.kv_dtype in acc.flops else s.compute_dtype
+    c_peak = mm_flops / acc.peak_flops(s.compute_dtype) + attn_flops / acc.peak_flops(attn_dtype)
     total = _step(
         c_peak, nbytes, g, eta_f, eta_w, acc.mem_bandwidth, comm, t0, spec.n_layers, t_layer,
     )  # fmt: skip

@@ -480,7 +480,7 @@ def calculator_grid() -> list[dict]:
 
 def python_reference(inp: dict) -> dict | None:
     """What the package's own functions (the ones chapters call) give for one input; None: invalid."""
-    from analysis import energy, hardware, memory, models, pricing, roofline
+    from analysis import energy, hardware, memory, models, pricing, roofline, serving
 
     spec, acc = models.get(inp["model"]), hardware.get(inp["hardware"])
     ctx, batch, g = inp["context"], inp["batch"], inp["n_gpus"]
@@ -497,9 +497,14 @@ def python_reference(inp: dict) -> dict | None:
         "usd_per_mtok": None,
         "j_per_token": None,
     }
+    # KV copies per sequence under tensor parallelism (MLA's one latent head on every GPU)
+    rep = serving.setup(spec, acc.key, g, wd, kvd, compute_dtype=cd, bound=True).kv_replication
     try:
-        limits = memory.serving_limits(
-            spec, acc, ctx, group_gpus=g, weight_dtype=wd, kv_dtype=kvd, compute_dtype=cd
+        limits = memory.group_limits(
+            spec.weight_bytes(wd),
+            spec.kv_cache_bytes(ctx, kvd) * rep,
+            group_gpus=g,
+            mem_bytes=acc.mem_bytes,
         )
     except memory.InfeasibleServingError:
         return out

@@ -240,3 +240,19 @@ def test_bad_speculation_input():
         )
     with pytest.raises(UnknownNameError, match="MTP depth"):
         serving.mtp_accepted_tokens(9)
+
+
+def test_kv_dtype_is_storage_widened_where_the_chip_lacks_it():
+    # fp8 KV on an A100 (no fp8 arithmetic) is stored in fp8 and attended in the matmul dtype.
+    s = serving.setup("llama-3-8b", "a100-sxm", 1, "bf16", "fp8", bound=True)
+    fp8 = serving.step_time(s, 8, 1, 8192, bound=True)
+    bf16 = serving.step_time(
+        serving.setup("llama-3-8b", "a100-sxm", 1, "bf16", "bf16", bound=True),
+        8,
+        1,
+        8192,
+        bound=True,
+    )
+    assert fp8.total_s < bf16.total_s  # half the KV bytes, same arithmetic rate
+    with pytest.raises(UnknownDTypeError, match="a100-sxm"):
+        serving.setup("llama-3-8b", "a100-sxm", 1, "fp8", "fp8", bound=True)  # fp8 matmuls

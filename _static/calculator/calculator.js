@@ -66,6 +66,7 @@
       matmul_params: active - embedding + (tied ? vocab * d : 0),
       attention_flops_per_position: layers * h * (2 * hd + 2 * hd),
       kv_elements_per_token: 2 * layers * kvh * hd,
+      kv_split_heads: kvh,
       sliding_window: window,
       max_context: ctx,
       // routed experts' weights (not their router), as roofline.routed_expert_params counts them
@@ -109,6 +110,10 @@
     const P = exactBytes(m.n_params, inputs.weight_dtype);
     const k = exactBytes(m.kv_elements_per_token, inputs.kv_dtype);
     const N = m.matmul_params, a = m.attention_flops_per_position;
+    // Tensor parallelism over more GPUs than KV heads keeps a copy of each sequence's KV on every
+    // GPU of the group (serving.Setup.kv_replication): held and read that many times.
+    const rep = Math.max(1, g / m.kv_split_heads);
+    const kg = k * rep;
     const out = {
       model: m.name,
       weight_bytes: P,
@@ -122,7 +127,7 @@
       out.problems.push(`the weights (${fmt(P, "B")}) do not fit in ${g} x ${hw.name} (${fmt(g * M, "B")})`);
       return out;
     }
-    const inst = Math.floor(LAWS.instancesPerGroup({ g, u: 1, M, P, k, L: cached(m, ctx) }));
+    const inst = Math.floor(LAWS.instancesPerGroup({ g, u: 1, M, P, k: kg, L: cached(m, ctx) }));
     if (inst < 1) {
       out.problems.push("after the weights there is no room for one sequence's KV cache");
       return out;
@@ -140,14 +145,14 @@
       const P_e = exactBytes(m.routed_expert_params, inputs.weight_dtype);
       P_read = LAWS.moeWeightBytes({ P_s: P - P_e, P_e, E: m.n_experts, k_E: m.n_experts_per_tok, B });
     }
-    out.tpot_s = LAWS.decodeStepTime({ g, F, W, N, P: P_read, k, a, B, L: cached(m, ctx - 1) });
+    out.tpot_s = LAWS.decodeStepTime({ g, F, W, N, P: P_read, k: kg, a, B, L: cached(m, ctx - 1) });
     out.tokens_per_s = B / out.tpot_s;
     const rent = inputs.rent_usd_per_gpu_hour;
     if (rent !== undefined && rent !== null && rent !== "" && Number(rent) > 0) {
       out.usd_per_mtok = 1e6 * LAWS.usdPerOutputToken({ c: (Number(rent) * g) / 3600, t: out.tpot_s, B });
     }
     if (hw.tdp_w) {
-      out.j_per_token = LAWS.joulesPerToken({ N, P, k, a, B, L: cached(m, ctx), F, W, P_board: hw.tdp_w });
+      out.j_per_token = LAWS.joulesPerToken({ N, P: P_read, k, a, B, L: cached(m, ctx), F, W, P_board: hw.tdp_w });
     }
     return out;
   }

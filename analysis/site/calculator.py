@@ -179,6 +179,9 @@ def _models() -> dict:
             "n_experts_per_tok": spec.n_experts_per_tok,
             "attention_flops_per_position": roofline.attention_flops_per_position(spec),
             "kv_elements_per_token": spec.kv_elements_per_token,
+            # heads tensor parallelism can split the KV over (MLA: one latent head); beyond
+            # them each GPU keeps a copy (serving.Setup.kv_replication)
+            "kv_split_heads": 1 if spec.is_mla else spec.n_kv_heads,
             "sliding_window": spec.sliding_window,
             "layer_windows": list(spec.layer_windows) if spec.layer_windows else None,
             "max_context": spec.max_context,
@@ -290,7 +293,11 @@ def render_page() -> str:
             "(weights read once, every sequence's KV read, the slower of memory and arithmetic "
             "sets the time; a mixture of experts reads only the experts its batch touches): a "
             "bound that real engines approach but do not reach. Every sequence holds its context "
-            "(a windowed layer at most its window). The cost divides the group's rent over the step "
+            "(a windowed layer at most its window). Tensor parallelism over more GPUs than a "
+            "model has KV heads keeps a copy of each sequence's KV on every GPU of the group, as "
+            "engines do without data-parallel attention: DeepSeek-V3's one latent head is held and "
+            "read on each of 8 GPUs (chapter 2's table counts it once, as data-parallel attention "
+            "serves it). The cost divides the group's rent over the step "
             "by the tokens it makes; the energy is chapter 6's top-down estimate (the board's "
             "power, its TDP, for the roofline time of the step, shared by the batch's tokens). "
             "A pasted `config.json` is counted for the Llama family (`llama`, "
