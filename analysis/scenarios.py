@@ -110,8 +110,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "the source's GPU fleet, one 8-GPU node per weight copy", _SOURCE_FLEET,
     ),
     Scenario(
-        "pricing-open-70b", "qwen2.5-72b", "h100-sxm", 8, "bf16", "bf16", 8192, None,
-        "chapter 5's cost of an input and an output token on an 8-GPU node",
+        "pricing-open-70b", "qwen2.5-72b", "h100-sxm", 8, "bf16", "bf16", 32768, None,
+        "chapter 5's cost of an input and an output token on an 8-GPU node at 32K context",
     ),
     Scenario(
         "energy-small", "llama-3-8b", "h100-sxm", 1, "bf16", "bf16", 1024, None,
