@@ -26,7 +26,7 @@ from .errors import (
 from .sources import Record, records
 
 # ---- symbols --------------------------------------------------------------------------------------
-k_B, T = sp.symbols("k_B T", positive=True)  # J/K, K
+k_B, T = sp.symbols("k_B T_K", positive=True)  # J/K, K
 N_tr, A_mm2 = sp.symbols("N_tr A_mm2", positive=True)  # transistors, die area in mm^2
 P_board, f_clk, alpha = sp.symbols("P_board f_clk alpha", positive=True)  # W, Hz, activity (0, 1]
 F_peak = sp.Symbol("F", positive=True)  # dense peak FLOP/s

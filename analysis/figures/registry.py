@@ -194,7 +194,8 @@ def _tracing() -> Iterator[set[Path]]:
     if not _hooked:
         sys.addaudithook(_audit)  # permanent, but inert while _opened is None
         _hooked = True
-    _opened = opened = set()
+    opened: set[Path] = set()
+    _opened = opened
     try:
         yield opened
     finally:

@@ -71,7 +71,7 @@ LAWS: tuple[Law, ...] = (
         "instancesPerGroup",
         memory.CAPACITY_PER_GROUP,
         (g, u, M, P, k, L),
-        "sequences whose KV fits beside one weight copy on g GPUs (before rounding down) [1]",
+        "sequences whose KV fits beside one weight copy on n_g GPUs (before rounding down) [1]",
     ),
     Law(
         "criticalBatch",
@@ -83,7 +83,7 @@ LAWS: tuple[Law, ...] = (
         "decodeStepTime",
         memory.DECODE_TIME,
         (g, F, W, N, P, k, a, B, L),
-        "roofline time of one decode step of B sequences on g GPUs: the TPOT [s]",
+        "roofline time of one decode step of B sequences on n_g GPUs: the TPOT [s]",
     ),
     Law(
         "usdPerOutputToken",
