@@ -36,6 +36,7 @@ from .errors import (
     require_positive,
 )
 from .hardware import Accelerator
+from .latex import latex as reader_latex
 from .models import ModelSpec
 from .sources import facts
 from .units import DTYPES, dtype_bytes
@@ -100,8 +101,12 @@ SOURCE_INSTANCE_TOKENS_PER_S = facts()["source_instance_tokens_per_s"]
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book.
+
+    Printed in a reader's order (:func:`analysis.latex.latex`): positive terms first, common
+    factors of the negative ones taken out, no leading minus over a fraction [no unit].
+    """
+    return reader_latex(expr)
 
 
 class InfeasibleServingError(AnalysisError, ValueError):

@@ -27,6 +27,7 @@ from .errors import (
     require_number,
     require_positive,
 )
+from .latex import latex as reader_latex
 from .models import ModelSpec
 from .sources import facts
 from .units import DTYPES, dtype_bytes, exact_bytes
@@ -119,8 +120,12 @@ _moe_critical_batch = sp.lambdify((F, W, b_w, E_x, k_E), MOE_CRITICAL_BATCH, "ma
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book.
+
+    Printed in a reader's order (:func:`analysis.latex.latex`): positive terms first, common
+    factors of the negative ones taken out, no leading minus over a fraction [no unit].
+    """
+    return reader_latex(expr)
 
 
 def _bytes(dtype: str, name: str = "dtype") -> float:

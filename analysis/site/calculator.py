@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import energy, hardware, memory, models, prices, pricing, roofline
+from ..latex import latex as reader_latex
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
 from . import pages
@@ -260,7 +261,7 @@ def render_page() -> str:
             f"`{law.name}`: {law.returns}",
             "",
             "```{math}",
-            sp.latex(law.expr),
+            reader_latex(law.expr),
             "```",
             "",
         ]
