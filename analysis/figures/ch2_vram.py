@@ -63,10 +63,11 @@ def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
         *_hw_sources((*ACCS, HYBRID_ACC)),
     ),
     chapter=CHAPTER,
-    legible=False,  # two wide panels with outside legends: constrained layout collapses them
+    legible=True,
 )
 def instances_vs_context() -> plt.Figure:
-    fig, (ax, hx) = plt.subplots(1, 2, figsize=(10.0, 4.4), sharey=True)
+    # two panels stacked, each the column's width, so that the page shows them at full size
+    fig, (ax, hx) = plt.subplots(2, 1, figsize=(7.0, 8.4), sharex=True)
     ctx = np.array(CONTEXTS)
     for i, acc in enumerate(ACCS):
         for dtype, ls in (("bf16", "-"), ("fp8", "--")):
@@ -82,14 +83,15 @@ def instances_vs_context() -> plt.Figure:
             )
     ratio = memory.SOURCE_GPU_TOKENS_PER_S.value / SPEED
     for a in (ax, hx):
-        a.axhline(ratio, color="0.5", lw=1)
-    ax.annotate(
-        "throughput-only: 2,000 / 40 = 50 per GPU",
-        (ctx[0], ratio),
-        color="0.35",
-        fontsize=8,
-        va="bottom",
-    )
+        a.axhline(
+            ratio,
+            color="0.5",
+            lw=1,
+            label=(
+                f"throughput-only: {memory.SOURCE_GPU_TOKENS_PER_S.value:,.0f} / {SPEED:.0f} = "
+                f"{ratio:.0f} per GPU"
+            ),
+        )
     for j, (name, what) in enumerate(HYBRID_MODELS):
         spec = models.get(name)
         color = PALETTE[3 + j]
@@ -103,12 +105,13 @@ def instances_vs_context() -> plt.Figure:
         a.set_xscale("log", base=2)
         a.set_yscale("log")
         a.set_xticks(ctx, [f"{c // 1024}K" for c in ctx])
-        a.set_xlabel("Context per instance (tokens)")
-    ax.set_ylabel("Concurrent instances per GPU")
+        a.set_ylabel("Concurrent instances per GPU")
+        a.tick_params(axis="x", labelbottom=True)
+    hx.set_xlabel("Context per instance (tokens)")
     ax.set_title("Llama-3-70B: memory, not throughput, sets the count")
-    hx.set_title(f"Hybrid attention on 8x {hardware.get(HYBRID_ACC).name}, bf16", fontsize=10)
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
-    hx.legend(fontsize=7, loc="lower left")
+    hx.set_title(f"Hybrid attention on 8x {hardware.get(HYBRID_ACC).name}, bf16")
+    ax.legend(ncol=2)
+    hx.legend()
     return fig
 
 
