@@ -47,10 +47,10 @@ def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
     "ch2-instances-vs-context",
     title="Instances per GPU against context: full and hybrid attention",
     caption=(
-        "Left: most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once "
+        "Top: most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once "
         "per group, the rest of HBM for KV caches), bf16 (solid) and fp8 weights and KV (dashed), "
         "against context on log axes. The grey line is the source's throughput-only figure: "
-        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU. Right: the "
+        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU. Bottom: the "
         "same count on 8 H200s in bf16 for two hybrid-attention models as released (solid) and "
         "with every layer keeping the whole context (dotted): gpt-oss-120b keeps 128 tokens in "
         "half its layers, Llama 4 Scout at most 8,192 in three layers of four."
@@ -270,10 +270,11 @@ def _reference_points(backend: str, axis: str):
     "ch2-shared-prefix-speedup",
     title="Measured speed-up of reading a shared prefix once",
     caption=(
-        "Decode attention for k branches sharing a P-token prefix, each with an S-token suffix: "
-        "time per branch over time reading the prefix once (median of interleaved pairs, bars "
-        "the quartiles), from the stored reference runs, against the bytes ratio "
-        "k(P+S)/(P+kS) (line). Left: k varies; middle: P; right: S; the others at the base point."
+        "Decode attention for n branches sharing an L_p-token prefix, each with U tokens of its "
+        "own: time per branch over time reading the prefix once (median of interleaved pairs, "
+        "bars the quartiles), from the stored reference runs, against the bytes ratio "
+        "n(L_p+U)/(L_p+nU) (line). Left: n varies; middle: L_p; right: U; the others at the base "
+        "point."
     ),
     sources=("this-book",),
     chapter=CHAPTER,
@@ -281,7 +282,11 @@ def _reference_points(backend: str, axis: str):
 )
 def shared_prefix_speedup() -> plt.Figure:
     fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.6), sharey=True)
-    labels = {"k": "branches k", "prefix": "prefix P (tokens)", "suffix": "suffix S (tokens)"}
+    labels = {
+        "k": "branches n",
+        "prefix": "prefix L$_p$ (tokens)",
+        "suffix": "own tokens U per branch",
+    }
     for ax, axis in zip(axes, ("k", "prefix", "suffix"), strict=True):
         for j, backend in enumerate(("numpy", "cupy")):
             doc, pts = _reference_points(backend, axis)

@@ -154,7 +154,10 @@ def _raise_fonts(fig, floor: float) -> bool:
             grew = True
     for ax in fig.axes:
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
-            for which, ticks in (("major", axis.get_major_ticks()), ("minor", axis.get_minor_ticks())):
+            for which, ticks in (
+                ("major", axis.get_major_ticks()),
+                ("minor", axis.get_minor_ticks()),
+            ):
                 size = ticks[0].label1.get_fontsize() if ticks else floor
                 if size < floor - 1e-9 or not ticks:
                     ax.tick_params(axis=name, which=which, labelsize=floor)
