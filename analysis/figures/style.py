@@ -137,7 +137,9 @@ def legible(fig):
     # The page shows the exported width (tight bounding box), which the layout and the legends
     # set: raise the floor to it until the text no longer widens the figure.
     for _ in range(6):
-        floor = 1.005 * MIN_DISPLAYED_PT / displayed_scale(displayed_width_in(fig))
+        scale = displayed_scale(displayed_width_in(fig))
+        # a shrunk figure gets 0.5% to spare: raising its text widens it, and shrinks it again
+        floor = MIN_DISPLAYED_PT / scale * (1.005 if scale < 1 else 1.0)
         if not _raise_fonts(fig, floor):
             break
         fig.canvas.draw()
@@ -154,12 +156,14 @@ def _raise_fonts(fig, floor: float) -> bool:
             grew = True
     for ax in fig.axes:
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            rc = mpl.rcParams["xtick.labelsize"] if name == "x" else mpl.rcParams["ytick.labelsize"]
+            default = mpl.font_manager.FontProperties(size=rc).get_size_in_points()
             for which, ticks in (
                 ("major", axis.get_major_ticks()),
                 ("minor", axis.get_minor_ticks()),
             ):
-                size = ticks[0].label1.get_fontsize() if ticks else floor
-                if size < floor - 1e-9 or not ticks:
+                size = ticks[0].label1.get_fontsize() if ticks else default
+                if size < floor - 1e-9:
                     ax.tick_params(axis=name, which=which, labelsize=floor)
                     grew = grew or bool(ticks)
     return grew
