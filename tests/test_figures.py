@@ -182,10 +182,21 @@ def test_every_text_is_at_least_9_pt_at_the_displayed_size(fig_id):
     scale = min(1.0, 7.5 / width)
     shown = {(round(t.get_fontsize() * scale, 2), t.get_text()[:40]) for t in texts}
     small = sorted((pt, text) for pt, text in shown if pt < 9.0)
-    plt.close(fig)
     assert texts, f"{fig_id}: no text found"
     assert scale == style.displayed_scale(width)
     assert not small, f"{fig_id} ({width:.2f} in shown at {scale:.0%}): under 9 pt: {small[:6]}"
+    # and the larger text has not squeezed a plot to a sliver (constrained layout gives way
+    # silently): every axes at least 1.5 x 1.2 inches as shown
+    squeezed = [
+        (ax.get_title() or f"axes {i}", round(w, 2), round(h, 2))
+        for i, ax in enumerate(fig.axes)
+        if ax.get_visible() and ax.axison
+        for box in [ax.get_window_extent(fig.canvas.get_renderer())]
+        for w, h in [(box.width / fig.dpi * scale, box.height / fig.dpi * scale)]
+        if w < 1.5 or h < 1.2
+    ]
+    plt.close(fig)
+    assert not squeezed, f"{fig_id}: axes squeezed by the layout (in): {squeezed}"
 
 
 def test_the_9_pt_check_sees_tick_labels_made_after_the_layout():

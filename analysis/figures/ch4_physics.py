@@ -84,7 +84,7 @@ def _token_sources() -> tuple[str, ...]:
     chapter=CHAPTER,
 )
 def token_energy_vs_batch() -> plt.Figure:
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 5.8))
     for i, name in enumerate(TOKEN_MODELS):
         t = energy.energy_per_token(name, TOKEN_ACC, BATCHES, TOKEN_CONTEXT, TOKEN_DTYPE)
         ax.plot(BATCHES, t.total_j, color=PALETTE[i], label=f"{name}: total")
@@ -122,7 +122,7 @@ def token_energy_vs_batch() -> plt.Figure:
         f"context {TOKEN_CONTEXT:,}",
         fontsize=9,
     )
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     for i, ctx in enumerate(SHARE_CONTEXTS):
         t = energy.energy_per_token(SHARE_MODEL, TOKEN_ACC, BATCHES, ctx, TOKEN_DTYPE)
         ax2.plot(
@@ -140,7 +140,7 @@ def token_energy_vs_batch() -> plt.Figure:
     ax2.set_xlabel("Batch (sequences decoding together)")
     ax2.set_ylabel("Memory share of energy per token (%)")
     ax2.set_title(f"{SHARE_MODEL}: where arithmetic takes over", fontsize=9)
-    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     return fig
 
 
