@@ -34,6 +34,7 @@ from .errors import (
     require_positive,
     require_text,
 )
+from .latex import latex as reader_latex
 from .sources import facts
 
 # ---- sourced constants -----------------------------------------------------------------------------
@@ -125,8 +126,12 @@ _slope = {
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book.
+
+    Printed in a reader's order (:func:`analysis.latex.latex`): positive terms first, common
+    factors of the negative ones taken out, no leading minus over a fraction [no unit].
+    """
+    return reader_latex(expr)
 
 
 # ---- the loop and the regimes --------------------------------------------------------------------

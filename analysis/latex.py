@@ -3,8 +3,11 @@
 sympy prints a law's terms in its own canonical order (``\\frac{F P}{- F L k - F k + ...}``): a
 leading minus, symbols sorted alphabetically. :func:`latex` prints the same expression with
 products in the order of the symbols the caller names (so ``F b_w d f``, not ``F b_{w} d f``
-shuffled), the positive terms of a sum first, and a quotient as one fraction. The expression
-itself is never changed: the printed string parses back to the same law (a test checks it).
+shuffled), the positive terms of a sum first and the common factor of its negative terms taken
+out (``2 W d f - F b_a (d + f)``), a quotient as one fraction with no leading minus where a
+factor of its denominator can take the sign (``P d / (k (1 - d))``). The expression itself is
+never changed, only printed: tests compare the printed strings of laws with hand-written ones,
+and check that every symbol of every law is printed.
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ from sympy.printing.precedence import PRECEDENCE
 from .errors import DefinitionError
 
 __all__ = ["latex", "equation"]
+
+
+def _negatives(expr: sp.Expr) -> int:
+    """How many terms of ``expr`` print with a minus sign."""
+    return sum(t.could_extract_minus_sign() for t in sp.Add.make_args(expr))
 
 
 class _ReaderPrinter(LatexPrinter):
@@ -35,10 +43,20 @@ class _ReaderPrinter(LatexPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         num, den = sp.fraction(expr)
         if den != 1:
+            if not num.is_Add and num.could_extract_minus_sign():
+                # - P d / (k (d - 1)) reads P d / (k (1 - d)): the sign moves into a factor of
+                # the denominator when that gives it no more negative terms
+                for factor in sp.Mul.make_args(den):
+                    if factor.is_Add and _negatives(-factor) <= _negatives(factor):
+                        num, den = -num, den / factor * sp.expand(-factor)
+                        break
+                else:
+                    return rf"- \frac{{{self._print(-num)}}}{{{self._print(den)}}}"
             return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
         coeff, factors = expr.as_coeff_mul()
         parts = [
-            self.parenthesize(f, PRECEDENCE["Mul"]) for f in sorted(factors, key=self._factor_key)
+            self._print(f) if isinstance(f, sp.Sum) else self.parenthesize(f, PRECEDENCE["Mul"])
+            for f in sorted(factors, key=self._factor_key)
         ]
         body = " ".join(parts)
         if coeff == 1:
@@ -53,14 +71,25 @@ class _ReaderPrinter(LatexPrinter):
         return tuple(sorted(self._rank.get(s, len(self._rank)) for s in term.free_symbols))
 
     def _print_Add(self, expr: sp.Add, order=None) -> str:
-        # positive terms first, then by the reader's rank of their symbols
-        terms = sorted(expr.args, key=lambda t: (t.could_extract_minus_sign(), self._term_key(t)))
+        # Positive terms first, then the negative ones; within each, by the reader's rank of
+        # their symbols, ties in sympy's own order. Negative terms with a common factor are
+        # printed with it taken out: - F b_a d - F b_a f reads - F b_a (d + f).
+        sympy_order = {t: i for i, t in enumerate(expr.as_ordered_terms())}
         out = ""
-        for i, term in enumerate(terms):
-            if term.could_extract_minus_sign():
-                out += (" - " if i else "- ") + self.parenthesize(-term, PRECEDENCE["Add"])
+        for negative in (False, True):
+            group = [t for t in expr.args if t.could_extract_minus_sign() == negative]
+            if not group:
+                continue
+            common = sp.factor_terms(sp.Add(*(-t for t in group))) if negative else None
+            if len(group) > 1 and isinstance(common, sp.Mul):
+                group = [-common if negative else common]
             else:
-                out += (" + " if i else "") + self._print(term)
+                group.sort(key=lambda t: (self._term_key(t), sympy_order.get(t, 0)))
+            for term in group:
+                if negative:
+                    out += (" - " if out else "- ") + self.parenthesize(-term, PRECEDENCE["Add"])
+                else:
+                    out += (" + " if out else "") + self._print(term)
         return out
 
 

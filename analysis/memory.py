@@ -36,21 +36,25 @@ from .errors import (
     require_positive,
 )
 from .hardware import Accelerator
+from .latex import latex as reader_latex
 from .models import ModelSpec
 from .sources import facts
 from .units import DTYPES, dtype_bytes
 
 P, k, L, B, N, a = roofline.P, roofline.k, roofline.L, roofline.B, roofline.N, roofline.a
 F, W = roofline.F, roofline.W
-M, u, g, s = sp.symbols("M u g s", positive=True)  # bytes/GPU, usable fraction, GPUs/group, tok/s
-N_inst, rho = sp.symbols("N_inst rho", positive=True)  # concurrent instances, dynamic ratio
+# bytes/GPU, usable fraction, GPUs/group, tokens/s of one instance
+M, u, g, s = sp.symbols("M_gpu u n_g v", positive=True)
+# concurrent instances; the source's dynamic ratio (one instance's KV bytes over the weight
+# bytes); one instance's KV share of (weights + that KV)
+N_inst, rho, delta = sp.symbols("N_inst r_KV delta", positive=True)
 
 # ---- memory -------------------------------------------------------------------------------------
 DYNAMIC_BYTES = k * L  # one instance's KV cache
 CAPACITY_PER_GROUP = (g * u * M - P) / DYNAMIC_BYTES  # instances that fit beside one weight copy
 DYNAMIC_SHARE = B * DYNAMIC_BYTES / (P + B * DYNAMIC_BYTES)  # KV share of the memory in use
-# Context at which one instance's KV is a share rho of (weights + that KV): solve the share at B=1.
-CONTEXT_FOR_SHARE = sp.solve(sp.Eq(DYNAMIC_SHARE.subs(B, 1), rho), L)[0]
+# Context at which one instance's KV is a share delta of (weights + that KV): the share at B=1.
+CONTEXT_FOR_SHARE = sp.solve(sp.Eq(DYNAMIC_SHARE.subs(B, 1), delta), L)[0]
 
 # ---- speed: chapter 1's roofline for one decode step of B instances on g GPUs -------------------
 DECODE_FLOPS = roofline.FORWARD_FLOPS.subs(roofline.T, 1)
@@ -85,7 +89,7 @@ _capacity = sp.lambdify((g, u, M, P, k, L), CAPACITY_PER_GROUP, "math")
 _bandwidth = sp.lambdify((g, W, s, P, k, L), BANDWIDTH_PER_GROUP, "math")
 _compute = sp.lambdify((g, F, s, N, a, L), COMPUTE_PER_GROUP, "math")
 _share = sp.lambdify((B, P, k, L), DYNAMIC_SHARE, "math")
-_context_for_share = sp.lambdify((rho, P, k), CONTEXT_FOR_SHARE, "math")
+_context_for_share = sp.lambdify((delta, P, k), CONTEXT_FOR_SHARE, "math")
 _ratio_fleet = sp.lambdify((N_inst, rho, P, u, M, s, W), RATIO_FLEET_GPUS_LIMIT, "math")
 _crossover = sp.lambdify((W, u, M), CROSSOVER_SPEED_LONG_CONTEXT, "math")
 _kv_gpus = sp.lambdify((k, L, u, M), CAPACITY_GPUS_PER_INSTANCE, "math")
@@ -97,8 +101,12 @@ SOURCE_INSTANCE_TOKENS_PER_S = facts()["source_instance_tokens_per_s"]
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book.
+
+    Printed in a reader's order (:func:`analysis.latex.latex`): positive terms first, common
+    factors of the negative ones taken out, no leading minus over a fraction [no unit].
+    """
+    return reader_latex(expr)
 
 
 class InfeasibleServingError(AnalysisError, ValueError):

@@ -23,10 +23,11 @@ from .errors import (
     require_number,
     require_positive,
 )
+from .latex import latex as reader_latex
 from .sources import Record, records
 
 # ---- symbols --------------------------------------------------------------------------------------
-k_B, T = sp.symbols("k_B T", positive=True)  # J/K, K
+k_B, T = sp.symbols("k_B T_K", positive=True)  # J/K, K
 N_tr, A_mm2 = sp.symbols("N_tr A_mm2", positive=True)  # transistors, die area in mm^2
 P_board, f_clk, alpha = sp.symbols("P_board f_clk alpha", positive=True)  # W, Hz, activity (0, 1]
 F_peak = sp.Symbol("F", positive=True)  # dense peak FLOP/s
@@ -64,14 +65,14 @@ def latex(name: str) -> str:
     """LaTeX of the law ``name`` (keys of ``LAWS``), as ``lhs = rhs`` for display."""
     lhs = {
         "landauer": r"E_{\min}",
-        "density": r"\rho",
+        "density": r"\rho_{\mathrm{tr}}",
         "switch_energy": r"E_{\mathrm{switch}}",
         "energy_per_flop": r"E_{\mathrm{FLOP}}",
         "wire_energy": r"E_{\mathrm{wire}}",
         "gap": r"\mathrm{gap}",
     }
     require_name("name", name, list(LAWS), kind="law")
-    return f"{lhs[name]} = {sp.latex(LAWS[name])}"
+    return f"{lhs[name]} = {reader_latex(LAWS[name])}"
 
 
 class MissingSpecError(AnalysisError, ValueError):

@@ -33,6 +33,7 @@ from .errors import (
     require_positive,
 )
 from .hardware import Accelerator
+from .latex import latex as reader_latex
 from .models import ModelSpec
 from .units import DTYPES
 
@@ -112,8 +113,12 @@ _src_intended = sp.lambdify((KV_src, WT_src, R), SOURCE_INTENDED, "math")
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book.
+
+    Printed in a reader's order (:func:`analysis.latex.latex`): positive terms first, common
+    factors of the negative ones taken out, no leading minus over a fraction [no unit].
+    """
+    return reader_latex(expr)
 
 
 # ---- a deployment ---------------------------------------------------------------------------------

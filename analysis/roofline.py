@@ -29,6 +29,7 @@ from .errors import (
     require_number,
     require_positive,
 )
+from .latex import latex as reader_latex
 from .models import ModelSpec
 from .sources import facts
 from .units import DTYPES, dtype_bytes, exact_bytes
@@ -58,7 +59,7 @@ MATMUL_INTENSITY_CEILING = sp.limit(MATMUL_INTENSITY, B, sp.oo)
 # B sequences, T new tokens each, L tokens already cached per sequence. N matmul parameters per
 # token, P weight bytes read per step, k KV bytes per cached token, a attention FLOPs per new
 # token per attended position. New token i attends to L + i positions (causal).
-N, P, T, L, k, a = sp.symbols("N P T L k a", positive=True)
+N, P, T, L, k, a = sp.symbols("N P T_new L k a", positive=True)
 FORWARD_FLOPS = 2 * N * B * T + a * B * (T * L + T * (T + 1) / 2)
 FORWARD_BYTES = P + B * k * (L + T)  # weights once per step; read L cached, write T new KV
 FORWARD_INTENSITY = FORWARD_FLOPS / FORWARD_BYTES
@@ -74,7 +75,7 @@ DECODE_INTENSITY_CEILING = sp.limit(DECODE_INTENSITY, B, sp.oo)
 # with (1 - k_E/E)^B. Real routers are skewed; whatever the routing, the touched count lies
 # between EXPERTS_TOUCHED_MIN (every token picks the same experts) and EXPERTS_TOUCHED_MAX (no two
 # tokens share one), and the uniform law sits between them.
-E_x, k_E, q_E = sp.symbols("E k_E q_E", positive=True)  # experts, experts per token, fraction
+E_x, k_E, q_E = sp.symbols("N_E k_E q_E", positive=True)  # experts, experts per token, fraction
 EXPERTS_TOUCHED = E_x * (1 - (1 - k_E / E_x) ** B)
 EXPERTS_TOUCHED_MIN = k_E
 EXPERTS_TOUCHED_MAX = sp.Min(E_x, B * k_E)
@@ -95,7 +96,7 @@ g, h_d, b_kv = sp.symbols("g h_d b_kv", positive=True)
 ATTENTION_DECODE_INTENSITY = sp.simplify((g * 2 * 2 * h_d) / (2 * h_d * b_kv))
 
 # ---- training ----------------------------------------------------------------------------------
-D_tok, n_gpu, t_s, F_achieved = sp.symbols("D n_gpu t F_achieved", positive=True)
+D_tok, n_gpu, t_s, F_achieved = sp.symbols("D n_gpu t_run F_achieved", positive=True)
 TRAINING_FLOPS = 6 * N * D_tok  # forward 2 + backward 4 FLOP per parameter per token
 MFU = F_achieved / F  # model FLOP/s achieved per chip over the chip's dense peak
 C_total = sp.Symbol("C", positive=True)  # a run's total model FLOPs
@@ -121,8 +122,12 @@ _moe_critical_batch = sp.lambdify((F, W, b_w, E_x, k_E), MOE_CRITICAL_BATCH, "ma
 
 
 def latex(expr: sp.Expr) -> str:
-    """LaTeX of ``expr``, one of this module's expressions, for display in the book."""
-    return sp.latex(expr)
+    """LaTeX of ``expr``, one of this module's expressions, for display in the book.
+
+    Printed in a reader's order (:func:`analysis.latex.latex`): positive terms first, common
+    factors of the negative ones taken out, no leading minus over a fraction [no unit].
+    """
+    return reader_latex(expr)
 
 
 def _bytes(dtype: str, name: str = "dtype") -> float:

@@ -276,10 +276,10 @@ def beam_sequences(prompt_tokens: int, width: int, parents: np.ndarray) -> list[
 
 
 # ---- closed forms -------------------------------------------------------------------------------------
-Pp, b, d, t, n_s, U = sp.symbols(
-    "P b d t n U", positive=True
-)  # prefix, branching, depth, step, n, own
-ell = sp.Symbol("ell", integer=True, positive=True)
+# prefix tokens L_p (context every sequence shares), branching b, depth H, tokens m added per
+# level, n sequences behind one prefix with U tokens of their own; j indexes the levels
+Pp, b, d, t, n_s, U = sp.symbols("L_p b H m n U", positive=True)
+ell = sp.Symbol("j", integer=True, positive=True)
 TREE_TOKENS_SHARED = Pp + t * sp.Sum(b**ell, (ell, 1, d))  # every tree node's tokens once
 TREE_TOKENS_UNSHARED = b**d * (Pp + d * t)  # every leaf holds its whole path
 TREE_SAVING = 1 - TREE_TOKENS_SHARED / TREE_TOKENS_UNSHARED

@@ -157,3 +157,109 @@ def test_gallery_numbers_follow_the_toc_and_the_chapters():
     page = gallery.render()
     for fig_id, number in numbers.items():
         assert f"## Figure {number}. {registry.spec(fig_id).title}" in page, fig_id
+
+
+# ---- legible where the page shows it (issue 18, item 8) -----------------------------------------
+def _drawn(fig_id):
+    from analysis.figures import style
+
+    with style.context():
+        fig = registry.make(fig_id)
+        width = style.displayed_width_in(fig)
+        texts = style.drawn_texts(fig)
+    return fig, width, texts
+
+
+@pytest.mark.parametrize("fig_id", IDS)
+def test_every_text_is_at_least_9_pt_at_the_displayed_size(fig_id):
+    # The page shows the exported image (tight bounding box) at 100 CSS px per inch, scaled
+    # down to the ~7.5-inch column when it is wider: a 10-inch figure shows its text at 75%.
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import style
+
+    fig, width, texts = _drawn(fig_id)
+    scale = min(1.0, 7.5 / width)
+    shown = {(round(t.get_fontsize() * scale, 2), t.get_text()[:40]) for t in texts}
+    small = sorted((pt, text) for pt, text in shown if pt < 9.0)
+    assert texts, f"{fig_id}: no text found"
+    assert scale == style.displayed_scale(width)
+    assert not small, f"{fig_id} ({width:.2f} in shown at {scale:.0%}): under 9 pt: {small[:6]}"
+    # and the larger text has not squeezed a plot to a sliver (constrained layout gives way
+    # silently): every axes at least 1.5 x 1.2 inches as shown
+    squeezed = [
+        (ax.get_title() or f"axes {i}", round(w, 2), round(h, 2))
+        for i, ax in enumerate(fig.axes)
+        if ax.get_visible() and ax.axison
+        for box in [ax.get_window_extent(fig.canvas.get_renderer())]
+        for w, h in [(box.width / fig.dpi * scale, box.height / fig.dpi * scale)]
+        if w < 1.5 or h < 1.2
+    ]
+    plt.close(fig)
+    assert not squeezed, f"{fig_id}: axes squeezed by the layout (in): {squeezed}"
+
+
+def test_the_9_pt_check_sees_tick_labels_made_after_the_layout():
+    # A 15-inch figure with 10-pt text is shown at half size (5 pt); legible() raises every
+    # text, the tick labels that matplotlib makes at draw time included, to 9 pt shown.
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import style
+
+    with style.context():
+        fig, ax = plt.subplots(figsize=(15.0, 4.0))
+        ax.plot([1, 10, 100], [1, 2, 3], label="a line")
+        ax.set_xscale("log")
+        ax.set_xlabel("x label")
+        ax.legend()
+        before = [t.get_fontsize() for t in style.drawn_texts(fig)]
+        assert min(before) * style.displayed_scale(style.displayed_width_in(fig)) < 9
+        style.legible(fig)
+        width = style.displayed_width_in(fig)
+        shown = [t.get_fontsize() * style.displayed_scale(width) for t in style.drawn_texts(fig)]
+    plt.close(fig)
+    assert min(shown) >= 9.0
+
+
+def test_overlap_check_uses_the_rotated_boxes():
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import style
+
+    with style.context():
+        fig, ax = plt.subplots()
+        ax.set_axis_off()
+        ax.text(0.2, 0.5, "first label", fontsize=12)
+        ax.text(0.22, 0.5, "second label", fontsize=12)  # on top of the first
+        assert style.text_overlaps(fig) == [("first label", "second label")]
+        plt.close(fig)
+        # two long labels at 45 degrees, side by side: their axis-aligned hulls overlap, the
+        # labels themselves do not
+        fig, ax = plt.subplots()
+        ax.set_axis_off()
+        for x in (0.3, 0.4):
+            ax.text(x, 0.5, "a long rotated label", rotation=45, ha="center", va="center")
+        renderer = fig.canvas.get_renderer()
+        a, b = (t.get_window_extent(renderer) for t in ax.texts)
+        assert a.overlaps(b)
+        assert style.text_overlaps(fig) == []
+        ax.plot([0.3, 0.3], [0.45, 0.55])  # a line under the first label
+        assert style.texts_over_data(fig) == ["a long rotated label"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "fig_id", [i for i in IDS if registry.spec(i).chapter == "chapters/04-serving"]
+)
+def test_serving_figures_labels_overlap_neither_each_other_nor_the_data(fig_id):
+    # issue 18, item 8: the MLPerf limit's label was written across the frontier's curves
+    import matplotlib.pyplot as plt
+
+    from analysis.figures import style
+
+    with style.context():
+        fig = registry.make(fig_id)
+        overlaps, over_data = style.text_overlaps(fig), style.texts_over_data(fig)
+    plt.close(fig)
+    assert not overlaps, f"{fig_id}: texts overlap: {overlaps}"
+    assert not over_data, f"{fig_id}: texts over the data: {over_data}"

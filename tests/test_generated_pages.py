@@ -193,12 +193,24 @@ def test_every_symbol_of_a_law_is_described():
 
 
 def test_notation_flags_a_symbol_with_two_meanings():
-    # T is tokens per step in chapter 1's roofline and the temperature of Landauer's limit in
-    # chapter 6; sympy caches Symbol("T", positive=True), so only the sources tell them apart.
-    modules = {r.module for r in notation.clashes()["T"]}
-    assert {"roofline", "physics"} <= modules
-    page = notation.render()
-    assert "## Symbols with two meanings" in page and "temperature" in page
+    # Two rows printed alike with different meanings (as T once was: tokens per step in chapter
+    # 1's roofline and the temperature of Landauer's limit in chapter 6) form a clash.
+    rows = [
+        notation.Row("T", "T", "roofline", "new tokens per step", "1", ("roofline",)),
+        notation.Row("T", "T", "physics", "temperature", "K", ("physics",)),
+        notation.Row("F", "F", "physics", "peak rate", "FLOP/s", ("physics",)),
+    ]
+    clash = notation.clashes(rows)
+    assert list(clash) == ["T"]
+    assert {r.module for r in clash["T"]} == {"roofline", "physics"}
+
+
+def test_no_symbol_of_the_book_has_two_meanings():
+    # issue 18, item 10: every law module's symbols, read from the sources (sympy caches
+    # Symbol("T", positive=True) whatever it means), have one meaning each across the book
+    clash = notation.clashes()
+    assert not clash, {name: [f"{r.module}: {r.meaning}" for r in rs] for name, rs in clash.items()}
+    assert "No symbol has two meanings." in notation.render()
 
 
 # ---- the calculator's exports --------------------------------------------------------------------

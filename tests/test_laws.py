@@ -90,7 +90,7 @@ def _forward(T: int, L: int, B: int = 16):
         k=L8B.kv_bytes_per_token("bf16"),
         a=roofline.attention_flops_per_position(L8B),
         B=B,
-        T=T,
+        T_new=T,
         L=L8B.cached_tokens(L),
     )
     return step, values
@@ -107,7 +107,7 @@ def _capacity_case():
     lim = memory.group_limits(
         1.0e11, 2.0e9, group_gpus=4, mem_bytes=H100.mem_bytes, usable_fraction=0.9
     )
-    law = ev(memory.CAPACITY_PER_GROUP, g=4, u=0.9, M=H100.mem_bytes, P=1.0e11, k=2.0e9, L=1)
+    law = ev(memory.CAPACITY_PER_GROUP, n_g=4, u=0.9, M_gpu=H100.mem_bytes, P=1.0e11, k=2.0e9, L=1)
     return math.floor(law), lim.capacity
 
 
@@ -121,7 +121,7 @@ def _bandwidth_case():
         bandwidth=W_H100,
         kv_step_bytes=2.0e9,
     )
-    law = ev(memory.BANDWIDTH_PER_GROUP, g=4, W=W_H100, s=20.0, P=1.0e11, k=2.0e9, L=0)
+    law = ev(memory.BANDWIDTH_PER_GROUP, n_g=4, W=W_H100, v=20.0, P=1.0e11, k=2.0e9, L=0)
     return math.floor(law), lim.bandwidth
 
 
@@ -136,7 +136,7 @@ def _compute_case():
         peak_flops=F_H100,
         flops_per_token=1.4e11,
     )
-    law = ev(memory.COMPUTE_PER_GROUP, g=2, F=F_H100, s=2000.0, N=0.7e11, a=0, L=0)
+    law = ev(memory.COMPUTE_PER_GROUP, n_g=2, F=F_H100, v=2000.0, N=0.7e11, a=0, L=0)
     return math.floor(law), lim.compute
 
 
@@ -146,11 +146,11 @@ def _ratio_fleet_case():
     law = ev(
         memory.RATIO_FLEET_GPUS_LIMIT,
         N_inst=1.0e6,
-        rho=0.01,
+        r_KV=0.01,
         P=static,
         u=1.0,
-        M=H100.mem_bytes,
-        s=40.0,
+        M_gpu=H100.mem_bytes,
+        v=40.0,
         W=W_H100,
     )
     return law, fl.gpus
@@ -299,7 +299,7 @@ def _moe_weight_bytes_case(tokens: int = 3):
         roofline.MOE_WEIGHT_BYTES,
         P_s=MIXTRAL.weight_bytes("bf16") - routed,
         P_e=routed,
-        E=MIXTRAL.n_experts,
+        N_E=MIXTRAL.n_experts,
         k_E=MIXTRAL.n_experts_per_tok,
         B=tokens,
     )
@@ -413,11 +413,11 @@ CHECKS: dict[str, Callable[[], tuple[float, float]]] = {
         roofline.mfu(4.3e14, F_H100),
     ),
     "roofline.RUN_UTILIZATION_OF_TOTAL": lambda: (
-        ev(roofline.RUN_UTILIZATION_OF_TOTAL, C=3.8e25, n_gpu=1, t=3.0e7 * 3600, F=F_H100),
+        ev(roofline.RUN_UTILIZATION_OF_TOTAL, C=3.8e25, n_gpu=1, t_run=3.0e7 * 3600, F=F_H100),
         roofline.run_utilization(3.8e25, 3.0e7, F_H100),
     ),
     "roofline.RUN_UTILIZATION": lambda: (
-        ev(roofline.RUN_UTILIZATION, N=4.05e11, D=1.56e13, n_gpu=1, t=3.0e7 * 3600, F=F_H100),
+        ev(roofline.RUN_UTILIZATION, N=4.05e11, D=1.56e13, n_gpu=1, t_run=3.0e7 * 3600, F=F_H100),
         roofline.run_utilization(6 * 4.05e11 * 1.56e13, 3.0e7, F_H100),
     ),
     # ---- memory
@@ -431,49 +431,49 @@ CHECKS: dict[str, Callable[[], tuple[float, float]]] = {
     "memory.CONTEXT_FOR_SHARE": lambda: (
         ev(
             memory.CONTEXT_FOR_SHARE,
-            rho=0.3,
+            delta=0.3,
             P=L8B.weight_bytes("bf16"),
             k=L8B.kv_bytes_per_token("bf16"),
         ),
         memory.context_for_share(L8B, 0.3),
     ),
     "memory.CROSSOVER_SPEED_LONG_CONTEXT": lambda: (
-        ev(memory.CROSSOVER_SPEED_LONG_CONTEXT, W=W_H100, u=0.9, M=H100.mem_bytes),
+        ev(memory.CROSSOVER_SPEED_LONG_CONTEXT, W=W_H100, u=0.9, M_gpu=H100.mem_bytes),
         memory.crossover_speed("h100-sxm", 0.9),
     ),
     "memory.CAPACITY_GPUS_PER_INSTANCE": lambda: (
-        ev(memory.CAPACITY_GPUS_PER_INSTANCE, k=1.0e12, L=1, u=1.0, M=H100.mem_bytes),
+        ev(memory.CAPACITY_GPUS_PER_INSTANCE, k=1.0e12, L=1, u=1.0, M_gpu=H100.mem_bytes),
         memory.kv_only_gpus(1, 1.0e12),
     ),
     "memory.RATIO_FLEET_GPUS_LIMIT": _ratio_fleet_case,
     # ---- sharing
     "sharing.TREE_SAVING": lambda: (
-        ev(sharing.TREE_SAVING.doit(), P=1000, b=3, d=4, t=50),
+        ev(sharing.TREE_SAVING.doit(), L_p=1000, b=3, H=4, m=50),
         sharing.tree_saving(1000, 3, 4, 50),
     ),
     "sharing.TREE_TOKENS_SHARED": lambda: (
-        ev(sharing.TREE_TOKENS_SHARED.doit(), P=1000, b=3, d=4, t=50),
+        ev(sharing.TREE_TOKENS_SHARED.doit(), L_p=1000, b=3, H=4, m=50),
         sharing.tree_tokens(1000, 3, 4, 50)[0],
     ),
     "sharing.TREE_TOKENS_UNSHARED": lambda: (
-        ev(sharing.TREE_TOKENS_UNSHARED, P=1000, b=3, d=4, t=50),
+        ev(sharing.TREE_TOKENS_UNSHARED, L_p=1000, b=3, H=4, m=50),
         sharing.tree_tokens(1000, 3, 4, 50)[1],
     ),
     "sharing.FAN_SAVING": lambda: (
-        ev(sharing.FAN_SAVING, P=2000, n=8, U=300),
+        ev(sharing.FAN_SAVING, L_p=2000, n=8, U=300),
         sharing.fan_saving(2000, 8, 300),
     ),
     "sharing.TREE_GAIN": lambda: (
-        ev(sharing.TREE_GAIN.doit(), P=1000, b=3, d=4, t=50),
+        ev(sharing.TREE_GAIN.doit(), L_p=1000, b=3, H=4, m=50),
         sharing.tree_gain(1000, 3, 4, 50, block_tokens=1).concurrency_gain,
     ),
     "sharing.FAN_CONCURRENCY_GAIN": lambda: (
-        ev(sharing.FAN_CONCURRENCY_GAIN, P=2000, n=8, U=300),
+        ev(sharing.FAN_CONCURRENCY_GAIN, L_p=2000, n=8, U=300),
         sharing.tree_gain(2000, 8, 1, 300, block_tokens=1).concurrency_gain,
     ),
     # ---- physics
     "physics.LANDAUER": lambda: (
-        ev(physics.LANDAUER, k_B=1.380649e-23, T=300.0),
+        ev(physics.LANDAUER, k_B=1.380649e-23, T_K=300.0),
         physics.landauer_j(300.0),
     ),
     "physics.DENSITY_PER_CM2": lambda: (
@@ -494,20 +494,20 @@ CHECKS: dict[str, Callable[[], tuple[float, float]]] = {
     ),
     # ---- roofline: MoE and MLA
     "roofline.EXPERTS_TOUCHED": lambda: (
-        ev(roofline.EXPERTS_TOUCHED, E=8, k_E=2, B=3),
+        ev(roofline.EXPERTS_TOUCHED, N_E=8, k_E=2, B=3),
         roofline.expected_experts_touched(8, 2, 3),
     ),
     "roofline.EXPERTS_TOUCHED_MAX": lambda: (
-        ev(roofline.EXPERTS_TOUCHED_MAX, E=256, k_E=8, B=5),
+        ev(roofline.EXPERTS_TOUCHED_MAX, N_E=256, k_E=8, B=5),
         roofline.experts_touched_bounds(256, 8, 5)[1],
     ),
     "roofline.WEIGHT_READ_COMPLETE_BATCH": lambda: (
-        ev(roofline.WEIGHT_READ_COMPLETE_BATCH, E=256, k_E=8, q_E=0.95),
+        ev(roofline.WEIGHT_READ_COMPLETE_BATCH, N_E=256, k_E=8, q_E=0.95),
         roofline.weight_read_complete_batch(256, 8, 0.95),
     ),
     "roofline.MOE_WEIGHT_BYTES": _moe_weight_bytes_case,
     "roofline.MOE_CRITICAL_BATCH": lambda: (
-        ev(roofline.MOE_CRITICAL_BATCH, F=F_H100, W=W_H100, b_w=2, E=256, k_E=8),
+        ev(roofline.MOE_CRITICAL_BATCH, F=F_H100, W=W_H100, b_w=2, N_E=256, k_E=8),
         roofline.moe_critical_batch(F_H100, W_H100, "bf16", 256, 8),
     ),
     "roofline.MLA_DECODE_FLOPS_PER_HEAD": lambda: (

@@ -127,7 +127,7 @@
       out.problems.push(`the weights (${fmt(P, "B")}) do not fit in ${g} x ${hw.name} (${fmt(g * M, "B")})`);
       return out;
     }
-    const inst = Math.floor(LAWS.instancesPerGroup({ g, u: 1, M, P, k: kg, L: cached(m, ctx) }));
+    const inst = Math.floor(LAWS.instancesPerGroup({ n_g: g, u: 1, M_gpu: M, P, k: kg, L: cached(m, ctx) }));
     if (inst < 1) {
       out.problems.push("after the weights there is no room for one sequence's KV cache");
       return out;
@@ -143,9 +143,9 @@
     let P_read = P;
     if (m.routed_expert_params) {
       const P_e = exactBytes(m.routed_expert_params, inputs.weight_dtype);
-      P_read = LAWS.moeWeightBytes({ P_s: P - P_e, P_e, E: m.n_experts, k_E: m.n_experts_per_tok, B });
+      P_read = LAWS.moeWeightBytes({ P_s: P - P_e, P_e, N_E: m.n_experts, k_E: m.n_experts_per_tok, B });
     }
-    out.tpot_s = LAWS.decodeStepTime({ g, F, W, N, P: P_read, k: kg, a, B, L: cached(m, ctx - 1) });
+    out.tpot_s = LAWS.decodeStepTime({ n_g: g, F, W, N, P: P_read, k: kg, a, B, L: cached(m, ctx - 1) });
     out.tokens_per_s = B / out.tpot_s;
     const rent = inputs.rent_usd_per_gpu_hour;
     if (rent !== undefined && rent !== null && rent !== "" && Number(rent) > 0) {

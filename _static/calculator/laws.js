@@ -4,23 +4,23 @@ window.CALCULATOR_LAWS = {
   // KV-cache bytes of one sequence [B]
   // sympy: L*k
   kvBytes: ({k, L}) => L*k,
-  // sequences whose KV fits beside one weight copy on g GPUs (before rounding down) [1]
-  // sympy: (M*g*u - P)/(L*k)
-  instancesPerGroup: ({g, u, M, P, k, L}) => (M*g*u - P)/(L*k),
+  // sequences whose KV fits beside one weight copy on n_g GPUs (before rounding down) [1]
+  // sympy: (M_gpu*n_g*u - P)/(L*k)
+  instancesPerGroup: ({n_g, u, M_gpu, P, k, L}) => (M_gpu*n_g*u - P)/(L*k),
   // batch at which a weight matmul reaches the ridge, F b_w / (2 W) [sequences]
   // sympy: F*b_w/(2*W)
   criticalBatch: ({F, W, b_w}) => (1/2)*F*b_w/W,
-  // roofline time of one decode step of B sequences on g GPUs: the TPOT [s]
-  // sympy: Max((2*B*N + B*a*(L + 1))/(F*g), (B*k*(L + 1) + P)/(W*g))
-  decodeStepTime: ({g, F, W, N, P, k, a, B, L}) => Math.max((B*k*(L + 1) + P)/(W*g), (2*B*N + B*a*(L + 1))/(F*g)),
+  // roofline time of one decode step of B sequences on n_g GPUs: the TPOT [s]
+  // sympy: Max((2*B*N + B*a*(L + 1))/(F*n_g), (B*k*(L + 1) + P)/(W*n_g))
+  decodeStepTime: ({n_g, F, W, N, P, k, a, B, L}) => Math.max((B*k*(L + 1) + P)/(W*n_g), (2*B*N + B*a*(L + 1))/(F*n_g)),
   // rent of the group during one step over the B tokens it makes [USD]
   // sympy: c*t/B
   usdPerOutputToken: ({c, t, B}) => c*t/B,
   // weight bytes a step of B tokens reads: shared weights, plus the routed experts they touch under uniform routing [B]
-  // sympy: P_e*(1 - (1 - k_E/E)**B) + P_s
-  moeWeightBytes: ({P_s, P_e, E, k_E, B}) => P_e*(1 - Math.pow(1 - k_E/E, B)) + P_s,
+  // sympy: P_e*(1 - (1 - k_E/N_E)**B) + P_s
+  moeWeightBytes: ({P_s, P_e, N_E, k_E, B}) => P_e*(1 - Math.pow(1 - k_E/N_E, B)) + P_s,
   // top-down energy of one generated token: board power x roofline step time / B [J]
   // sympy: P_board*Max(B*(L*a + 2*N + a)/F, B*(L*k + k + P/B)/W)/B
   joulesPerToken: ({N, P, k, a, B, L, F, W, P_board}) => P_board*Math.max(B*(L*a + 2*N + a)/F, B*(L*k + k + P/B)/W)/B,
 };
-window.CALCULATOR_LAW_ARGS = {"criticalBatch": ["F", "W", "b_w"], "decodeStepTime": ["g", "F", "W", "N", "P", "k", "a", "B", "L"], "instancesPerGroup": ["g", "u", "M", "P", "k", "L"], "joulesPerToken": ["N", "P", "k", "a", "B", "L", "F", "W", "P_board"], "kvBytes": ["k", "L"], "moeWeightBytes": ["P_s", "P_e", "E", "k_E", "B"], "usdPerOutputToken": ["c", "t", "B"]};
+window.CALCULATOR_LAW_ARGS = {"criticalBatch": ["F", "W", "b_w"], "decodeStepTime": ["n_g", "F", "W", "N", "P", "k", "a", "B", "L"], "instancesPerGroup": ["n_g", "u", "M_gpu", "P", "k", "L"], "joulesPerToken": ["N", "P", "k", "a", "B", "L", "F", "W", "P_board"], "kvBytes": ["k", "L"], "moeWeightBytes": ["P_s", "P_e", "N_E", "k_E", "B"], "usdPerOutputToken": ["c", "t", "B"]};

@@ -343,12 +343,13 @@ def moe_experts_touched_figure() -> plt.Figure:
 
 
 def decode_step_figure(doc: dict) -> plt.Figure:
-    """Draw measured decode step times against ``roofline.forward_step``'s prediction (3
-    panels), from a decode-suite run ``doc`` (its JSON)."""
+    """Draw measured decode step times against ``roofline.forward_step``'s prediction (3 panels,
+    stacked at the column's width so that the page shows them at full size), from a decode-suite
+    run ``doc`` (its JSON)."""
     from ..measure import decode_suite
 
     s = decode_suite.summarize(doc)
-    fig, (ax_d, ax_m, ax_e) = plt.subplots(1, 3, figsize=(12, 4))
+    fig, (ax_d, ax_m, ax_e) = plt.subplots(3, 1, figsize=(7.0, 11.0))
     bs = np.array([p.batch for p in s.batch])
     meas = np.array([p.measured_s for p in s.batch]) * 1e3
     iqr = np.array([p.iqr_s for p in s.batch]) * 1e3
@@ -370,12 +371,12 @@ def decode_step_figure(doc: dict) -> plt.Figure:
     moe = s.moe_spec
     assert moe is not None  # a stored decode run always has its MoE sweep
     e, k = moe.n_experts, moe.n_experts_per_tok
-    ax_m.set_title(f"MoE ({moe.n_params / 1e9:.2f} B params, E={e}, k={k})", fontsize=9)
+    ax_m.set_title(f"MoE ({moe.n_params / 1e9:.2f} B params, N_E={e}, k_E={k})", fontsize=9)
     grid = np.geomspace(1, mb.max(), 100)
     ax_e.plot(grid, roofline.expected_experts_touched(e, k, grid), color=PALETTE[2],
-              label="E(1-(1-k/E)^B), uniform routing")  # fmt: skip
+              label="N_E(1-(1-k_E/N_E)^B), uniform routing")  # fmt: skip
     ax_e.fill_between(grid, k, np.minimum(e, grid * k), color=PALETTE[2], alpha=0.15, lw=0,
-                      label="any routing: k to min(E, Bk)")  # fmt: skip
+                      label="any routing: k_E to min(N_E, B k_E)")  # fmt: skip
     ax_e.scatter(mb, [p.experts_touched for p in s.moe], color=PALETTE[1], marker=MARKERS[1],
                  zorder=4, label="measured (mean over layers and repeats)")  # fmt: skip
     ax_e.set_ylabel("Experts touched per layer")
@@ -387,7 +388,7 @@ def decode_step_figure(doc: dict) -> plt.Figure:
         ax.set_yscale("log")
         ax.set_ylabel("Time per decode step (ms)")
     for ax in (ax_d, ax_m, ax_e):
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=6)
     fig.suptitle(f"A whole decode step on {s.device} ({s.backend}), context "
                  f"{s.batch[0].context} tokens: measured vs predicted")  # fmt: skip
     return fig
@@ -397,11 +398,11 @@ def decode_step_figure(doc: dict) -> plt.Figure:
     "ch1-decode-step-cpu",
     title="A whole decode step on the reference CPU: measured vs predicted",
     caption=(
-        "Left: median time of one decode step of a scaled Llama (fp32, tied embeddings) at a "
+        "Top: median time of one decode step of a scaled Llama (fp32, tied embeddings) at a "
         "128-token context against the batch, beside max(FLOPs/F, bytes/W) from "
         "roofline.forward_step with the bandwidth W and GEMM rate F measured in the same run; "
         "nothing fitted. Middle: the same for a mixture-of-experts variant, whose predicted "
-        "bytes read only the experts a batch is expected to touch. Right: the experts each MoE "
+        "bytes read only the experts a batch is expected to touch. Bottom: the experts each MoE "
         "step touched, against the law and its routing-independent bounds."
     ),
     sources=("this-book",),

@@ -50,10 +50,10 @@ def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
     "ch2-instances-vs-context",
     title="Instances per GPU against context: full and hybrid attention",
     caption=(
-        "Left: most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once "
+        "Top: most concurrent Llama-3-70B instances per GPU in an 8-GPU group (weights held once "
         "per group, the rest of HBM for KV caches), bf16 (solid) and fp8 weights and KV (dashed), "
         "against context on log axes. The grey line is the source's throughput-only figure: "
-        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU. Right: the "
+        "2,000 tokens/s per GPU over 40 tokens/s per instance = 50 instances per GPU. Bottom: the "
         "same count on 8 H200s in bf16 for two hybrid-attention models as released (solid) and "
         "with every layer keeping the whole context (dotted): gpt-oss-120b keeps 128 tokens in "
         "half its layers, Llama 4 Scout at most 8,192 in three layers of four."
@@ -66,12 +66,13 @@ def _per_gpu(acc: str, ctx: int, dtype: str, model="llama-3-70b") -> float:
         *_hw_sources((*ACCS, HYBRID_ACC)),
     ),
     chapter=CHAPTER,
-    legible=False,  # two wide panels with outside legends: constrained layout collapses them
+    legible=True,
 )
 def instances_vs_context() -> plt.Figure:
     """Draw the figure ``ch2-instances-vs-context``: Instances per GPU against context: full and
     hybrid attention."""
-    fig, (ax, hx) = plt.subplots(1, 2, figsize=(10.0, 4.4), sharey=True)
+    # two panels stacked, each the column's width, so that the page shows them at full size
+    fig, (ax, hx) = plt.subplots(2, 1, figsize=(7.0, 8.4), sharex=True)
     ctx = np.array(CONTEXTS)
     for i, acc in enumerate(ACCS):
         for dtype, ls in (("bf16", "-"), ("fp8", "--")):
@@ -87,14 +88,15 @@ def instances_vs_context() -> plt.Figure:
             )
     ratio = memory.SOURCE_GPU_TOKENS_PER_S.value / SPEED
     for a in (ax, hx):
-        a.axhline(ratio, color="0.5", lw=1)
-    ax.annotate(
-        "throughput-only: 2,000 / 40 = 50 per GPU",
-        (ctx[0], ratio),
-        color="0.35",
-        fontsize=8,
-        va="bottom",
-    )
+        a.axhline(
+            ratio,
+            color="0.5",
+            lw=1,
+            label=(
+                f"throughput-only: {memory.SOURCE_GPU_TOKENS_PER_S.value:,.0f} / {SPEED:.0f} = "
+                f"{ratio:.0f} per GPU"
+            ),
+        )
     for j, (name, what) in enumerate(HYBRID_MODELS):
         spec = models.get(name)
         color = PALETTE[3 + j]
@@ -108,12 +110,13 @@ def instances_vs_context() -> plt.Figure:
         a.set_xscale("log", base=2)
         a.set_yscale("log")
         a.set_xticks(ctx, [f"{c // 1024}K" for c in ctx])
-        a.set_xlabel("Context per instance (tokens)")
-    ax.set_ylabel("Concurrent instances per GPU")
+        a.set_ylabel("Concurrent instances per GPU")
+        a.tick_params(axis="x", labelbottom=True)
+    hx.set_xlabel("Context per instance (tokens)")
     ax.set_title("Llama-3-70B: memory, not throughput, sets the count")
-    hx.set_title(f"Hybrid attention on 8x {hardware.get(HYBRID_ACC).name}, bf16", fontsize=10)
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
-    hx.legend(fontsize=7, loc="lower left")
+    hx.set_title(f"Hybrid attention on 8x {hardware.get(HYBRID_ACC).name}, bf16")
+    ax.legend(ncol=2)
+    hx.legend()
     return fig
 
 
@@ -278,10 +281,11 @@ def _reference_points(backend: str, axis: str):
     "ch2-shared-prefix-speedup",
     title="Measured speed-up of reading a shared prefix once",
     caption=(
-        "Decode attention for k branches sharing a P-token prefix, each with an S-token suffix: "
-        "time per branch over time reading the prefix once (median of interleaved pairs, bars "
-        "the quartiles), from the stored reference runs, against the bytes ratio "
-        "k(P+S)/(P+kS) (line). Left: k varies; middle: P; right: S; the others at the base point."
+        "Decode attention for n branches sharing an L_p-token prefix, each with U tokens of its "
+        "own: time per branch over time reading the prefix once (median of interleaved pairs, "
+        "bars the quartiles), from the stored reference runs, against the bytes ratio "
+        "n(L_p+U)/(L_p+nU) (line). Left: n varies; middle: L_p; right: U; the others at the base "
+        "point."
     ),
     sources=("this-book",),
     chapter=CHAPTER,
@@ -291,7 +295,11 @@ def shared_prefix_speedup() -> plt.Figure:
     """Draw the figure ``ch2-shared-prefix-speedup``: Measured speed-up of reading a shared
     prefix once."""
     fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.6), sharey=True)
-    labels = {"k": "branches k", "prefix": "prefix P (tokens)", "suffix": "suffix S (tokens)"}
+    labels = {
+        "k": "branches n",
+        "prefix": "prefix L$_p$ (tokens)",
+        "suffix": "own tokens U per branch",
+    }
     for ax, axis in zip(axes, ("k", "prefix", "suffix"), strict=True):
         for j, backend in enumerate(("numpy", "cupy")):
             doc, pts = _reference_points(backend, axis)

@@ -104,7 +104,7 @@ def token_energy_vs_batch() -> plt.Figure:
 
     Energy per generated token against batch size, top-down, on H100s, beside ML.ENERGY's measurements.
     """
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.4))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.0, 6.6))
     out_tok = energy.mlenergy_output_tokens().value
     ctx = VALIDATION_INPUT_TOKENS + round(out_tok / 2)
     measured = energy.digitized_points()
@@ -148,7 +148,7 @@ def token_energy_vs_batch() -> plt.Figure:
         f"{hardware.get(TOKEN_ACC).name.replace('NVIDIA ', '')} at TDP, context {ctx:,}",
         fontsize=9,
     )
-    ax.legend(fontsize=6, loc="lower left", ncol=1, framealpha=0.8)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     for i, ctx in enumerate(SHARE_CONTEXTS):
         t = energy.energy_per_token(SHARE_MODEL, TOKEN_ACC, BATCHES, ctx, TOKEN_DTYPE, bound=True)
         ax2.plot(
@@ -166,7 +166,7 @@ def token_energy_vs_batch() -> plt.Figure:
     ax2.set_xlabel("Batch (sequences decoding together)")
     ax2.set_ylabel("Memory share of energy per token (%)")
     ax2.set_title(f"{SHARE_MODEL}: where arithmetic takes over", fontsize=9)
-    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
     return fig
 
 

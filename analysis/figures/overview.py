@@ -88,6 +88,6 @@ def accelerators_flops_vs_bandwidth() -> plt.Figure:
     ax.set_xlabel("Memory bandwidth (TB/s, decimal)")
     ax.set_ylabel("Dense peak (TFLOP/s)")
     ax.set_title("Arithmetic outruns memory on every chip")
-    ax.legend(fontsize=7, loc="upper left", ncol=2, borderaxespad=0.2)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=1, borderaxespad=0.0)
     ax.set_ylim(100, 3e4)
     return fig

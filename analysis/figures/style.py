@@ -106,10 +106,7 @@ def legible(fig):
     and every legend off the data: the first corner or edge of its axes that covers no drawn
     point, else below the axes (the figure grows by its height). Returns ``fig``.
     """
-    floor = MIN_DISPLAYED_PT / displayed_scale(fig.get_figwidth())
-    for text in fig.findobj(mpl.text.Text):
-        if text.get_text() and text.get_fontsize() < floor:
-            text.set_fontsize(floor)
+    _raise_fonts(fig, MIN_DISPLAYED_PT / displayed_scale(fig.get_figwidth()))
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
@@ -139,4 +136,155 @@ def legible(fig):
             )
     fig.set_layout_engine("constrained")  # room for the larger text and the legends below
     fig.canvas.draw()
+    # The page shows the exported width (tight bounding box), which the layout and the legends
+    # set: raise the floor to it until the text no longer widens the figure.
+    for _ in range(6):
+        scale = displayed_scale(displayed_width_in(fig))
+        # a shrunk figure gets 0.5% to spare: raising its text widens it, and shrinks it again
+        floor = MIN_DISPLAYED_PT / scale * (1.005 if scale < 1 else 1.0)
+        if not _raise_fonts(fig, floor):
+            break
+        fig.canvas.draw()
     return fig
+
+
+def _raise_fonts(fig, floor: float) -> bool:
+    """Every text of ``fig`` at least ``floor`` [pt], tick labels that matplotlib makes later
+    included (``tick_params``); True if any text grew."""
+    grew = False
+    for text in fig.findobj(mpl.text.Text):
+        if text.get_text() and text.get_fontsize() < floor - 1e-9:
+            text.set_fontsize(floor)
+            grew = True
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            rc = mpl.rcParams["xtick.labelsize"] if name == "x" else mpl.rcParams["ytick.labelsize"]
+            default = mpl.font_manager.FontProperties(size=rc).get_size_in_points()
+            for which, ticks in (
+                ("major", axis.get_major_ticks()),
+                ("minor", axis.get_minor_ticks()),
+            ):
+                size = ticks[0].label1.get_fontsize() if ticks else default
+                if size < floor - 1e-9:
+                    ax.tick_params(axis=name, which=which, labelsize=floor)
+                    grew = grew or bool(ticks)
+    return grew
+
+
+# ---- what the page shows: drawn texts, their boxes, their overlaps (issue 18, item 8) ---------
+def displayed_width_in(fig) -> float:
+    """Width of ``fig`` as exported [in]: ``savefig.bbox: tight`` crops (or grows) it to what is
+    drawn, plus ``savefig.pad_inches`` on each side, as the PNG and SVG files are."""
+    renderer = fig.canvas.get_renderer()
+    if mpl.rcParams["savefig.bbox"] != "tight":
+        return float(fig.get_figwidth())
+    pad = mpl.rcParams["savefig.pad_inches"]
+    return float(fig.get_tightbbox(renderer).width + 2 * pad)
+
+
+def _tick_drawn(tick, axis) -> bool:
+    lo, hi = sorted(axis.get_view_interval())
+    loc = tick.get_loc()
+    span = max(abs(hi - lo), 1e-300)
+    return bool(np.isfinite(loc) and lo - 1e-9 * span <= loc <= hi + 1e-9 * span)
+
+
+def drawn_texts(fig) -> list[mpl.text.Text]:
+    """The texts of ``fig`` that a reader sees: visible, non-empty, inside the exported area;
+    tick labels only for the ticks inside their axis' view (matplotlib keeps the others)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    hidden: set[int] = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in (*axis.get_major_ticks(), *axis.get_minor_ticks()):
+                if not _tick_drawn(tick, axis):
+                    hidden.update(id(t) for t in (tick.label1, tick.label2))
+    area = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans)
+
+    def shown(t) -> bool:
+        if not t.get_visible() or not t.get_text().strip() or id(t) in hidden:
+            return False
+        box = t.get_window_extent(renderer)
+        return bool(box.width > 0 and box.overlaps(area))
+
+    out = [t for t in fig.findobj(mpl.text.Text) if shown(t)]
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is not None and not leg.get_visible():
+            gone = {id(t) for t in leg.get_texts()} | {id(leg.get_title())}
+            out = [t for t in out if id(t) not in gone]
+    for leg in fig.legends:
+        if not leg.get_visible():
+            gone = {id(t) for t in leg.get_texts()} | {id(leg.get_title())}
+            out = [t for t in out if id(t) not in gone]
+    return out
+
+
+def text_corners(text, renderer) -> np.ndarray:
+    """The four display-space corners [px] of ``text``'s rotated box (not its axis-aligned hull)."""
+    hull = text.get_window_extent(renderer)
+    angle = np.deg2rad(text.get_rotation())
+    rotation = text.get_rotation()
+    text.set_rotation(0)
+    flat = text.get_window_extent(renderer)
+    text.set_rotation(rotation)
+    w, h = flat.width / 2, flat.height / 2
+    c, s = np.cos(angle), np.sin(angle)
+    local = np.array([[-w, -h], [w, -h], [w, h], [-w, h]])
+    centre = np.array([(hull.x0 + hull.x1) / 2, (hull.y0 + hull.y1) / 2])
+    return centre + local @ np.array([[c, s], [-s, c]])
+
+
+def _separated(a: np.ndarray, b: np.ndarray, margin: float) -> bool:
+    # separating-axis test for two convex quadrilaterals, with a tolerance of ``margin`` px
+    for poly in (a, b):
+        for i in range(4):
+            edge = poly[(i + 1) % 4] - poly[i]
+            normal = np.array([-edge[1], edge[0]])
+            norm = np.hypot(*normal)
+            if norm == 0:
+                continue
+            normal = normal / norm
+            pa, pb = a @ normal, b @ normal
+            if pa.max() - margin <= pb.min() or pb.max() - margin <= pa.min():
+                return True
+    return False
+
+
+def text_overlaps(fig, margin_px: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of drawn texts of ``fig`` whose rotated boxes overlap by more than ``margin_px`` [px]."""
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    corners = [text_corners(t, renderer) for t in texts]
+    return [
+        (texts[i].get_text(), texts[j].get_text())
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+        if not _separated(corners[i], corners[j], margin_px)
+    ]
+
+
+def texts_over_data(fig) -> list[str]:
+    """Drawn texts inside an axes that cover a drawn data point of it (tick labels, titles and
+    legends excluded: they sit outside the data or are placed off it by :func:`legible`)."""
+    renderer = fig.canvas.get_renderer()
+    out = []
+    texts = {id(t) for t in drawn_texts(fig)}
+    for ax in fig.axes:
+        pts = _data_points(ax)
+        if not len(pts):
+            continue
+        for t in ax.texts:
+            if id(t) not in texts:
+                continue
+            box = t.get_window_extent(renderer)
+            inside = (
+                (pts[:, 0] >= box.x0)
+                & (pts[:, 0] <= box.x1)
+                & (pts[:, 1] >= box.y0)
+                & (pts[:, 1] <= box.y1)
+            )
+            if inside.any():
+                out.append(t.get_text())
+    return out

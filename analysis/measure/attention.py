@@ -24,13 +24,15 @@ import sympy as sp
 
 from ..errors import InvalidValueError, require_count
 
-# KV bytes each algorithm reads (per token, per branch): k private copies of P + S, or the prefix
-# once plus k suffixes. Their ratio is the speed-up when both run at full memory bandwidth.
-k_b, P_t, S_t = sp.symbols("k P S", positive=True)
+# KV bytes each algorithm reads (per token, per branch): n private copies of L_p + U, or the
+# prefix once plus n suffixes. Their ratio is the speed-up when both run at full memory bandwidth.
+# Printed as chapter 2's sharing laws print them: n branches behind an L_p-token prefix, U tokens
+# of their own each.
+k_b, P_t, S_t = sp.symbols("n L_p U", positive=True)
 BYTES_PER_BRANCH = k_b * (P_t + S_t)
 BYTES_PREFIX_ONCE = P_t + k_b * S_t
 SPEEDUP = BYTES_PER_BRANCH / BYTES_PREFIX_ONCE
-SPEEDUP_LIMIT = sp.limit(SPEEDUP, P_t, sp.oo)  # k: a long prefix is read k times less
+SPEEDUP_LIMIT = sp.limit(SPEEDUP, P_t, sp.oo)  # n: a long prefix is read n times less
 _speedup = sp.lambdify((k_b, P_t, S_t), SPEEDUP, "math")
 
 

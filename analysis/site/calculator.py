@@ -29,6 +29,7 @@ import sympy as sp
 
 from .. import energy, hardware, memory, models, prices, pricing, roofline
 from ..errors import DefinitionError
+from ..latex import latex as reader_latex
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
 from . import pages
@@ -72,7 +73,7 @@ LAWS: tuple[Law, ...] = (
         "instancesPerGroup",
         memory.CAPACITY_PER_GROUP,
         (g, u, M, P, k, L),
-        "sequences whose KV fits beside one weight copy on g GPUs (before rounding down) [1]",
+        "sequences whose KV fits beside one weight copy on n_g GPUs (before rounding down) [1]",
     ),
     Law(
         "criticalBatch",
@@ -84,7 +85,7 @@ LAWS: tuple[Law, ...] = (
         "decodeStepTime",
         memory.DECODE_TIME,
         (g, F, W, N, P, k, a, B, L),
-        "roofline time of one decode step of B sequences on g GPUs: the TPOT [s]",
+        "roofline time of one decode step of B sequences on n_g GPUs: the TPOT [s]",
     ),
     Law(
         "usdPerOutputToken",
@@ -269,7 +270,7 @@ def render_page() -> str:
             f"`{law.name}`: {law.returns}",
             "",
             "```{math}",
-            sp.latex(law.expr),
+            reader_latex(law.expr),
             "```",
             "",
         ]
