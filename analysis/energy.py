@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 import yaml
 
-from . import hardware, models, physics, roofline, serving
+from . import hardware, memory, models, physics, roofline, serving
 from .errors import (
     InvalidTypeError,
     InvalidValueError,
@@ -66,7 +66,8 @@ COMPUTE_TIME = B * TOKEN_FLOPS / F  # one step's FLOPs at the dense peak [s]
 STEP_TIME = roofline.ROOFLINE_TIME.xreplace(
     {roofline.N_flop: B * TOKEN_FLOPS, roofline.N_byte: B * TOKEN_BYTES}
 )
-t_step, n_g = sp.symbols("t_step n", positive=True)
+t_step = sp.symbols("t_step", positive=True)
+n_g = memory.g  # GPUs in one serving group: the same symbol as chapter 2's
 TOKEN_ENERGY_STEP = n_g * P_board * t_step / B  # [J per generated token], t_step from serving
 TOKEN_ENERGY = TOKEN_ENERGY_STEP.subs({t_step: STEP_TIME, n_g: 1})  # one GPU at its roofline bound
 MEMORY_SHARE = MEMORY_TIME / (MEMORY_TIME + COMPUTE_TIME)  # share of the energy charged to bytes

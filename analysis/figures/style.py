@@ -222,7 +222,8 @@ def drawn_texts(fig) -> list[mpl.text.Text]:
 
 
 def text_corners(text, renderer) -> np.ndarray:
-    """The four display-space corners [px] of ``text``'s rotated box (not its axis-aligned hull)."""
+    """The four display-space corners [px] of ``text``'s rotated box (not its axis-aligned hull),
+    as ``renderer`` (the figure canvas's) lays it out."""
     hull = text.get_window_extent(renderer)
     angle = np.deg2rad(text.get_rotation())
     rotation = text.get_rotation()
@@ -266,8 +267,8 @@ def text_overlaps(fig, margin_px: float = 1.0) -> list[tuple[str, str]]:
 
 
 def texts_over_data(fig) -> list[str]:
-    """Drawn texts inside an axes that cover a drawn data point of it (tick labels, titles and
-    legends excluded: they sit outside the data or are placed off it by :func:`legible`)."""
+    """Drawn texts inside an axes of ``fig`` that cover a drawn data point of it (tick labels,
+    titles and legends excluded: they sit outside the data or are placed off it by :func:`legible`)."""
     renderer = fig.canvas.get_renderer()
     out = []
     texts = {id(t) for t in drawn_texts(fig)}

@@ -131,7 +131,6 @@ MEANINGS: dict[tuple[str, str], tuple[str, str]] = {
         "one decode step's time from the serving model (serving.step_time)",
         "s",
     ),
-    ("energy", "n"): ("GPUs in the group that runs the step, each drawing the board power", "1"),
 }
 
 
@@ -225,7 +224,10 @@ def _letter(name: str) -> str:
 
 
 def clashes(all_rows: list[Row] | None = None) -> dict[str, list[Row]]:
-    """Symbols printed alike with more than one meaning: name -> its rows (one per meaning)."""
+    """Symbols printed alike with more than one meaning: name -> its rows (one per meaning).
+
+    ``all_rows``: the rows to check (default: every law symbol of the book, ``rows()``).
+    """
     by_name: dict[str, dict[str, Row]] = {}
     for r in _rows(all_rows):
         by_name.setdefault(r.symbol, {}).setdefault(r.meaning, r)
@@ -233,7 +235,10 @@ def clashes(all_rows: list[Row] | None = None) -> dict[str, list[Row]]:
 
 
 def letter_clashes(all_rows: list[Row] | None = None) -> dict[str, list[Row]]:
-    """Letters that carry different meanings only through subscripts (N, N_tr, N_inst ...)."""
+    """Letters that carry different meanings only through subscripts (N, N_tr, N_inst ...).
+
+    ``all_rows``: the rows to check (default: every law symbol of the book, ``rows()``).
+    """
     by_letter: dict[str, dict[str, Row]] = {}
     all_rows = _rows(all_rows)
     for r in all_rows:
@@ -255,6 +260,7 @@ def _where(module: str) -> str:
 
 
 def render() -> str:
+    """The notation page (markdown): every symbol with its meaning, unit and chapters."""
     all_rows = rows()
     clash = clashes(all_rows)
     letters = letter_clashes(all_rows)
@@ -327,6 +333,7 @@ def render() -> str:
 
 
 def main() -> int:
+    """Write ``chapters/notation.md``; returns the exit status [count of failures, 0]."""
     return pages.write(PAGE, render())
 
 
