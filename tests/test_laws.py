@@ -235,7 +235,7 @@ def _energy_step_case():
     e = energy.energy_per_token(L8B, "h100-sxm", 48, 4096, power_w=700.0, n_gpus=4)
     setup = serving.setup(L8B, "h100-sxm", 4)
     step = serving.step_time(setup, 48, 1, 4096).total_s
-    law = ev(energy.TOKEN_ENERGY_STEP, n=4, P_board=700.0, t_step=step, B=48)
+    law = ev(energy.TOKEN_ENERGY_STEP, n_g=4, P_board=700.0, t_step=step, B=48)
     return law, float(e.total_j)
 
 
