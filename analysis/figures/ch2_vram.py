@@ -7,7 +7,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import hardware, memory, models, sharing
+from .. import hardware, memory, models, scenarios, sharing
 from ..errors import require_count, require_name
 from ..measure import reference
 from .registry import register
@@ -17,8 +17,9 @@ CHAPTER = "chapters/02-vram"
 ACCS = ("h100-sxm", "h200", "b200")
 CONTEXTS = tuple(2**i for i in range(10, 18))  # 1K .. 128K tokens
 FLEET_CONTEXTS = (8192, 32_768, 131_072)
-SPEED = memory.SOURCE_INSTANCE_TOKENS_PER_S.value
-GROUP = 8  # one 8-GPU NVLink node
+FLEET = scenarios.get("source-fleet")  # the source's fleet: Llama 3 70B, 8-GPU nodes, 40 tokens/s
+SPEED = FLEET.tokens_per_s
+GROUP = FLEET.n_gpus  # one 8-GPU NVLink node
 
 
 def _hw_sources(keys=ACCS) -> tuple[str, ...]:
@@ -142,7 +143,7 @@ def fleet_vs_instances() -> plt.Figure:
     for acc, ls in (("h100-sxm", "-"), ("h200", "--")):
         for i, ctx in enumerate(FLEET_CONTEXTS):
             fleets = [
-                memory.fleet_size("llama-3-70b", acc, int(n), ctx, SPEED, group_gpus=GROUP)
+                memory.fleet_size(FLEET.model, acc, int(n), ctx, SPEED, group_gpus=GROUP)
                 for n in ns
             ]
             ax.plot(
@@ -156,10 +157,10 @@ def fleet_vs_instances() -> plt.Figure:
             )
     tput = memory.SOURCE_GPU_TOKENS_PER_S.value
     ax.plot(ns, ns * SPEED / tput, ls=":", color="0.3", label="throughput-only (N x 40 / 2,000)")
-    ax.axhline(memory.SOURCE_CLUSTER_GPUS.value, color="0.6", lw=1)
+    ax.axhline(FLEET.cluster_gpus, color="0.6", lw=1)
     ax.annotate(
-        "24,000 GPUs",
-        (ns[-1], memory.SOURCE_CLUSTER_GPUS.value),
+        f"{FLEET.cluster_gpus:,} GPUs",
+        (ns[-1], FLEET.cluster_gpus),
         fontsize=8,
         color="0.4",
         va="top",

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from .. import agents, hardware, models, prices, pricing
+from .. import agents, hardware, models, prices, pricing, scenarios
 from ..errors import InvalidValueError, require_count
 from .registry import as_of, register
 from .style import MARKERS, PALETTE
@@ -35,8 +35,9 @@ TIER_STYLE = {
 }
 
 # Deployments compared in the chapter: (model, accelerator, GPUs, weight/compute dtype).
+_CASE = scenarios.get("pricing-open-70b")  # chapter 5's worked case
 DEPLOYMENTS = (
-    ("qwen2.5-72b", "h100-sxm", 8, "bf16"),
+    (_CASE.model, _CASE.hardware, _CASE.n_gpus, _CASE.weight_dtype),
     ("llama-3.1-405b", "h100-sxm", 8, "fp8"),
     ("deepseek-v3", "h200", 8, "fp8"),
     ("mixtral-8x7b", "h100-sxm", 2, "bf16"),
