@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import hardware, memory, models, scenarios, sharing
-from ..errors import require_count, require_name
+from ..errors import DefinitionError, require_count, require_name
 from ..measure import reference
 from .registry import register
 from .style import MARKERS, PALETTE
@@ -18,7 +18,10 @@ ACCS = ("h100-sxm", "h200", "b200")
 CONTEXTS = tuple(2**i for i in range(10, 18))  # 1K .. 128K tokens
 FLEET_CONTEXTS = (8192, 32_768, 131_072)
 FLEET = scenarios.get("source-fleet")  # the source's fleet: Llama 3 70B, 8-GPU nodes, 40 tokens/s
-SPEED = FLEET.tokens_per_s
+if FLEET.tokens_per_s is None or FLEET.cluster_gpus is None:
+    raise DefinitionError("scenario source-fleet must state its speed and its fleet size")
+SPEED: float = FLEET.tokens_per_s
+CLUSTER_GPUS: int = FLEET.cluster_gpus
 GROUP = FLEET.n_gpus  # one 8-GPU NVLink node
 
 
@@ -157,10 +160,10 @@ def fleet_vs_instances() -> plt.Figure:
             )
     tput = memory.SOURCE_GPU_TOKENS_PER_S.value
     ax.plot(ns, ns * SPEED / tput, ls=":", color="0.3", label="throughput-only (N x 40 / 2,000)")
-    ax.axhline(FLEET.cluster_gpus, color="0.6", lw=1)
+    ax.axhline(CLUSTER_GPUS, color="0.6", lw=1)
     ax.annotate(
-        f"{FLEET.cluster_gpus:,} GPUs",
-        (ns[-1], FLEET.cluster_gpus),
+        f"{CLUSTER_GPUS:,} GPUs",
+        (ns[-1], CLUSTER_GPUS),
         fontsize=8,
         color="0.4",
         va="top",
