@@ -17,12 +17,10 @@ from pathlib import Path
 
 import matplotlib
 
-from ..errors import DefinitionError
-
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..errors import InvalidValueError, UnknownNameError  # noqa: E402
+from ..errors import DefinitionError, InvalidValueError, UnknownNameError  # noqa: E402
 from ..fileio import atomic_write_bytes  # noqa: E402
 from ..sources import DATA_DIR, ROOT, check_source  # noqa: E402
 from . import style  # noqa: E402

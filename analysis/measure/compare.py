@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import roofline
-from ..errors import InvalidValueError, MeasurementError, UnknownDTypeError
+from ..errors import InvalidValueError, MeasurementError, UnknownDTypeError, require_bool
 from ..units import dtype_bytes
 
 
@@ -52,8 +52,6 @@ class GemmComparison:
 
     def median_abs_error_where(self, memory_bound: bool) -> float:
         """Median |error| [fraction] below (``memory_bound``) or above the predicted knee (a diagnostic)."""
-        from ..errors import require_bool
-
         require_bool("memory_bound", memory_bound)
         errs = [
             abs(e)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .. import energy, hardware, memory, models, prices, pricing, roofline
-from ..errors import DefinitionError
+from ..errors import DefinitionError, require_instance
 from ..latex import latex as reader_latex
 from ..sources import ROOT
 from ..units import DTYPE_BYTES
@@ -115,8 +115,6 @@ def _js_name(sym: sp.Symbol) -> str:
 
 def law_js(law: Law) -> str:
     """One law as ``NAME: ({a, b}) => expr,`` with its sympy source in a comment."""
-    from ..errors import require_instance
-
     require_instance("law", law, Law, "a calculator Law (calculator.LAWS)")
     missing = law.expr.free_symbols - set(law.args)
     if missing:
