@@ -88,6 +88,20 @@ def test_index_needs_every_figure_measurements():
         registry.render_index({})
 
 
+def test_measurements_by_figure_prefers_traced_then_recorded_then_builds(tmp_path, monkeypatch):
+    first, second, third, *rest = IDS
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps([{"id": second, "measurements": ["recorded.json"]}]))
+    built = []
+    monkeypatch.setattr(
+        registry, "measurements_read_by", lambda id: built.append(id) or ["built.json"]
+    )
+    traced = {first: ["traced.json"], **{id: [] for id in rest}}
+    got = registry.measurements_by_figure(index, traced)
+    assert got[first] == ["traced.json"] and got[second] == ["recorded.json"]
+    assert got[third] == ["built.json"] and built == [third]  # only the unrecorded one is drawn
+
+
 def test_no_orphan_figure_files():
     stems = {p.stem for p in registry.FIGURES_DIR.iterdir() if p.suffix in {".svg", ".png", ".pdf"}}
     assert stems <= set(IDS), f"files without a registered figure: {stems - set(IDS)}"

@@ -590,6 +590,7 @@ NOT_FUZZED: dict[str, str] = {
     "analysis.figures.registry.measurements_read_by": "draws a figure: test_figures",
     "analysis.figures.registry.render_index": "takes the traced files of every figure: test_figures",
     "analysis.figures.registry.committed_measurements": "reads figures/index.json: test_figures",
+    "analysis.figures.registry.measurements_by_figure": "reads figures/index.json, may draw: test_figures",
     "analysis.figures.registry.index_entry": "takes a FigureSpec: test_figures",
     "analysis.figures.registry.export_all": "writes files: test_input_errors (--only bogus)",
     "analysis.figures.ch1_asymmetry.gemm_prediction_figure": "draws a figure: test_figures",

@@ -284,6 +284,28 @@ def committed_measurements(index: Path = FIGURES_DIR / "index.json") -> dict[str
     return {e["id"]: list(e.get("measurements", [])) for e in json.loads(index.read_text())}
 
 
+def measurements_by_figure(
+    index: Path = FIGURES_DIR / "index.json", traced: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[str]]:
+    """Figure id -> the measurement files it reads, for every registered figure.
+
+    ``traced`` (files just recorded while drawing) first, else what ``index`` records, else the
+    figure is built now and traced: a figure is built only when nothing has recorded it.
+    """
+    _load_all()
+    traced = traced or {}
+    recorded = committed_measurements(index)
+    out = {}
+    for id in sorted(REGISTRY):
+        if id in traced:
+            out[id] = list(traced[id])
+        elif id in recorded:
+            out[id] = recorded[id]
+        else:
+            out[id] = measurements_read_by(id)
+    return out
+
+
 def export_all(outdir: Path = FIGURES_DIR, ids: list[str] | None = None) -> list[Path]:
     """Write every registered figure (or ``ids``) and ``index.json`` into ``outdir``."""
     _load_all()
@@ -303,10 +325,7 @@ def export_all(outdir: Path = FIGURES_DIR, ids: list[str] | None = None) -> list
             written.append(path)
     index = outdir / "index.json"
     # figures not drawn this time (--only) keep what the index last recorded, else are traced
-    previous = committed_measurements(index)
-    for id in sorted(set(REGISTRY) - set(read)):
-        read[id] = previous[id] if id in previous else measurements_read_by(id)
-    atomic_write_bytes(index, render_index(read))
+    atomic_write_bytes(index, render_index(measurements_by_figure(index, read)))
     written.append(index)
     return written
 

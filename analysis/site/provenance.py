@@ -37,12 +37,7 @@ def figure_measurements() -> dict[str, list[str]]:
     Read from ``figures/index.json``, which ``make figures`` writes while building each figure
     and which a test checks figure by figure; a figure missing from it is built and traced.
     """
-    registry._load_all()
-    recorded = registry.committed_measurements()
-    return {
-        fig_id: recorded[fig_id] if fig_id in recorded else files_read_by(fig_id)
-        for fig_id in sorted(registry.REGISTRY)
-    }
+    return registry.measurements_by_figure()
 
 
 def measurement_files() -> list[Path]:
