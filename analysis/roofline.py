@@ -162,6 +162,24 @@ def additive_time_s(flops: float, nbytes: float, peak_flops: float, bandwidth: f
     )
 
 
+def _require_batch(batch, unit: str) -> None:
+    """``batch``: one real number >= 1 or a non-empty array of finite ones, in ``unit``s (rows,
+    tokens); fractional values are allowed (averages over steps)."""
+    if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
+        require_number("batch", batch)
+        if batch < 1:
+            raise InvalidValueError("batch", batch, f">= 1 [{unit}s]")
+        return
+    counts = np.asarray(batch)
+    if (
+        counts.dtype.kind not in "iuf"
+        or counts.size == 0
+        or not np.isfinite(counts).all()
+        or (counts < 1).any()
+    ):
+        raise InvalidValueError("batch", batch, f"finite {unit} counts >= 1")
+
+
 def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype: str):
     """FLOP per byte [FLOP/byte] of a (batch x d_in) . (d_in x d_out) matmul; ``batch`` may be an array.
 
@@ -170,19 +188,7 @@ def matmul_intensity(batch, d_in: int, d_out: int, weight_dtype: str, act_dtype:
     require_count("d_in", d_in)
     require_count("d_out", d_out)
     b_w, b_a = _bytes(weight_dtype, "weight_dtype"), _bytes(act_dtype, "act_dtype")
-    if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
-        require_number("batch", batch)  # a real number of rows: the critical batch is one
-        if batch < 1:
-            raise InvalidValueError("batch", batch, ">= 1 [rows]")
-    else:
-        rows = np.asarray(batch)
-        if (
-            rows.dtype.kind not in "iuf"
-            or rows.size == 0
-            or not np.isfinite(rows).all()
-            or (rows < 1).any()
-        ):
-            raise InvalidValueError("batch", batch, "finite row counts >= 1")
+    _require_batch(batch, "row")  # a real number of rows: the critical batch is one
     with np.errstate(over="ignore", invalid="ignore"):
         result = _matmul_intensity(np.asarray(batch, float), d_in, d_out, b_w, b_a)
     if not np.isfinite(result).all():
@@ -394,19 +400,7 @@ def expected_experts_touched(n_experts: int, top_k: int, batch):
     ``n_experts`` [experts] routed per layer, ``top_k`` [experts] chosen per token.
     """
     n_experts, top_k = _require_experts(n_experts, top_k)
-    if np.ndim(batch) == 0 and not isinstance(batch, np.ndarray):
-        require_positive("batch", batch)
-        if batch < 1:
-            raise InvalidValueError("batch", batch, ">= 1 [tokens]")
-    else:
-        rows = np.asarray(batch)
-        if (
-            rows.dtype.kind not in "iuf"
-            or rows.size == 0
-            or not np.isfinite(rows).all()
-            or (rows < 1).any()
-        ):
-            raise InvalidValueError("batch", batch, "finite token counts >= 1")
+    _require_batch(batch, "token")
     out = _experts_touched(float(n_experts), float(top_k), np.asarray(batch, float))
     return float(out) if np.ndim(out) == 0 else out
 
