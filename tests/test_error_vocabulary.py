@@ -13,10 +13,6 @@ PACKAGE = Path(analysis.__file__).parent
 # State misuse (a sampler stopped before it started) stays RuntimeError, as in the stdlib.
 BARE = {"ValueError", "TypeError", "KeyError"}
 
-# Modules whose hand-rolled raises are still being converted (file -> count): strict, so the
-# count can only fall, and an entry that reaches zero must go.
-PENDING: dict[str, int] = {}
-
 
 def bare_raises(path: Path) -> list[int]:
     """Line numbers of ``raise X(...)`` / ``raise X`` with X a builtin error in ``path``."""
@@ -35,20 +31,13 @@ def test_the_scan_sees_a_bare_raise(tmp_path):
     assert bare_raises(f) == [3]
 
 
-def test_no_bare_builtin_errors_outside_the_pending_modules():
+def test_no_bare_builtin_errors_in_the_package():
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         lines = bare_raises(path)
         if lines:
             found[path.relative_to(PACKAGE).as_posix()] = lines
-    unexpected = {f: ls for f, ls in found.items() if f not in PENDING}
-    assert not unexpected, f"bare builtin raises (use analysis.errors): {unexpected}"
-    changed = {
-        f: (PENDING[f], len(found.get(f, [])))
-        for f in PENDING
-        if len(found.get(f, [])) != PENDING[f]
-    }
-    assert not changed, f"update PENDING (expected, found): {changed}"
+    assert not found, f"bare builtin raises (use analysis.errors): {found}"
 
 
 def test_every_typed_error_is_an_analysis_error_and_a_builtin_one():
