@@ -16,7 +16,6 @@ use its ``lambdify`` form.
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -51,18 +50,38 @@ ACT_DTYPE = "bf16"  # activations moved by the collectives
 # ---- laws ---------------------------------------------------------------------------------------
 n, beta, ell, A = sp.symbols("n beta ell A", positive=True)
 F, W = roofline.F, roofline.W
-eta_F, eta_W, t_0 = sp.symbols("eta_F eta_W t_0", positive=True)
+eta_W, t_0 = sp.symbols("eta_W t_0", positive=True)
 N_flop, N_byte, T_comm = sp.symbols("N_flop N_byte T_comm", nonnegative=True)
 
 # Ring all-reduce of A bytes over n GPUs: reduce-scatter + all-gather move 2(n-1)/n A per GPU.
 ALLREDUCE_TIME = 2 * (n - 1) / n * A / beta + n * ell
 # All-to-all (expert-parallel dispatch or combine): (n-1)/n of each GPU's A bytes leave it.
 ALLTOALL_TIME = (n - 1) / n * A / beta + n * ell
-# One engine step on the group: the roofline at achievable rates, plus collectives and fixed
-# costs. C [s] is the step's FLOPs at one GPU's dense peak, each FLOP at its own dtype's rate
-# (matmuls at the weights', attention at the KV cache's); n_L layers cost t_L each besides.
+# One engine step on the group: a roofline per operator class, plus collectives and fixed costs.
+# C_k [s] is class k's FLOPs at one GPU's achievable rate for its dtype (the dense peak times the
+# measured GEMM fraction: matmuls in the weights' dtype, attention in the KV cache's), N_k its HBM
+# bytes, read at the measured fraction eta_W of the datasheet bandwidth W. kappa_F and kappa_W
+# are the shares of those microbenchmark rates a whole serving step keeps (calibrated). The
+# classes run one after another (their kernels do not overlap), so the step is the sum of their
+# rooflines, not the roofline of their sums: at a large batch the weight matmuls are
+# compute-bound while attention still streams its KV. n_L layers cost t_L each besides.
 C_peak, n_L, t_L = sp.symbols("C n_L t_L", nonnegative=True)
-STEP_TIME = sp.Max(C_peak / (n * eta_F), N_byte / (n * eta_W * W)) + T_comm + t_0 + n_L * t_L
+kappa_F, kappa_W = sp.symbols("kappa_F kappa_W", positive=True)
+k_op, K_op = sp.symbols("k K", integer=True, positive=True)
+C_k, N_k = sp.IndexedBase("C", nonnegative=True), sp.IndexedBase("N", nonnegative=True)
+OPERATOR_TIME = sp.Max(C_peak / (n * kappa_F), N_byte / (n * kappa_W * eta_W * W))
+STEP_TIME = (
+    sp.Sum(OPERATOR_TIME.xreplace({C_peak: C_k[k_op], N_byte: N_k[k_op]}), (k_op, 1, K_op))
+    + T_comm + t_0 + n_L * t_L
+)  # fmt: skip
+# The roofline bound (chapters 1, 5 and 6): C at the dense peak, every byte and FLOP overlapped,
+# the datasheet bandwidth, no communication or overheads.
+STEP_BOUND = sp.Max(C_peak / n, N_byte / (n * W))
+OPERATOR_CLASSES = (
+    "weights",
+    "experts",
+    "attention",
+)  # k = 1..K: dense matmuls, routed experts, attention
 
 # Speculative decoding: expected tokens per verify step for acceptance alpha, draft length gamma.
 alpha, gamma = sp.symbols("alpha gamma", positive=True)
@@ -73,6 +92,14 @@ SPEC_TOKENS_PER_STEP = (1 - alpha ** (gamma + 1)) / (1 - alpha)
 B, I_tok, O_tok = sp.symbols("B I O", positive=True)
 PREFILL_TOKENS_PER_STEP = B * I_tok / O_tok
 MEAN_CONTEXT = I_tok + O_tok / 2  # the decode context grows from I to I + O
+# Requests of varied lengths: a request holds its slot for O steps, so the sequences in flight
+# are the long ones (each weighted by O). With c_O the coefficient of variation of the output
+# lengths and rho = E[I O] / (E[I] E[O]), the mean context of an in-flight sequence,
+# (E[I O] + E[O^2] / 2) / E[O], and the mean room it holds, (E[I O] + E[O^2]) / E[O], are these;
+# at c_O = 0 and rho = 1 (every request alike) they are I + O/2 and I + O.
+c_O, rho_IO = sp.symbols("c_O rho", nonnegative=True)
+IN_FLIGHT_CONTEXT = rho_IO * I_tok + O_tok * (1 + c_O**2) / 2
+IN_FLIGHT_RESERVED = rho_IO * I_tok + O_tok * (1 + c_O**2)
 
 # Disaggregated serving: prefill pool at R_p requests/s per GPU, decode pool at R_d; the share of
 # GPUs in the prefill pool that makes both pools carry the same request rate.
@@ -85,10 +112,13 @@ USD_PER_MILLION_TOKENS = p_hour * n / 3600 / tok_s * 10**6
 
 _allreduce = sp.lambdify((n, A, beta, ell), ALLREDUCE_TIME, "math")
 _alltoall = sp.lambdify((n, A, beta, ell), ALLTOALL_TIME, "math")
-_step = sp.lambdify((C_peak, N_byte, n, eta_F, eta_W, W, T_comm, t_0, n_L, t_L), STEP_TIME, "math")
+_operator = sp.lambdify((C_peak, N_byte, n, kappa_F, kappa_W, eta_W, W), OPERATOR_TIME, "math")
+_bound = sp.lambdify((C_peak, N_byte, n, W), STEP_BOUND, "math")
 _spec_tokens = sp.lambdify((alpha, gamma), SPEC_TOKENS_PER_STEP, "math")
 _prefill_tokens = sp.lambdify((B, I_tok, O_tok), PREFILL_TOKENS_PER_STEP, "math")
 _mean_context = sp.lambdify((I_tok, O_tok), MEAN_CONTEXT, "math")
+_in_flight_context = sp.lambdify((I_tok, O_tok, c_O, rho_IO), IN_FLIGHT_CONTEXT, "math")
+_in_flight_reserved = sp.lambdify((I_tok, O_tok, c_O, rho_IO), IN_FLIGHT_RESERVED, "math")
 _prefill_share = sp.lambdify((R_p, R_d), PREFILL_GPU_SHARE, "math")
 _usd_per_mtok = sp.lambdify((p_hour, n, tok_s), USD_PER_MILLION_TOKENS, "math")
 
@@ -96,9 +126,13 @@ LAWS = {
     "allreduce": ALLREDUCE_TIME,
     "alltoall": ALLTOALL_TIME,
     "step": STEP_TIME,
+    "operator": OPERATOR_TIME,
+    "bound": STEP_BOUND,
     "spec_tokens": SPEC_TOKENS_PER_STEP,
     "prefill_tokens": PREFILL_TOKENS_PER_STEP,
     "mean_context": MEAN_CONTEXT,
+    "in_flight_context": IN_FLIGHT_CONTEXT,
+    "in_flight_reserved": IN_FLIGHT_RESERVED,
     "prefill_share": PREFILL_GPU_SHARE,
     "usd_per_mtok": USD_PER_MILLION_TOKENS,
 }
@@ -226,8 +260,14 @@ def constants() -> dict[str, Sourced]:
     return {k: _sourced(c[k], f"serving_results.yaml:constants.{k}") for k in keys}
 
 
+# A dtype without its own measured GEMM fraction runs at the fraction of the one that shares its
+# tensor-core rate (fp16 with bf16, int8 with fp8).
+SAME_RATE = {"fp16": "bf16", "int8": "fp8"}
+
+
 def efficiency(accelerator: str) -> dict[str, Sourced]:
-    """Achievable fractions of peak ``bandwidth`` and ``flops`` [1] on ``accelerator``."""
+    """Achievable fractions [1] on ``accelerator``: ``bandwidth`` (of the datasheet HBM bandwidth)
+    and ``flops_<dtype>`` (of that dtype's dense peak, one entry per measured dtype)."""
     table = _data()["constants"]["efficiency"]
     kind = "accelerator with serving efficiencies"
     return _efficiency(require_name("accelerator", accelerator, list(table), kind=kind))
@@ -235,13 +275,32 @@ def efficiency(accelerator: str) -> dict[str, Sourced]:
 
 @cache
 def _efficiency(accelerator: str) -> dict[str, Sourced]:
-    table = _data()["constants"]["efficiency"]
+    raw = _data()["constants"]["efficiency"][accelerator]
     where = f"serving_results.yaml:constants.efficiency.{accelerator}"
-    out = {k: _sourced(table[accelerator][k], f"{where}.{k}") for k in ("bandwidth", "flops")}
+    if not isinstance(raw.get("flops"), dict) or not raw["flops"]:
+        raise CatalogError(f"{where}.flops: a mapping of dtype -> {{value, source}} is required")
+    out = {"bandwidth": _sourced(raw["bandwidth"], f"{where}.bandwidth")}
+    for dt, rec in raw["flops"].items():
+        if dt not in DTYPES:
+            raise CatalogError(f"{where}.flops.{dt}: not a dtype; allowed: {list(DTYPES)}")
+        out[f"flops_{dt}"] = _sourced(rec, f"{where}.flops.{dt}")
     for k, rec in out.items():
         if not 0 < float(rec.value) <= 1:
             raise CatalogError(f"{where}.{k}: a fraction in (0, 1] is required, got {rec.value!r}")
     return out
+
+
+def flops_efficiency(accelerator: str, dtype: str) -> float:
+    """Achievable fraction [1] of ``accelerator``'s dense ``dtype`` peak in a large GEMM (measured;
+    fp16 and int8 share bf16's and fp8's entries). UnknownDTypeError if none was measured."""
+    eff = efficiency(accelerator)
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise UnknownDTypeError(dtype, list(DTYPES))
+    key = f"flops_{SAME_RATE.get(dtype, dtype)}"
+    if key not in eff:
+        measured = [k.removeprefix("flops_") for k in eff if k.startswith("flops_")]
+        raise UnknownDTypeError(dtype, measured, where=f"{accelerator} (measured GEMM fractions)")
+    return float(eff[key].value)
 
 
 def mtp_accepted_tokens(layers: int) -> float:
@@ -256,7 +315,13 @@ def mtp_accepted_tokens(layers: int) -> float:
 # ---- one step -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StepTime:
-    """One engine step on the group, split into its parts [s]."""
+    """One engine step on the group, split into its parts [s].
+
+    ``compute_s`` and ``memory_s`` are the step's FLOP time and HBM time, each as if it ran
+    alone; ``roofline_s`` is what the operators take together (``STEP_TIME``'s sum over operator
+    classes of each one's roofline, or ``STEP_BOUND``'s overlapped max for a bound).
+    ``compute_bound_s`` is the part of ``roofline_s`` spent in compute-bound operators.
+    """
 
     compute_s: float
     memory_s: float
@@ -264,18 +329,22 @@ class StepTime:
     overhead_s: float
     flops: float
     bytes: float
+    roofline_s: float
+    compute_bound_s: float
+    # (C_k [s], N_k [bytes]) per operator class, in OPERATOR_CLASSES' order (the law's inputs)
+    parts: tuple[tuple[float, float], ...] = ()
 
     @property
     def total_s(self) -> float:
-        """Step time [s]: the roofline max plus communication and overhead."""
-        return max(self.compute_s, self.memory_s) + self.communication_s + self.overhead_s
+        """Step time [s]: the operators' rooflines plus communication and overhead."""
+        return self.roofline_s + self.communication_s + self.overhead_s
 
     @property
     def binding(self) -> str:
         """The largest part of the step: "memory", "compute" or "communication"."""
         parts = {
-            "memory": self.memory_s,
-            "compute": self.compute_s,
+            "memory": self.roofline_s - self.compute_bound_s,
+            "compute": self.compute_bound_s,
             "communication": self.communication_s,
         }
         return max(parts, key=parts.__getitem__)
@@ -430,10 +499,32 @@ class Engine:
 PLAIN = Engine()  # sourced constants only: nothing calibrated
 
 
+def _calibration() -> dict:
+    return _data()["calibration"]
+
+
+def engine_families() -> tuple[str, ...]:
+    """Engine families with their own calibrated constants (the YAML's ``calibration.families``)."""
+    return tuple(_calibration()["families"])
+
+
+DEFAULT_ENGINE = "tensorrt-llm"  # the engine the book's predictions assume (the YAML's default)
+
+
+def engine(family: str | None = None) -> Engine:
+    """The calibrated constants of engine ``family`` (default: the YAML's ``default``, TensorRT-LLM);
+    a family without its own subset uses the one the YAML's ``stand_in`` names."""
+    cal = _calibration()
+    if family is None:
+        family = cal["default"]
+    known = [*cal["families"], *cal.get("stand_in", {})]
+    family = require_name("family", family, known, kind="engine family")
+    return _engine_of(cal.get("stand_in", {}).get(family, family))
+
+
 @cache
-def engine() -> Engine:
-    """The calibrated engine constants stored in the YAML (recomputed and compared in the tests)."""
-    raw = _data()["calibration"]["values"]
+def _engine_of(family: str) -> Engine:
+    raw = _calibration()["families"][family]["values"]
     return Engine(
         float(raw["layer_overhead_s"]), float(raw["flops_scale"]), float(raw["bandwidth_scale"])
     )
@@ -470,9 +561,13 @@ def step_time(
     weights = roofline.step_weight_bytes(spec, tokens, s.weight_dtype)
     if s.attention_dp:  # each GPU reads its own full copy of the non-expert weights
         weights += dense * (g - 1)
+        dense *= g
     n_mm = roofline.matmul_params(spec)
-    mm_flops = attn_flops = 0.0
-    nbytes = weights
+    # matmul parameters of the routed experts one token uses (k of E): the "experts" class
+    n_exp = 0.0
+    if spec.n_experts:
+        n_exp = roofline.routed_expert_params(spec) * spec.n_experts_per_tok / spec.n_experts
+    mm_flops = attn_flops = attn_bytes = 0.0
     if decode_seqs:
         fs = roofline.forward_step(
             spec, decode_seqs, new_tokens, round(context), s.weight_dtype, s.kv_dtype
@@ -481,7 +576,7 @@ def step_time(
         mm = 2 * n_mm * decode_seqs * new_tokens  # FORWARD_FLOPS's matmul term
         mm_flops += mm
         attn_flops += fs.flops - mm
-        nbytes += (fs.bytes - w) * s.kv_replication
+        attn_bytes += (fs.bytes - w) * s.kv_replication
     if prefill_tokens:
         prompt = max(1, round(prefill_tokens if prompt_tokens is None else prompt_tokens))
         scale = prefill_tokens / prompt  # whole prompts' worth of work in this step
@@ -490,7 +585,7 @@ def step_time(
         mm = 2 * n_mm * prompt
         mm_flops += mm * scale
         attn_flops += (fp.flops - mm) * scale
-        nbytes += (fp.bytes - w) * s.kv_replication * scale
+        attn_bytes += (fp.bytes - w) * s.kv_replication * scale
     comm = 0.0
     if g > 1 and not bound:
         link = acc.scale_up_bandwidth_per_direction
@@ -504,45 +599,75 @@ def step_time(
         if n_moe:  # dispatch and combine of each token's top-k activations
             per_gpu = act * spec.n_experts_per_tok / g
             comm += n_moe * 2 * alltoall_time_s(g, per_gpu, link, hop)
-    if bound:
-        t0, eta_f, eta_w, t_layer = 0.0, 1.0, 1.0, 0.0
-    else:
-        eff = efficiency(acc.key)
-        t0, t_layer = float(consts["step_overhead_s"].value), eng.layer_overhead_s
-        eta_f = float(eff["flops"].value) * eng.flops_scale
-        eta_w = float(eff["bandwidth"].value) * eng.bandwidth_scale
     # attention runs in the KV dtype where the chip has it (fp8 attention on Hopper), else widened
     attn_dtype = s.kv_dtype if s.kv_dtype in acc.flops else s.compute_dtype
-    c_peak = mm_flops / acc.peak_flops(s.compute_dtype) + attn_flops / acc.peak_flops(attn_dtype)
-    total = _step(
-        c_peak, nbytes, g, eta_f, eta_w, acc.mem_bandwidth, comm, t0, spec.n_layers, t_layer,
-    )  # fmt: skip
+    mm_rate, attn_rate = acc.peak_flops(s.compute_dtype), acc.peak_flops(attn_dtype)
+    if not bound:  # achievable rates: the measured GEMM fraction of each dtype's peak
+        mm_rate *= flops_efficiency(acc.key, s.compute_dtype)
+        attn_rate *= flops_efficiency(acc.key, attn_dtype)
+    expert_flops = 2 * n_exp * tokens
+    # (C_k [s at one GPU's rate], N_k [bytes]) per operator class, in OPERATOR_CLASSES' order
+    ops = (
+        ((mm_flops - expert_flops) / mm_rate, dense),
+        (expert_flops / mm_rate, weights - dense),
+        (attn_flops / attn_rate, attn_bytes),
+    )
+    c_s = sum(c for c, _ in ops)
+    nbytes = weights + attn_bytes
+    if bound:
+        t0, k_f, eta_w, t_layer = 0.0, 1.0, 1.0, 0.0
+        roof = _bound(c_s, nbytes, g, acc.mem_bandwidth)
+        busy = roof if c_s >= nbytes / acc.mem_bandwidth else 0.0
+    else:
+        t0, t_layer = float(consts["step_overhead_s"].value), eng.layer_overhead_s
+        k_f = eng.flops_scale
+        eta_w = float(efficiency(acc.key)["bandwidth"].value) * eng.bandwidth_scale
+        times = [
+            _operator(
+                c, b, g, k_f, eng.bandwidth_scale, eta_w / eng.bandwidth_scale, acc.mem_bandwidth
+            )
+            for c, b in ops
+        ]
+        roof = sum(times)
+        busy = sum(
+            t for t, (c, b) in zip(times, ops, strict=True)
+            if c / k_f >= b / (eta_w * acc.mem_bandwidth) and c > 0
+        )  # fmt: skip
     out = StepTime(
-        c_peak / (g * eta_f),
+        c_s / (g * k_f),
         nbytes / (g * eta_w * acc.mem_bandwidth),
         comm,
         t0 + spec.n_layers * t_layer,
         mm_flops + attn_flops,
         nbytes,
+        roof,
+        busy,
+        ops,
     )
-    # the lambdified law and the parts agree (both overflow together on absurd inputs)
-    assert not math.isfinite(total) or math.isclose(out.total_s, total, rel_tol=1e-9)
     _finite_step(out, decode_seqs, context, prefill_tokens)
     return out
 
 
 # ---- capacity ----------------------------------------------------------------------------------
-def max_batch(s: Setup, input_tokens: int, output_tokens: int) -> int:
+def max_batch(
+    s: Setup, input_tokens: int, output_tokens: int, *, output_cv: float = 0.0,
+    io_ratio: float = 1.0,
+) -> int:  # fmt: skip
     """Largest batch [sequences] whose KV at ``input_tokens`` + ``output_tokens`` [tokens] fits beside the weights.
 
     Chapter 2's capacity law (``memory.group_limits``) with the usable fraction of memory the
     engine leaves to weights and KV. Each request holds room for its whole context, as an engine
     that admits only what it can finish without eviction does; KV duplicated by tensor
-    parallelism counts once per copy.
+    parallelism counts once per copy. Lengths that vary (``output_cv``, ``io_ratio`` [1], as in
+    ``in_flight_tokens``) make the in-flight requests the long ones, so each holds more room.
     """
     require_instance("s", s, Setup, "a serving Setup")
     _require_lengths(input_tokens, output_tokens)
-    kv = s.spec.kv_cache_bytes(input_tokens + output_tokens, s.kv_dtype) * s.kv_replication
+    _require_spread(output_cv, io_ratio)
+    held = input_tokens + output_tokens
+    if output_cv or io_ratio != 1:
+        held = max(1, round(in_flight_tokens(input_tokens, output_tokens, output_cv, io_ratio)[1]))
+    kv = s.spec.kv_cache_bytes(held, s.kv_dtype) * s.kv_replication
     usable = float(constants()["usable_memory_fraction"].value)
     return memory.group_limits(
         s.weight_copies_bytes,
@@ -600,6 +725,32 @@ class Prediction:
         return out
 
 
+def _require_spread(output_cv, io_ratio) -> None:
+    if require_positive("output_cv", output_cv, allow_zero=True) > 100:
+        raise InvalidValueError(
+            "output_cv", output_cv, "at most 100 [1] (a coefficient of variation)"
+        )
+    if require_positive("io_ratio", io_ratio) > 100:
+        raise InvalidValueError("io_ratio", io_ratio, "at most 100 [1] (E[I O] / (E[I] E[O]))")
+
+
+def in_flight_tokens(
+    input_tokens: float, output_tokens: float, output_cv: float = 0.0, io_ratio: float = 1.0
+) -> tuple[float, float]:
+    """(mean context, mean room held) [tokens] of an in-flight sequence in steady continuous
+    batching, for requests of mean ``input_tokens`` and ``output_tokens`` whose output lengths
+    vary by ``output_cv`` (coefficient of variation [1]) and with ``io_ratio`` = E[I O] / (E[I] E[O])
+    [1] (``IN_FLIGHT_CONTEXT``, ``IN_FLIGHT_RESERVED``)."""
+    require_positive("input_tokens", input_tokens, allow_zero=True)
+    require_positive("output_tokens", output_tokens)
+    _require_spread(output_cv, io_ratio)
+    args = (input_tokens, output_tokens, output_cv, io_ratio)
+    return (
+        require_finite_result(_in_flight_context(*args), "input_tokens, output_tokens", args),
+        require_finite_result(_in_flight_reserved(*args), "input_tokens, output_tokens", args),
+    )
+
+
 def _require_lengths(input_tokens, output_tokens) -> None:
     require_count("input_tokens", input_tokens, minimum=0)
     require_count("output_tokens", output_tokens)
@@ -647,6 +798,8 @@ def predict(
     draft_cost: float | None = None,
     attention_dp: bool = False,
     engine_constants: Engine | None = None,
+    output_cv: float = 0.0,
+    io_ratio: float = 1.0,
 ) -> Prediction:
     """TTFT, TPOT and throughput of ``model`` on ``n_gpus`` x ``hardware`` at ``batch``.
 
@@ -656,13 +809,13 @@ def predict(
     beside the other B - 1 decodes. Speculation: ``draft_tokens`` (gamma) drafts per step with
     ``acceptance`` (alpha) or a published mean ``accepted_tokens`` per step; each draft costs
     ``draft_cost`` of a plain decode step (default: one layer's share, as for MTP).
-    ``weight_dtype``, ``kv_dtype``: dtypes; ``batch`` [sequences]; ``input_tokens`` and ``output_tokens`` [tokens]; ``attention_dp``: attention data-parallel across the group; ``engine_constants``: default the stored calibration. Times in [s], rates in [tokens/s].
+    ``weight_dtype``, ``kv_dtype``: dtypes; ``batch`` [sequences]; ``input_tokens`` and ``output_tokens`` [tokens] (the means); ``attention_dp``: attention data-parallel across the group; ``engine_constants``: default the stored calibration; ``output_cv`` and ``io_ratio`` [1]: the spread of the request lengths (``in_flight_tokens``; 0 and 1: every request alike). Times in [s], rates in [tokens/s].
     """
     s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp)
     _require_lengths(input_tokens, output_tokens)
     _check_speculation(draft_tokens, acceptance, accepted_tokens, draft_cost)
     _engine(engine_constants)
-    cap = max_batch(s, input_tokens, output_tokens)
+    cap = max_batch(s, input_tokens, output_tokens, output_cv=output_cv, io_ratio=io_ratio)
     if batch is None:
         b = cap
     else:
@@ -689,7 +842,7 @@ def predict(
             )
     else:
         per_step = 1.0
-    ctx = _mean_context(input_tokens, output_tokens)
+    ctx = in_flight_tokens(input_tokens, output_tokens, output_cv, io_ratio)[0]
     chunk = prefill_tokens_per_step(b, input_tokens, output_tokens / per_step)
     eng = engine_constants
     prompt = max(input_tokens, 1)
@@ -733,6 +886,61 @@ def static_batch_latency_s(
     ctx = _mean_context(input_tokens, output_tokens)
     decode = step_time(s, batch, 1, ctx, 0.0, eng).total_s
     return prefill + (output_tokens - 1) * decode
+
+
+# ---- throughput under a latency limit ----------------------------------------------------------
+def max_throughput_within(
+    model, hardware, n_gpus: int, weight_dtype: str, kv_dtype: str, input_tokens: int,
+    output_tokens: int, tpot_limit_s: float, ttft_limit_s: float | None = None, *,
+    engine_max_batch: int | None = None, attention_dp: bool = False,
+    engine_constants: Engine | None = None, output_cv: float = 0.0, io_ratio: float = 1.0,
+) -> Prediction:  # fmt: skip
+    """The prediction at the largest batch whose TPOT is at most ``tpot_limit_s`` [s] (and TTFT at
+    most ``ttft_limit_s`` [s], if given): the most throughput a latency limit allows, as MLPerf's
+    Server and Interactive scenarios measure it.
+
+    TPOT and TTFT grow with the batch, so the batch is found by bisection up to the largest that
+    fits (or ``engine_max_batch`` [sequences], the engine's own cap). ``model``, ``hardware``,
+    ``n_gpus`` [GPUs], ``weight_dtype``, ``kv_dtype``, ``input_tokens`` and ``output_tokens``
+    [tokens], ``attention_dp``, ``engine_constants``, ``output_cv`` and ``io_ratio`` as in
+    ``predict``. InvalidValueError if even batch 1 misses the limit.
+    """
+    require_positive("tpot_limit_s", tpot_limit_s)
+    if ttft_limit_s is not None:
+        require_positive("ttft_limit_s", ttft_limit_s)
+    s = _setup(model, hardware, n_gpus, weight_dtype, kv_dtype, attention_dp)
+    _require_lengths(input_tokens, output_tokens)
+    cap = max_batch(s, input_tokens, output_tokens, output_cv=output_cv, io_ratio=io_ratio)
+    if engine_max_batch is not None:
+        cap = min(cap, require_count("engine_max_batch", engine_max_batch))
+    args = (model, hardware, n_gpus, weight_dtype, kv_dtype)
+
+    def at(b: int) -> Prediction:
+        return predict(
+            *args, b, input_tokens, output_tokens, attention_dp=attention_dp,
+            engine_constants=engine_constants, output_cv=output_cv, io_ratio=io_ratio,
+        )  # fmt: skip
+
+    def ok(p: Prediction) -> bool:
+        return p.tpot_s <= tpot_limit_s and (ttft_limit_s is None or p.ttft_s <= ttft_limit_s)
+
+    best = at(1)
+    if not ok(best):
+        raise InvalidValueError(
+            "tpot_limit_s, ttft_limit_s",
+            (tpot_limit_s, ttft_limit_s),
+            f"limits that batch 1 meets (its TPOT is {best.tpot_s:.4g} s, TTFT {best.ttft_s:.4g} s)",
+        )
+    lo, hi = 1, cap  # ok(lo) holds; find the largest ok batch in [lo, hi]
+    if ok(top := at(hi)):
+        return top
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(p := at(mid)):
+            lo, best = mid, p
+        else:
+            hi = mid
+    return best
 
 
 # ---- the frontier ------------------------------------------------------------------------------

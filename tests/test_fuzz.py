@@ -261,7 +261,8 @@ RULES: list[tuple[str, str]] = [  # (regex on the argument's name, kind)
     (r"^(sparse|as_printed|quick|progress|overwrite|order_of_magnitude|active|memory_bound|"
      r"bound)$",
      "bool"),
-    (r"^attention_dp$", "bool"),
+    (r"^(attention_dp|one_engine)$", "bool"),
+    (r"^output_cv$", "nonnegative"),
     (r"(fraction|utilization|^share|^saving|^activity.*)$", "fraction"),
     (r"(_tokens|^context|^tokens)$", "tokens"),
     (r"^(batch|n|k|steps|step|width|depth|branching|heads|head_dim|d_in|d_out|repeats|points|"
@@ -474,6 +475,19 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
         "acceptance": optional("acceptance"), "engine_constants": optional("engine"),
         "draft_cost": optional("positive"), "accepted_tokens": optional(Kind(
             "accepted_tokens", _fixed(2.0), lambda: st.floats(1, 4), frozenset({"1e308", "10**400"})))},
+    "analysis.serving.in_flight_tokens": {"input_tokens": "nonnegative",
+                                          "output_tokens": "positive"},
+    "analysis.serving.engine": {"family": optional(Kind("engine_family", _fixed("vllm"), _sample(
+        ("tensorrt-llm", "vllm", "sglang"))))},
+    "analysis.serving.flops_efficiency": {"dtype": Kind("gemm_dtype", _fixed("fp8"), _sample((
+        "bf16", "fp8", "fp16")))},
+    "analysis.serving.max_throughput_within": {
+        "input_tokens": "tokens0", "tpot_limit_s": "positive", "ttft_limit_s": optional("positive"),
+        "engine_max_batch": optional("count"), "engine_constants": optional("engine")},
+    "analysis.serving_validation.calibration_subset": {"family": optional(Kind(
+        "fitted_family", _fixed("vllm"), _sample(("tensorrt-llm", "vllm"))))},
+    "analysis.serving_validation.engine_family": {"engine": Kind(
+        "engine_name", _fixed("vLLM 0.7.3"), _sample(("TensorRT-LLM 1.0", "SGLang 0.4", "NIM 1.8")))},
     "analysis.serving.prefill_gpu_share": {"prefill_rate": "positive", "decode_rate": "positive"},
     "analysis.serving.prefill_tokens_per_step": {"batch": "positive", "input_tokens": "tokens0",
                                                  "output_tokens": "positive"},
@@ -495,7 +509,9 @@ OVERRIDES: dict[str, dict[str, str | Kind]] = {
     "analysis.serving_validation.checks": {"plain": "bool"},
     "analysis.serving_validation.summary": {
         "kind": optional(Kind("check_kind", _fixed("tpot"), _sample(("tpot", "throughput")))),
-        "held_out": "bool", "plain": "bool"},
+        "held_out": "bool", "plain": "bool", "source": optional(Kind(
+            "result_source", _fixed("trtllm-perf-overview-v1"), _sample(("trtllm-perf-overview-v1",
+                                                                         "rocm-vllm-dev-docker"))))},
     "analysis.model.load_model": {"config_or_name": "model"},
     "analysis.model.report": {"config_or_name": "model", "hardware_name": "accelerator",
                               "context": "tokens"},

@@ -316,24 +316,47 @@ def _mla_values() -> dict[str, float]:
 
 
 # ---- serving: llama-3-8b on two H100s
+def step_law(st, n_gpus: int, acc: str, n_layers: int) -> float:
+    """STEP_TIME summed over the operator classes, evaluated by substitution from ``st.parts``."""
+    eng = serving.engine()
+    law = serving.STEP_TIME.subs(serving.K_op, len(st.parts)).doit()
+    values = {
+        serving.n: n_gpus,
+        serving.kappa_F: eng.flops_scale,
+        serving.kappa_W: eng.bandwidth_scale,
+        serving.eta_W: serving.efficiency(acc)["bandwidth"].value,
+        serving.W: hardware.get(acc).mem_bandwidth,
+        serving.T_comm: st.communication_s,
+        serving.t_0: serving.constants()["step_overhead_s"].value,
+        serving.n_L: n_layers,
+        serving.t_L: eng.layer_overhead_s,
+    }
+    for i, (c, b) in enumerate(st.parts, start=1):
+        values[serving.C_k[i]], values[serving.N_k[i]] = c, b
+    return float(law.subs({k: sp.nsimplify(v) for k, v in values.items()}))
+
+
 def _step_time_case():
     s = serving._setup("llama-3-8b", "h100-sxm", 2, "bf16", "bf16")
     st = serving.step_time(s, 32, 1, 2048.0, 512.0, None, 1024)
-    eng, eff = serving.engine(), serving.efficiency("h100-sxm")
-    law = ev(
-        serving.STEP_TIME,
-        C=st.flops / F_H100,  # every FLOP at the bf16 peak (weights and KV in bf16)
-        N_byte=st.bytes,
-        n=2,
-        eta_F=float(eff["flops"].value) * eng.flops_scale,
-        eta_W=float(eff["bandwidth"].value) * eng.bandwidth_scale,
-        W=W_H100,
-        T_comm=st.communication_s,
-        t_0=float(serving.constants()["step_overhead_s"].value),
-        n_L=L8B.n_layers,
-        t_L=eng.layer_overhead_s,
-    )
-    return law, st.total_s
+    # the parts from first principles: a dense model's matmuls read every weight once and run
+    # at the bf16 GEMM fraction of the peak; it has no routed experts
+    rate = F_H100 * serving.flops_efficiency("h100-sxm", "bf16")
+    tokens = 32 + 512
+    (c_w, n_w), (c_e, n_e), _ = st.parts
+    assert c_w == pytest.approx(2 * roofline.matmul_params(L8B) * tokens / rate)
+    assert n_w == pytest.approx(L8B.weight_bytes("bf16"))
+    assert c_e == n_e == 0.0
+    return step_law(st, 2, "h100-sxm", L8B.n_layers), st.total_s
+
+
+def _step_bound_case():
+    """The roofline bound of a step: its FLOPs at the dense peak against its bytes at W."""
+    s = serving.setup("llama-3-70b", "h200", 4, "fp8", "fp8", bound=True)
+    st = serving.step_time(s, 64, 1, 1000, bound=True)
+    c_s = 2 * roofline.matmul_params(models.get("llama-3-70b")) * 64 / 1.979e15
+    c_s += (st.flops - 2 * roofline.matmul_params(models.get("llama-3-70b")) * 64) / 1.979e15
+    return ev(serving.STEP_BOUND, C=c_s, N_byte=st.bytes, n=4, W=4.8e12), st.total_s
 
 
 def _mean_context_case(I_tok: int = 1024, O_tok: int = 256, batch: int = 8):
@@ -646,6 +669,30 @@ CHECKS: dict[str, Callable[[], tuple[float, float]]] = {
         serving.alltoall_time_s(8, 1.6e7, 4.5e11, 1e-6),
     ),
     "serving.STEP_TIME": _step_time_case,
+    # one operator class: the larger of its FLOP time and its byte time at the achievable rates
+    "serving.OPERATOR_TIME": lambda: (
+        ev(
+            serving.OPERATOR_TIME,
+            C=0.01,
+            N_byte=4e10,
+            n=2,
+            kappa_F=0.8,
+            kappa_W=0.6,
+            eta_W=0.9,
+            W=3.35e12,
+        ),
+        max(0.01 / (2 * 0.8), 4e10 / (2 * 0.6 * 0.9 * 3.35e12)),
+    ),
+    "serving.STEP_BOUND": _step_bound_case,
+    # varied lengths: at c_O = 0 and rho = 1 the in-flight context is the mean context I + O/2
+    "serving.IN_FLIGHT_CONTEXT": lambda: (
+        ev(serving.IN_FLIGHT_CONTEXT, I=800, O=3700, c_O=1.25, rho=0.79),
+        serving.in_flight_tokens(800, 3700, 1.25, 0.79)[0],
+    ),
+    "serving.IN_FLIGHT_RESERVED": lambda: (
+        ev(serving.IN_FLIGHT_RESERVED, I=800, O=3700, c_O=0.0, rho=1.0),
+        800 + 3700,
+    ),
     "serving.SPEC_TOKENS_PER_STEP": lambda: (
         ev(serving.SPEC_TOKENS_PER_STEP, alpha=0.7, gamma=4),
         serving.spec_tokens_per_step(0.7, 4),

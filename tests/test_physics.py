@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 from sympy.physics import units as u
 
-from analysis import claims, energy, physics
+from analysis import claims, energy, physics, serving
 from analysis.errors import UnknownNameError
 from analysis.sources import ROOT, bib_entries
 
@@ -234,10 +234,11 @@ def test_llama3_8b_token_energy_at_batch_1_from_published_sizes():
 
 
 def test_llama3_8b_token_energy_at_batch_1_with_the_serving_step():
-    # The same bytes at the serving model's achievable bandwidth: the H200 copy fraction 0.896
-    # (serving_results.yaml, transferred to the H100) x the calibrated whole-step share 0.6395,
-    # plus the fixed step overhead 0.2 ms and 32 layers x 0.11053 ms; 700 W for all of it.
-    step = 8.03e9 * 2 / (0.896 * 0.6395 * 3.35e12) + 2.0e-4 + 32 * 1.1053e-4
+    # The same bytes at the serving model's achievable bandwidth: the H100's measured copy
+    # fraction 0.866 (serving_results.yaml) x the calibrated whole-step share, plus the
+    # fixed step overhead 0.2 ms and 32 calibrated layer overheads; 700 W for all of it.
+    eng = serving.engine()
+    step = 8.03e9 * 2 / (0.866 * eng.bandwidth_scale * 3.35e12) + 2.0e-4 + 32 * eng.layer_overhead_s
     t = energy.energy_per_token("llama-3-8b", "h100-sxm", 1, 0)
     assert t.step_s == pytest.approx(step, rel=3e-3)
     assert t.total_j == pytest.approx(700 * step, rel=3e-3)

@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis import prices, pricing
+from analysis import prices, pricing, serving
 from analysis.pricing import Deployment
 
 QWEN = Deployment.of("qwen2.5-72b", "h100-sxm", 8)
@@ -78,16 +78,20 @@ def test_memory_bound_decode_step_is_memory_over_bandwidth():
 
 
 def test_decode_step_comes_from_the_serving_model():
-    # The same bytes at the achievable bandwidth (H200 copy fraction 0.896, transferred to the
-    # H100, x the calibrated whole-step share 0.6395: serving_results.yaml), plus per layer two
+    # The same bytes at the achievable bandwidth (the H100's measured copy fraction 0.866 x the
+    # calibrated whole-step share: serving_results.yaml), plus per layer two
     # ring all-reduces of the batch's bf16 activations over NVLink 4 (450 GB/s per direction,
-    # 1 us per hop, 8 GPUs), the 0.2 ms step overhead and 80 layers x 0.11053 ms.
+    # 3 us per hop, 8 GPUs), the 0.2 ms step overhead and 80 calibrated layer overheads.
+    eng = serving.engine()
     cost = pricing.decode_cost(QWEN, 2.0, 32_768)
     step_bytes = QWEN.weight_bytes + cost.batch * QWEN.kv_bytes_per_sequence(32_768)
     act = cost.batch * 8192 * 2
-    allreduce = 2 * 7 / 8 * act / 450e9 + 8 * 1e-6
+    allreduce = 2 * 7 / 8 * act / 450e9 + 8 * 3e-6
     step = (
-        step_bytes / (8 * 0.896 * 0.6395 * 3.35e12) + 80 * 2 * allreduce + 2.0e-4 + 80 * 1.1053e-4
+        step_bytes / (8 * 0.866 * eng.bandwidth_scale * 3.35e12)
+        + 80 * 2 * allreduce
+        + 2.0e-4
+        + 80 * eng.layer_overhead_s
     )
     assert cost.bound == "memory"
     assert cost.step_s == pytest.approx(step, rel=2e-3)
@@ -97,20 +101,21 @@ def test_decode_step_comes_from_the_serving_model():
 def test_long_prefill_is_compute_bound_at_the_peak():
     cost = pricing.prefill_cost(QWEN, 2.0, 8192, bound=True)
     assert cost.bound == "compute" and cost.utilization == pytest.approx(1.0)
-    # with the serving step: the FLOPs at the GEMM fraction 0.794 x the calibrated share 0.6553,
+    # with the serving step: the FLOPs at the H100's bf16 GEMM fraction 0.803 x the calibrated share,
     # plus per layer two ring all-reduces of every prompt token's bf16 activations over NVLink 4
-    # (450 GB/s per direction, 1 us per hop, 8 GPUs), the step overhead and 80 layer overheads
+    # (450 GB/s per direction, 3 us per hop, 8 GPUs), the step overhead and 80 layer overheads
     real = pricing.prefill_cost(QWEN, 2.0, 8192)
+    eng = serving.engine()
     act = real.tokens_per_step * 8192 * 2
     step = (
-        real.flops / (8 * 989.4e12 * 0.794 * 0.6553)
-        + 80 * 2 * (2 * 7 / 8 * act / 450e9 + 8 * 1e-6)
+        real.flops / (8 * 989.4e12 * 0.803 * eng.flops_scale)
+        + 80 * 2 * (2 * 7 / 8 * act / 450e9 + 8 * 3e-6)
         + 2.0e-4
-        + 80 * 1.1053e-4
+        + 80 * eng.layer_overhead_s
     )
     assert real.bound == "compute"
     assert real.step_s == pytest.approx(step, rel=2e-3)
-    assert real.utilization < 0.794 * 0.6553  # the all-reduces cost a share on top
+    assert real.utilization < 0.803 * eng.flops_scale  # the all-reduces cost a share on top
 
 
 def test_numbers_follow_the_law():

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from analysis import hardware, memory, models, roofline, serving
-from analysis.errors import UnknownDTypeError, UnknownNameError
+from analysis.errors import InvalidValueError, UnknownDTypeError, UnknownNameError
 
 
 # ---- laws ------------------------------------------------------------------------------------------
@@ -64,22 +64,15 @@ def test_every_law_renders():
 
 
 def test_step_law_matches_step_time():
+    # STEP_TIME summed over the three operator classes, evaluated from the parts step_time reports
+    from tests.test_laws import step_law
+
     s = serving._setup("llama-3-70b", "h200", 2, "fp8", "fp8")
     st = serving.step_time(s, 64, 1, 1500, 100.0)
-    lam = sp.lambdify(
-        (serving.C_peak, serving.N_byte, serving.n, serving.eta_F, serving.eta_W, serving.W,
-         serving.T_comm, serving.t_0, serving.n_L, serving.t_L),
-        serving.STEP_TIME,
-    )  # fmt: skip
-    eng, eff = serving.engine(), serving.efficiency("h200")
-    eta_f = float(eff["flops"].value) * eng.flops_scale
-    eta_w = float(eff["bandwidth"].value) * eng.bandwidth_scale
-    c_peak = st.compute_s * 2 * eta_f
-    t0 = float(serving.constants()["step_overhead_s"].value)
-    expect = lam(
-        c_peak, st.bytes, 2, eta_f, eta_w, 4.8e12, st.communication_s, t0, 80, eng.layer_overhead_s
-    )
-    assert st.total_s == pytest.approx(expect)
+    assert st.total_s == pytest.approx(step_law(st, 2, "h200", 80))
+    # the classes' rooflines summed lie between the roofline of the sums and the plain sum
+    assert st.roofline_s >= max(st.compute_s, st.memory_s) * (1 - 1e-12)
+    assert st.roofline_s <= (st.compute_s + st.memory_s) * (1 + 1e-12)
 
 
 # ---- one step, from first principles -----------------------------------------------------------
@@ -256,3 +249,77 @@ def test_kv_dtype_is_storage_widened_where_the_chip_lacks_it():
     assert fp8.total_s < bf16.total_s  # half the KV bytes, same arithmetic rate
     with pytest.raises(UnknownDTypeError, match="a100-sxm"):
         serving.setup("llama-3-8b", "a100-sxm", 1, "fp8", "fp8", bound=True)  # fp8 matmuls
+
+
+# ---- the operator classes, the GEMM fractions and the latency-limited batch ---------------------
+def test_operator_classes_add_where_attention_streams_while_matmuls_compute():
+    # Llama-3-70B fp8 on one H200 at batch 512 and 1K context: the weight matmuls are
+    # compute-bound (512 tokens per weight read), attention reads 512 x 1K positions of KV (86 GB)
+    # and is memory-bound, so the step is the sum of the two, well above the roofline of the sums.
+    s = serving._setup("llama-3-70b", "h200", 1, "fp8", "fp8")
+    st = serving.step_time(s, 512, 1, 1024)
+    (c_w, n_w), _, (c_a, n_a) = st.parts
+    eng, eta_w = serving.engine(), serving.efficiency("h200")["bandwidth"].value
+    w_rate = eta_w * eng.bandwidth_scale * 4.8e12
+    assert c_w / eng.flops_scale > n_w / w_rate  # matmuls: compute-bound
+    assert n_a / w_rate > c_a / eng.flops_scale  # attention: memory-bound
+    assert st.roofline_s == pytest.approx(c_w / eng.flops_scale + n_a / w_rate)
+    assert st.roofline_s > 1.2 * max(st.compute_s, st.memory_s)
+
+
+def test_moe_experts_are_their_own_class():
+    # DeepSeek-V3: 8 of 256 routed experts per token, so a token multiplies 20.4e9 routed
+    # parameters of its 36.6e9 matmul parameters; at batch 4 the experts' bytes are the few
+    # experts touched, the dense class reads every shared weight.
+    s = serving._setup("deepseek-v3", "h200", 8, "fp8", "fp8")
+    st = serving.step_time(s, 4, 1, 1000)
+    (c_w, n_w), (c_e, n_e), _ = st.parts
+    rate = hardware.get("h200").peak_flops("fp8") * serving.flops_efficiency("h200", "fp8")
+    routed_active = 653_908_770_816 * 8 / 256
+    assert c_e == pytest.approx(2 * routed_active * 4 / rate)
+    assert c_w == pytest.approx(2 * (36_625_618_432 - routed_active) * 4 / rate)
+    assert n_e < 0.15 * 653.9e9  # at most 32 of the 256 experts per layer are read
+    assert n_w == pytest.approx(models.get("deepseek-v3").weight_bytes("fp8") - 653_908_770_816)
+
+
+def test_gemm_fractions_are_the_published_measurements():
+    # stas00's maximum-achievable-matmul table: H100 SXM fp8 1402.6 of 1979 TFLOP/s, B200 fp8
+    # 3432.5 of 4500; DeepGEMM's B200 MXFP4 8192^3 5702 of 9000; fp16 runs at bf16's share.
+    assert serving.flops_efficiency("h100-sxm", "fp8") == pytest.approx(1402.6 / 1979, abs=1e-3)
+    assert serving.flops_efficiency("b200", "fp8") == pytest.approx(3432.5 / 4500, abs=1e-3)
+    assert serving.flops_efficiency("b200", "fp4") == pytest.approx(5702 / 9000, abs=1e-3)
+    assert serving.flops_efficiency("h100-sxm", "fp16") == serving.flops_efficiency(
+        "h100-sxm", "bf16"
+    )
+    with pytest.raises(UnknownDTypeError, match="fp4"):
+        serving.flops_efficiency("h100-sxm", "fp4")  # no fp4 GEMM on Hopper was measured
+
+
+def test_latency_limited_throughput_is_the_largest_batch_within_the_limit():
+    args = ("llama-3-70b", "h200", 1, "fp8", "fp8", 1024, 256)
+    p = serving.max_throughput_within(*args, 0.04)
+    assert p.tpot_s <= 0.04
+    nxt = serving.predict(*args[:5], p.batch + 1, 1024, 256)
+    assert nxt.tpot_s > 0.04
+    loose = serving.max_throughput_within(*args, 10.0)
+    assert loose.batch == serving.predict(*args[:5], None, 1024, 256).batch  # the cap binds
+    capped = serving.max_throughput_within(*args, 10.0, engine_max_batch=64)
+    assert capped.batch == 64
+    with pytest.raises(InvalidValueError, match="batch 1 meets"):
+        serving.max_throughput_within(*args, 1e-4)
+
+
+def test_in_flight_sequences_are_the_long_ones():
+    # Two request kinds, equally common: 100 prompt + 100 output tokens, and 100 + 300. A request
+    # holds its slot for O steps, so the 300-token kind fills 3/4 of the slots; by hand its mean
+    # context over its life is 100 + 150, the short kind's 100 + 50:
+    # (100 x 150 + 300 x 250) / 400 = 225 tokens, and the room held (100 x 200 + 300 x 400) / 400
+    # = 350. The outputs' mean is 200, their CV 0.5; E[IO] / (E[I] E[O]) = 1.
+    ctx, held = serving.in_flight_tokens(100, 200, 0.5, 1.0)
+    assert (ctx, held) == (pytest.approx(225), pytest.approx(350))
+    assert serving.in_flight_tokens(100, 200) == (200, 300)  # every request alike: I + O/2, I + O
+    # the longer in-flight context costs batch: fewer sequences fit
+    s = serving._setup("llama-3-70b", "h200", 1, "fp8", "fp8")
+    assert serving.max_batch(s, 100, 200, output_cv=0.5) < serving.max_batch(s, 100, 200)
+    with pytest.raises(InvalidValueError, match="output_cv"):
+        serving.in_flight_tokens(100, 200, 1e9)

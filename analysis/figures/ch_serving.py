@@ -52,7 +52,7 @@ def _sources(accs=ACCS, model_keys=("hf-llama3-70b", "hf-deepseek-v3")) -> tuple
     for a in accs:
         acc = hardware.get(a)
         keys |= {acc.source("mem_bandwidth"), acc.source("flops:fp8"), acc.source("mem_bytes")}
-        keys |= {serving.efficiency(a)[k].source for k in ("bandwidth", "flops")}
+        keys |= {r.source for r in serving.efficiency(a).values()}
     return tuple(sorted(keys))
 
 
@@ -223,10 +223,10 @@ REGIME_COLOURS = {
     legible=True,
     title="Predicted over measured, every published point",
     caption=(
-        "Predicted over measured value for every published serving result in the validation "
-        "table (throughput: tokens/s of the group; latency: tokens/s per user or a batch's wall "
-        "time), coloured by what binds the predicted step. Hollow markers are the calibration "
-        "subset; the band is ±20%."
+        "Predicted over measured speed for every published serving result in the validation "
+        "table (throughput: tokens/s of the group; latency: tokens/s per user, or the inverse "
+        "of a batch's wall time), so that above 1 the model is too fast. Coloured by what binds "
+        "the predicted step; hollow markers are the calibration subsets; the band is ±20%."
     ),
     sources=tuple(sorted({r.source for r in V.results()})),
     chapter=CHAPTER,
@@ -235,11 +235,14 @@ def residual_figure() -> plt.Figure:
     """Draw figure ``serving-residuals``: Predicted over measured, every published point."""
     fig, ax = plt.subplots(figsize=(9.0, 4.4))
     fitted = set(V.calibration_subset())
-    order = sorted(V.checks(), key=lambda c: (ACCS.index(c.result.gpu), c.result.kind))
+    order = sorted(
+        V.checks(), key=lambda c: (ACCS.index(c.result.gpu), c.result.kind, c.result.source)
+    )
     for i, c in enumerate(order):
         col = REGIME_COLOURS[c.regime]
+        speed = 1 / c.ratio if c.result.metric in V.SLOWER_IS_LARGER else c.ratio
         ax.plot(
-            i, c.ratio, "o" if c.result.kind == "throughput" else "s",
+            i, speed, "o" if c.result.kind == "throughput" else "s",
             mfc="none" if c.result.id in fitted else col, mec=col, ms=5,
         )  # fmt: skip
     ax.axhspan(0.8, 1.2, color="0.88", zorder=0)
@@ -261,7 +264,7 @@ def residual_figure() -> plt.Figure:
             ax.axvline(idx[-1] + 0.5, color="0.8", lw=0.8)
     ax.set_xticks(ticks, labels)
     ax.grid(axis="x", visible=False)
-    ax.set_ylabel("Predicted / measured")
+    ax.set_ylabel("Predicted / measured speed")
     ax.set_title("Where the serving model holds and where it misses")
     ax.legend(fontsize=7, ncol=4, loc="upper left")
     return fig
