@@ -17,7 +17,14 @@ from types import MappingProxyType
 
 import yaml
 
-from .errors import CatalogError, UnknownDTypeError, UnknownNameError, require_name, require_text
+from .errors import (
+    CatalogError,
+    UnknownDTypeError,
+    UnknownNameError,
+    require_count,
+    require_name,
+    require_text,
+)
 from .sources import DATA_DIR, Sourced, check_source
 from .units import DTYPES
 
@@ -142,6 +149,16 @@ class Accelerator:
         """Scale-up bandwidth per chip in one direction [bytes/s]: half the bidirectional figure."""
         return self.scale_up_bandwidth / 2.0
 
+    def group_bandwidth_per_direction(self, n_gpus: int) -> float:
+        """Bandwidth one chip can drive into a collective of ``n_gpus`` [GPUs] in one direction
+        [bytes/s]: all of its scale-up bandwidth behind a switch, but on a switchless full mesh
+        only its links to the group's other n - 1 chips."""
+        n_gpus = require_count("n_gpus", n_gpus)
+        if "mesh_links" not in self.scale_up or n_gpus == 1:
+            return self.scale_up_bandwidth_per_direction
+        links = int(self.scale_up["mesh_links"].value)
+        return self.scale_up_bandwidth_per_direction * min(n_gpus - 1, links) / links
+
     @property
     def scale_up_domain(self) -> int:
         """Chips in one scale-up domain [count]: 8 on an HGX board, 72 in an NVL72 rack, a TPU pod."""
@@ -247,6 +264,15 @@ def _parse_scale_up(raw: object, where: str) -> dict[str, Sourced]:
     domain = out["domain"].value
     if isinstance(domain, bool) or not isinstance(domain, int) or domain < 1:
         raise CatalogError(f"{where}.domain: a whole number >= 1 is required, got {domain!r}")
+    if "mesh_links" in raw:  # a switchless full mesh: one link to each peer
+        rec = Sourced.from_yaml(raw["mesh_links"], f"{where}.mesh_links")
+        check_source(rec.source, f"{where}.mesh_links")
+        links = rec.value
+        if isinstance(links, bool) or not isinstance(links, int) or not 1 <= links < domain:
+            raise CatalogError(
+                f"{where}.mesh_links: a whole number in [1, domain) is required, got {links!r}"
+            )
+        out["mesh_links"] = rec
     return out
 
 

@@ -588,7 +588,7 @@ def step_time(
         attn_bytes += (fp.bytes - w) * s.kv_replication * scale
     comm = 0.0
     if g > 1 and not bound:
-        link = acc.scale_up_bandwidth_per_direction
+        link = acc.group_bandwidth_per_direction(g)
         hop = float(consts["hop_latency_s"].value)
         act = tokens * spec.d_model * float(dtype_bytes(ACT_DTYPE))
         n_moe = spec.n_moe_layers

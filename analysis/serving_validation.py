@@ -209,6 +209,12 @@ class Check:
         """Signed relative error [1] of the prediction."""
         return self.ratio - 1.0
 
+    @property
+    def speed_ratio(self) -> float:
+        """Predicted over measured *speed* [1]: above 1 the model is too fast, whatever the metric
+        (a time's ratio inverted)."""
+        return 1.0 / self.ratio if self.result.metric in SLOWER_IS_LARGER else self.ratio
+
 
 def predict_result(r: Result, eng: serving.Engine | None = None) -> tuple[float, str]:
     """The model's value for ``r``'s metric (in its unit: [s] or [tokens/s]), and the regime of its step.
@@ -429,7 +435,12 @@ def by_source() -> list[dict]:
 
 
 def table() -> list[dict]:
-    """Rows for the chapter's validation table (calibrated model; plain model beside it)."""
+    """Rows for the chapter's validation table (calibrated model; plain model beside it).
+
+    ``pred/meas`` and ``plain pred/meas`` are speed ratios (``Check.speed_ratio``: above 1 the
+    model is too fast, for times as for rates); ``n`` is the GPUs of one model instance and
+    ``replicas`` the instances the measured value covers.
+    """
     rows = []
     fitted = set(calibration_subset())
     for c, plain in zip(checks(), checks(plain=True), strict=True):
@@ -440,14 +451,15 @@ def table() -> list[dict]:
                 "model": r.model,
                 "gpu": r.gpu,
                 "n": r.n_gpus,
+                "replicas": r.replicas,
                 "precision": f"{r.weight_dtype}/{r.kv_dtype}",
                 "batch": "max" if r.batch is None else r.batch,
                 "in/out": f"{r.input_tokens}/{r.output_tokens}",
                 "metric": r.metric,
                 "measured": r.value,
                 "predicted": c.predicted,
-                "pred/meas": c.ratio,
-                "plain pred/meas": plain.ratio,
+                "pred/meas": c.speed_ratio,
+                "plain pred/meas": plain.speed_ratio,
                 "regime": c.regime,
                 "fitted": c.result.id in fitted,
                 "source": r.source,

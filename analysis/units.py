@@ -109,14 +109,18 @@ def thousands(value: float, decimals: int = 0) -> str:
 
 
 def pct(fraction: float, digits: int = 2) -> str:
-    """A fraction as a percentage with ``digits`` significant figures: pct(0.0123) -> '1.2%'.
+    """A fraction as a percentage with ``digits`` significant figures: pct(0.0123) -> '1.2%';
+    whole percent where the figures would need an exponent: pct(0.995) -> '100%', not '1e+02%'.
 
     ``fraction`` [fraction] -> text [%]; ``digits`` [count].
     """
     _check_format("fraction", fraction, digits)
     if not math.isfinite(100 * fraction):
         raise InvalidValueError("fraction", fraction, "a number whose percentage is finite")
-    return f"{fmt_sig(100 * fraction, digits)}%"
+    text = fmt_sig(100 * fraction, digits)
+    if "e" in text:  # whole percent, never an exponent: 125%, not 1.2e+02%
+        return f"{100 * fraction:,.0f}%"
+    return f"{text}%"
 
 
 def _check_format(name: str, value: object, digits: object) -> None:

@@ -47,3 +47,11 @@ def test_require_positive_rejects(bad):
 
 def test_require_positive_allows_zero_when_asked():
     assert require_positive("x", 0, allow_zero=True) == 0
+
+
+def test_pct_never_prints_an_exponent():
+    # the significant figures asked for, but whole percent where they would need an exponent
+    assert units.pct(1.253) == "130%" and units.pct(1.253, 3) == "125%"
+    assert units.pct(0.995) == "100%"  # not '1e+02%'
+    assert units.pct(12.5) == "1,200%"
+    assert units.pct(0.5) == "50%"

@@ -48,7 +48,7 @@ def _frontier_points(case: str, acc: str) -> tuple[serving.Prediction, ...]:
 
 
 def _sources(accs=ACCS, model_keys=("hf-llama3-70b", "hf-deepseek-v3")) -> tuple[str, ...]:
-    keys = {*model_keys, "mlperf-inference-v51-amd"}
+    keys = {*model_keys, "mlperf-inference-rules"}
     for a in accs:
         acc = hardware.get(a)
         keys |= {acc.source("mem_bandwidth"), acc.source("flops:fp8"), acc.source("mem_bytes")}
@@ -240,9 +240,8 @@ def residual_figure() -> plt.Figure:
     )
     for i, c in enumerate(order):
         col = REGIME_COLOURS[c.regime]
-        speed = 1 / c.ratio if c.result.metric in V.SLOWER_IS_LARGER else c.ratio
         ax.plot(
-            i, speed, "o" if c.result.kind == "throughput" else "s",
+            i, c.speed_ratio, "o" if c.result.kind == "throughput" else "s",
             mfc="none" if c.result.id in fitted else col, mec=col, ms=5,
         )  # fmt: skip
     ax.axhspan(0.8, 1.2, color="0.88", zorder=0)
