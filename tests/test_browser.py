@@ -164,8 +164,10 @@ class Visit:
             route.abort()
 
     def open(self, path: str):
-        self.page.goto(self.base + path, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        # generous limits: the largest chapters (tables, MathJax, a dozen figures) load in a few
+        # seconds, but on two busy CI cores one once took over 30 s (playwright's default)
+        self.page.goto(self.base + path, wait_until="load", timeout=120_000)
+        self.page.wait_for_load_state("networkidle", timeout=120_000)
         return self.page
 
     def close(self):
