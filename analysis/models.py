@@ -12,7 +12,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import yaml
 
@@ -335,7 +335,7 @@ class ModelSpec:
             and layer % self.moe_layer_freq == 0
         )
 
-    @property
+    @cached_property
     def n_moe_layers(self) -> int:
         """Layers [count] whose MLP is a mixture of experts (0 for a dense model)."""
         return sum(self._is_moe_layer(i) for i in range(self.n_layers))
@@ -344,6 +344,14 @@ class ModelSpec:
         """Parameters by component [count]; ``active=True`` counts only the experts one token
         uses (embedding, attention, norms, mlp, experts, router, lm_head)."""
         require_bool("active", active)
+        # a spec is frozen, so each breakdown is computed once (the serving model asks often)
+        return dict(self._breakdowns[bool(active)])
+
+    @cached_property
+    def _breakdowns(self) -> tuple[dict[str, int], dict[str, int]]:
+        return self._breakdown(False), self._breakdown(True)
+
+    def _breakdown(self, active: bool) -> dict[str, int]:
         if self.counted_params:
             return dict(self.counted_active_params if active else self.counted_params)
         d, vocab = self.d_model, self.vocab_size
