@@ -621,11 +621,10 @@ def step_time(
     else:
         t0, t_layer = float(consts["step_overhead_s"].value), eng.layer_overhead_s
         k_f = eng.flops_scale
-        eta_w = float(efficiency(acc.key)["bandwidth"].value) * eng.bandwidth_scale
+        eta_copy = float(efficiency(acc.key)["bandwidth"].value)  # the law's eta_W
+        eta_w = eta_copy * eng.bandwidth_scale
         times = [
-            _operator(
-                c, b, g, k_f, eng.bandwidth_scale, eta_w / eng.bandwidth_scale, acc.mem_bandwidth
-            )
+            _operator(c, b, g, k_f, eng.bandwidth_scale, eta_copy, acc.mem_bandwidth)
             for c, b in ops
         ]
         roof = sum(times)
@@ -663,10 +662,8 @@ def max_batch(
     """
     require_instance("s", s, Setup, "a serving Setup")
     _require_lengths(input_tokens, output_tokens)
-    _require_spread(output_cv, io_ratio)
-    held = input_tokens + output_tokens
-    if output_cv or io_ratio != 1:
-        held = max(1, round(in_flight_tokens(input_tokens, output_tokens, output_cv, io_ratio)[1]))
+    # I + O for requests alike (exactly: integer lengths, c_O = 0, rho = 1)
+    held = round(in_flight_tokens(input_tokens, output_tokens, output_cv, io_ratio)[1])
     kv = s.spec.kv_cache_bytes(held, s.kv_dtype) * s.kv_replication
     usable = float(constants()["usable_memory_fraction"].value)
     return memory.group_limits(
